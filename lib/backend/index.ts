@@ -1,27 +1,145 @@
 /**
- * tfjs backend selection (first version: wasm, else cpu). To be extended with tfjs-node(-gpu),
- * wasm threads and the fast transposed-matmul path.
+ * The one place that chooses the tfjs backend. Await `initBackend()` once before using `tf`, and
+ * import `tf` from here (never from '@tensorflow/tfjs' directly) so the choice stays in one place.
+ *
+ * Order tried: @tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node (both optional, loaded only if
+ * installed), the wasm backend (SIMD; multi-threaded on request), then the pure-JS cpu backend.
+ *
+ * Settings (an explicit option wins over the environment):
+ *   backend  opts.backend | SID_BACKEND = tfjs-node-gpu | tfjs-node | wasm | cpu  (forces one; an
+ *            unavailable forced backend is an error)
+ *   threads  opts.threads | SID_THREADS = wasm threads (default: all cores; 1 = single thread, what
+ *            the pipeline sets when two worker processes share the cores)
+ *   SID_QUIET=1 silences the one-line report of the choice on stderr.
  */
+import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { startWasmBackend } from './wasmThreads';
+import { installFastMatMul } from './fastMatMul';
+import { loadNodeBackend } from './nodeBackends';
+import { installBroadcastMatMulGradient } from './matMulGradient';
 
 export { tf };
+export { embeddingLookup, gatherRows, scatterAddRows, float32Values } from './embedding';
+export { SparseRowAdam } from './sparseRowAdam';
+export type { SparseRowAdamConfig } from './sparseRowAdam';
+export { gelu, geluTanhReference } from './activations';
+export { installFastMatMul, fastMatMulInstalled } from './fastMatMul';
+export { MAX_WASM_THREADS } from './wasmThreads';
+export { installBroadcastMatMulGradient } from './matMulGradient';
+
+export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+
+export interface BackendOptions {
+  backend?: BackendName;
+  threads?: number;
+}
 
 export interface BackendInfo {
+  /** One of BACKEND_NAMES. */
   name: string;
+  /** Threads the backend computes with (wasm: as reported by the backend itself). */
   threads: number;
+  simd?: boolean;
 }
 
 let ready: Promise<BackendInfo> | null = null;
+let requested: BackendOptions = {};
 
-export function initBackend(): Promise<BackendInfo> {
-  if (!ready) {
-    ready = (async () => {
-      const ok = await tf.setBackend('wasm').catch(() => false);
-      if (!ok) await tf.setBackend('cpu');
-      await tf.ready();
-      return { name: tf.getBackend(), threads: 1 };
-    })();
+function parseBackend(value: string | undefined, source: string): BackendName | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!(BACKEND_NAMES as readonly string[]).includes(value)) {
+    throw new Error(`${source}: unknown backend '${value}'; expected one of ${BACKEND_NAMES.join(', ')}`);
   }
-  return ready;
+  return value as BackendName;
+}
+
+function parseThreads(value: string | number | undefined, source: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${source}: threads must be an integer >= 1, got '${value}'`);
+  return n;
+}
+
+function report(info: BackendInfo): void {
+  if (process.env.SID_QUIET === '1') return;
+  const detail = info.name === 'wasm'
+    ? ` (${info.simd ? 'simd' : 'no simd'}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`
+    : info.name === 'cpu' ? '' : ` (${info.threads} threads)`;
+  process.stderr.write(`[backend] ${info.name}${detail}\n`);
+}
+
+async function choose(opts: BackendOptions): Promise<BackendInfo> {
+  installBroadcastMatMulGradient();
+  const forced = parseBackend(opts.backend, 'initBackend({ backend })') ?? parseBackend(process.env.SID_BACKEND, 'SID_BACKEND');
+  const threads = parseThreads(opts.threads, 'initBackend({ threads })') ??
+    parseThreads(process.env.SID_THREADS, 'SID_THREADS') ?? os.cpus().length;
+  const order: BackendName[] = forced ? [forced] : [...BACKEND_NAMES];
+  const failures: string[] = [];
+  for (const name of order) {
+    try {
+      if (name === 'tfjs-node-gpu' || name === 'tfjs-node') {
+        const loaded = loadNodeBackend(name);
+        if (!loaded.ok) {
+          failures.push(`${name}: ${loaded.reason}`);
+          continue;
+        }
+        if (!(await tf.setBackend('tensorflow'))) {
+          failures.push(`${name}: the 'tensorflow' backend failed to initialise`);
+          continue;
+        }
+        return { name, threads: os.cpus().length };
+      }
+      if (name === 'wasm') {
+        const started = await startWasmBackend(threads);
+        installFastMatMul('wasm');
+        return { name, threads: started.threads, simd: started.simd };
+      }
+      if (!(await tf.setBackend('cpu'))) throw new Error('setBackend(cpu) returned false');
+      return { name: 'cpu', threads: 1 };
+    } catch (err) {
+      if (forced) throw err;
+      failures.push(`${name}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(
+    forced
+      ? `initBackend: forced backend '${forced}' (option or SID_BACKEND) is not available: ${failures.join('; ')}`
+      : `initBackend: no tfjs backend could start: ${failures.join('; ')}`,
+  );
+}
+
+/**
+ * Initialises tfjs once (later calls return the same result). A later call asking for a different
+ * backend than the one chosen is an error; a different thread count is reported on stderr and
+ * ignored (the wasm thread pool cannot be resized).
+ */
+export function initBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
+  if (!ready) {
+    requested = { ...opts };
+    ready = choose(opts).then(
+      (info) => {
+        report(info);
+        return info;
+      },
+      (err) => {
+        ready = null;
+        throw err;
+      },
+    );
+    return ready;
+  }
+  return ready.then((info) => {
+    if (opts.backend !== undefined && opts.backend !== info.name) {
+      throw new Error(`initBackend: backend already initialised as '${info.name}', cannot switch to '${opts.backend}'`);
+    }
+    if (opts.threads !== undefined && info.name === 'wasm' && opts.threads !== (requested.threads ?? opts.threads)) {
+      if (process.env.SID_QUIET !== '1') {
+        process.stderr.write(`[backend] threads=${opts.threads} ignored: wasm already runs ${info.threads} thread(s)\n`);
+      }
+    }
+    return info;
+  });
 }

@@ -1,0 +1,35 @@
+/**
+ * Matmul throughput of the current tfjs backend, in GFLOP/s (2 n^3 floating-point operations per
+ * n x n product). Call after `initBackend()`. One warm-up product is not timed; the reported figure
+ * is the median over `reps` timed products, each read back so the work is really done.
+ */
+import { tf } from '../backend';
+
+export function measureMatmulGflops(n = 1024, reps = 5): number {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`measureMatmulGflops: n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(reps) || reps < 1) throw new Error(`measureMatmulGflops: reps must be a positive integer, got ${reps}`);
+  const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
+  const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
+  try {
+    // The block body matters: a typed array returned from tidy would be walked element by element.
+    const product = (): void => {
+      const c = tf.matMul(a, b);
+      c.dataSync();
+      c.dispose();
+    };
+    product();
+    const seconds: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const t0 = process.hrtime.bigint();
+      product();
+      seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+    seconds.sort((x, y) => x - y);
+    const mid = seconds.length >> 1;
+    const median = seconds.length % 2 ? seconds[mid] : (seconds[mid - 1] + seconds[mid]) / 2;
+    return (2 * n * n * n) / median / 1e9;
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Leave-last-out split of every user's sequence: the last item is the test target, the second-last
+ * the validation target, the rest is training. Validation examples see the training prefix as history;
+ * test examples see the training prefix plus the validation item. Every interaction lands in exactly
+ * one place: sum(train lengths) + |valid| + |test| = interactions kept.
+ */
+import type { Dataset, RecExample, RecSplit, UserSequence } from '../types';
+
+export function splitLeaveLastOut(dataset: Pick<Dataset, 'users' | 'name'>): RecSplit {
+  const train: UserSequence[] = [];
+  const valid: RecExample[] = [];
+  const test: RecExample[] = [];
+  for (const u of dataset.users) {
+    const n = u.items.length;
+    if (n < 3) {
+      throw new Error(
+        `splitLeaveLastOut(${dataset.name}): user ${u.user} has ${n} interactions; expected at least 3 ` +
+          `(one training item, one validation, one test): load with minHistory >= 3`,
+      );
+    }
+    const trainItems = u.items.subarray(0, n - 2);
+    train.push({ user: u.user, items: trainItems, timestamps: u.timestamps.subarray(0, n - 2) });
+    valid.push({ user: u.user, history: trainItems, target: u.items[n - 2] });
+    test.push({ user: u.user, history: u.items.subarray(0, n - 1), target: u.items[n - 1] });
+  }
+  return { train, valid, test };
+}
+
+/** Training interaction count per item. */
+export function trainingCounts(train: UserSequence[], numItems: number): Int32Array {
+  const counts = new Int32Array(numItems);
+  for (const u of train) {
+    for (let i = 0; i < u.items.length; i++) {
+      const it = u.items[i];
+      if (it < 0 || it >= numItems) throw new Error(`trainingCounts: item index ${it} of user ${u.user} is outside 0..${numItems - 1}`);
+      counts[it]++;
+    }
+  }
+  return counts;
+}

@@ -1,0 +1,119 @@
+/**
+ * One entry point for item embeddings of every Semantic ID strategy:
+ *   content       TF-IDF + truncated SVD (LSA) of the item text
+ *   search        bi-encoder fine-tuned on (training query, item text)
+ *   rec           collaborative filtering (implicit ALS) on training interactions
+ *   fused-concat  [search ; rec], each L2-normalised
+ *   fused-svd     search reduced to rec's dimension by truncated SVD, added to rec
+ *   multitask     bi-encoder trained on the sum of the search and rec contrastive losses
+ * `buildSeparate` gives the (search, rec) pair kept side by side for two ID spaces.
+ * Every returned model's vectors are row-major [numItems, dim].
+ */
+import type { PreparedData } from '../types';
+import { buildContentEmbeddings, type ContentOptions } from './content';
+import { trainBiEncoder, type BiEncoderOptions } from './biencoder';
+import { buildCfEmbeddings, type CfOptions } from './cf';
+import { fusedConcat, fusedSvd, type FusedSvdOptions } from './fusion';
+import { checkVectors, EMBEDDING_STRATEGIES, type EmbeddingModel, type EmbeddingStrategy } from './model';
+
+export type { EmbeddingModel, EmbeddingStrategy } from './model';
+export { EMBEDDING_STRATEGIES, l2NormalizeRows } from './model';
+export type { ContentOptions } from './content';
+export type { BiEncoderOptions, ContrastiveObjective, EpochLog } from './biencoder';
+export type { CfOptions } from './cf';
+export type { FusedSvdOptions } from './fusion';
+export { buildContentEmbeddings } from './content';
+export { trainBiEncoder } from './biencoder';
+export { buildCfEmbeddings } from './cf';
+export { fusedConcat, fusedSvd } from './fusion';
+
+export interface EmbeddingOptions {
+  /** Seed for every stochastic part (overridden by a part's own `seed`). Default 1. */
+  seed?: number;
+  content?: ContentOptions;
+  /** Bi-encoder settings for 'search' and 'multitask' (and the search side of fused strategies). */
+  biencoder?: BiEncoderOptions;
+  /** Overrides for 'multitask' only (merged over `biencoder`). */
+  multitask?: BiEncoderOptions;
+  cf?: CfOptions;
+  fusion?: FusedSvdOptions;
+  /** Already-built parts for the fused strategies (skips retraining them). */
+  parts?: { search?: EmbeddingModel; rec?: EmbeddingModel };
+}
+
+export async function buildEmbeddings(data: PreparedData, strategy: EmbeddingStrategy, opts: EmbeddingOptions = {}): Promise<EmbeddingModel> {
+  if (!EMBEDDING_STRATEGIES.includes(strategy)) {
+    throw new Error(`lib/embed/index.ts buildEmbeddings: strategy must be one of ${EMBEDDING_STRATEGIES.join(', ')}, got "${strategy}"`);
+  }
+  const seed = opts.seed ?? 1;
+  const search = () => opts.parts?.search ?? trainBiEncoder(data, 'search', { seed, ...opts.biencoder });
+  const rec = () => opts.parts?.rec ?? buildCfEmbeddings(data, { seed, ...opts.cf });
+  let model: EmbeddingModel;
+  switch (strategy) {
+    case 'content':
+      model = buildContentEmbeddings(data, { seed, ...opts.content });
+      break;
+    case 'search':
+      model = await search();
+      break;
+    case 'rec':
+      model = rec();
+      break;
+    case 'multitask':
+      model = await trainBiEncoder(data, 'multitask', { seed, ...opts.biencoder, ...opts.multitask });
+      break;
+    case 'fused-concat': {
+      const s = await search();
+      const r = rec();
+      model = fusedConcat(s, r);
+      model.info = { ...model.info, partInfo: { search: s.info, rec: r.info } };
+      break;
+    }
+    case 'fused-svd': {
+      const s = await search();
+      const r = rec();
+      model = fusedSvd(s, r, { seed, ...opts.fusion });
+      model.info = { ...model.info, partInfo: { search: s.info, rec: r.info } };
+      break;
+    }
+  }
+  checkVectors(`buildEmbeddings(${strategy})`, model.vectors, model.dim, data.dataset.items.length);
+  return model;
+}
+
+/** Separate ID spaces: the search-tuned and the rec-based embeddings, kept side by side. */
+export async function buildSeparate(data: PreparedData, opts: EmbeddingOptions = {}): Promise<{ search: EmbeddingModel; rec: EmbeddingModel }> {
+  const seed = opts.seed ?? 1;
+  const search = opts.parts?.search ?? (await trainBiEncoder(data, 'search', { seed, ...opts.biencoder }));
+  const rec = opts.parts?.rec ?? buildCfEmbeddings(data, { seed, ...opts.cf });
+  return { search, rec };
+}
+
+/**
+ * Suggested sizes per profile: 'tiny' trains in seconds on the synthetic catalogue; 'small' fits
+ * ml-latest-small in a few minutes per strategy on 2 cores; 'paper' uses the paper-scale sizes.
+ */
+export function embeddingOptionsForProfile(profile: 'tiny' | 'small' | 'paper'): EmbeddingOptions {
+  switch (profile) {
+    case 'tiny':
+      return {
+        content: { dim: 32 },
+        biencoder: { dim: 32, hashing: { buckets: 1 << 12 }, batchSize: 64, epochs: 6, maxStepsPerEpoch: 40, validExamples: 200 },
+        cf: { dim: 16, iterations: 8 },
+      };
+    case 'small':
+      return {
+        content: { dim: 128 },
+        biencoder: { dim: 128, batchSize: 256, epochs: 8, maxStepsPerEpoch: 300, validExamples: 1000 },
+        cf: { dim: 64, iterations: 10 },
+      };
+    case 'paper':
+      return {
+        content: { dim: 128 },
+        biencoder: { dim: 128, hashing: { buckets: 1 << 18 }, batchSize: 256, epochs: 10, maxStepsPerEpoch: 2000, validExamples: 2000 },
+        cf: { dim: 128, iterations: 15 },
+      };
+    default:
+      throw new Error(`lib/embed/index.ts embeddingOptionsForProfile: profile must be tiny, small or paper, got "${profile as string}"`);
+  }
+}

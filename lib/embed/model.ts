@@ -1,0 +1,40 @@
+/**
+ * What every embedding strategy returns: item vectors plus, where the strategy has a text side,
+ * the query encoder that maps search queries into the same space (used by dense retrieval eval).
+ */
+export type EmbeddingStrategy = 'content' | 'search' | 'rec' | 'fused-concat' | 'fused-svd' | 'multitask';
+
+export const EMBEDDING_STRATEGIES: EmbeddingStrategy[] = ['content', 'search', 'rec', 'fused-concat', 'fused-svd', 'multitask'];
+
+export interface EmbeddingModel {
+  strategy: EmbeddingStrategy | string;
+  /** Row-major [numItems, dim]. */
+  vectors: Float32Array;
+  dim: number;
+  numItems: number;
+  /** Maps query texts to [texts.length, dim] in the item space; absent when the strategy has no text side. */
+  encodeQueries?(texts: string[]): Float32Array;
+  /** Training statistics and settings actually used (JSON-serialisable). */
+  info: Record<string, unknown>;
+}
+
+/** L2-normalises each row of a row-major [n, d] matrix in place (zero rows stay zero). */
+export function l2NormalizeRows(x: Float32Array, d: number): Float32Array {
+  const n = x.length / d;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += x[i * d + j] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < d; j++) x[i * d + j] *= inv;
+  }
+  return x;
+}
+
+export function checkVectors(where: string, vectors: Float32Array, dim: number, numItems: number): void {
+  if (vectors.length !== dim * numItems) {
+    throw new Error(`${where}: expected ${numItems}x${dim} = ${numItems * dim} values, got ${vectors.length}`);
+  }
+  for (let i = 0; i < vectors.length; i++) {
+    if (!Number.isFinite(vectors[i])) throw new Error(`${where}: non-finite value at row ${Math.floor(i / dim)}`);
+  }
+}

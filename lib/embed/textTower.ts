@@ -1,0 +1,299 @@
+/**
+ * The trainable text tower and its contrastive training step:
+ *   hashed n-gram ids -> embedding bag (weighted mean) -> dense projection -> layer norm -> L2 norm,
+ * with in-batch softmax loss (MultipleNegativesRankingLoss) at a temperature, optionally symmetric,
+ * and in-batch duplicates masked out of the negatives. One tower with shared weights encodes queries
+ * and items (a Siamese bi-encoder, as in the sentence-transformers fine-tuning the paper used).
+ *
+ * Table updates: 'sparse' (default) keeps the table in JS and runs a lazy Adam on the rows a batch
+ * touched; 'dense' keeps it as a tf variable with the scatter-add gradient of `embeddingBag` and a
+ * dense Adam (O(vocabulary) per step; kept for comparison and for backends where that is cheap).
+ */
+import { tf } from '../backend';
+import { Rng } from '../util/random';
+import { embeddingBag, matMulFast } from './ops';
+import { SparseEmbeddingTable, bagSum } from './sparseTable';
+import type { BagBatch } from './textFeatures';
+
+export interface TowerOptions {
+  /** Rows of the embedding table (hash buckets plus any id rows). */
+  rows: number;
+  /** Width of the table and of the output. Default 128. */
+  dim?: number;
+  /** Learning rate of the dense layers (Adam). Default 2e-3. */
+  learningRate?: number;
+  /** Learning rate of the table rows (Adam). Default 1e-2. */
+  tableLearningRate?: number;
+  /** Softmax temperature. Default 0.05 (sentence-transformers' scale 20). */
+  temperature?: number;
+  /** Add the positive->anchor direction of the loss. Default true. */
+  symmetric?: boolean;
+  tableUpdate?: 'sparse' | 'dense';
+  seed?: number;
+}
+
+export interface PairBatch {
+  anchors: BagBatch;
+  positives: BagBatch;
+  /**
+   * Item keys per pair for duplicate masking: pair j is masked out of pair i's negatives when
+   * their key sets intersect (keysA may be null for text anchors).
+   */
+  keysA: Int32Array | null;
+  keysP: Int32Array;
+}
+
+/** Plain Adam over a Float32Array parameter (the dense layers are small: 16k floats at dim 128). */
+class DenseAdam {
+  private readonly m: Float32Array;
+  private readonly v: Float32Array;
+  private t = 0;
+  constructor(readonly param: Float32Array, private readonly lr: number) {
+    this.m = new Float32Array(param.length);
+    this.v = new Float32Array(param.length);
+  }
+  step(g: Float32Array): void {
+    this.t++;
+    const b1 = 0.9;
+    const b2 = 0.999;
+    const lr = (this.lr * Math.sqrt(1 - Math.pow(b2, this.t))) / (1 - Math.pow(b1, this.t));
+    const { param: w, m, v } = this;
+    for (let k = 0; k < w.length; k++) {
+      const gk = g[k];
+      m[k] = b1 * m[k] + (1 - b1) * gk;
+      v[k] = b2 * v[k] + (1 - b2) * gk * gk;
+      w[k] -= (lr * m[k]) / (Math.sqrt(v[k]) + 1e-8);
+    }
+  }
+}
+
+export interface TowerSnapshot {
+  table: Float32Array;
+  dense: Float32Array[];
+}
+
+export class TextTower {
+  readonly dim: number;
+  readonly rows: number;
+  readonly opts: Required<TowerOptions>;
+  private readonly sparse: SparseEmbeddingTable | null;
+  private readonly tableVar: tf.Variable | null;
+  /** Dense layers, kept in JS and passed to tf as inputs each step: w [dim, dim], b, gamma, beta [dim]. */
+  private readonly dense: Float32Array[];
+  private readonly denseAdam: DenseAdam[];
+  private readonly tableOptimizer: tf.AdamOptimizer | null;
+  steps = 0;
+
+  constructor(o: TowerOptions) {
+    this.opts = {
+      rows: o.rows,
+      dim: o.dim ?? 128,
+      learningRate: o.learningRate ?? 2e-3,
+      tableLearningRate: o.tableLearningRate ?? 1e-2,
+      temperature: o.temperature ?? 0.05,
+      symmetric: o.symmetric ?? true,
+      tableUpdate: o.tableUpdate ?? 'sparse',
+      seed: o.seed ?? 1,
+    };
+    const { dim, rows, temperature } = this.opts;
+    if (!Number.isInteger(dim) || dim < 1) throw new Error(`lib/embed/textTower.ts: option dim must be a positive integer, got ${o.dim}`);
+    if (!(temperature > 0)) throw new Error(`lib/embed/textTower.ts: option temperature must be > 0, got ${o.temperature}`);
+    if (this.opts.tableUpdate !== 'sparse' && this.opts.tableUpdate !== 'dense') {
+      throw new Error(`lib/embed/textTower.ts: option tableUpdate must be 'sparse' or 'dense', got ${o.tableUpdate}`);
+    }
+    this.dim = dim;
+    this.rows = rows;
+    const rng = new Rng(this.opts.seed);
+    const table = new SparseEmbeddingTable(rows, dim, rng.fork('table'), 0.1);
+    const wr = rng.fork('dense');
+    const w = new Float32Array(dim * dim);
+    const scale = Math.sqrt(1 / dim);
+    for (let i = 0; i < w.length; i++) w[i] = wr.normal() * scale;
+    this.dense = [w, new Float32Array(dim), new Float32Array(dim).fill(1), new Float32Array(dim)];
+    this.denseAdam = this.dense.map((p) => new DenseAdam(p, this.opts.learningRate));
+    if (this.opts.tableUpdate === 'sparse') {
+      this.sparse = table;
+      this.tableVar = null;
+      this.tableOptimizer = null;
+    } else {
+      this.sparse = null;
+      this.tableVar = tf.variable(tf.tensor2d(table.weights, [rows, dim]));
+      this.tableOptimizer = tf.train.adam(this.opts.tableLearningRate);
+    }
+  }
+
+  /** The dense layers as fresh tensors (call inside a tidy). */
+  private denseTensors(): tf.Tensor[] {
+    const d = this.dim;
+    return [tf.tensor2d(this.dense[0], [d, d]), ...this.dense.slice(1).map((x) => tf.tensor1d(x))];
+  }
+
+  private applyDense(grads: tf.Tensor[]): void {
+    grads.forEach((g, i) => this.denseAdam[i].step(g.dataSync() as Float32Array));
+  }
+
+  /** Dense part of the tower on bag outputs x [B, dim]. */
+  head(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor2D {
+    const h = tf.add(matMulFast(x, w as tf.Tensor2D), b);
+    const mean = tf.mean(h, -1, true);
+    const c = tf.sub(h, mean);
+    const variance = tf.mean(tf.square(c), -1, true);
+    const ln = tf.add(tf.mul(tf.mul(c, tf.rsqrt(tf.add(variance, 1e-5))), gamma), beta);
+    const norm = tf.rsqrt(tf.add(tf.sum(tf.square(ln), -1, true), 1e-12));
+    return tf.mul(ln, norm) as tf.Tensor2D;
+  }
+
+  /** Additive mask [B, B]: a large negative where pair j must not be a negative for pair i. */
+  static maskBias(keysA: Int32Array | null, keysP: Int32Array): Float32Array {
+    const B = keysP.length;
+    const m = new Float32Array(B * B);
+    for (let i = 0; i < B; i++) {
+      for (let j = 0; j < B; j++) {
+        if (i === j) continue;
+        let dup = keysP[i] === keysP[j];
+        if (!dup && keysA) dup = keysA[i] === keysA[j] || keysA[i] === keysP[j] || keysP[i] === keysA[j];
+        if (dup) m[i * B + j] = -1e4;
+      }
+    }
+    return m;
+  }
+
+  /** In-batch softmax loss on unit vectors a, p [B, dim]. */
+  private contrastiveLoss(a: tf.Tensor2D, p: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
+    const B = a.shape[0];
+    const logits = tf.add(tf.mul(matMulFast(a, tf.transpose(p)), 1 / this.opts.temperature), mask) as tf.Tensor2D;
+    const eye = tf.eye(B);
+    const dir = (l: tf.Tensor2D) => tf.neg(tf.div(tf.sum(tf.mul(tf.logSoftmax(l), eye)), B));
+    let loss = dir(logits);
+    if (this.opts.symmetric) loss = tf.mul(tf.add(loss, dir(tf.transpose(logits))), 0.5);
+    return loss as tf.Scalar;
+  }
+
+  /** One optimisation step on a batch; `weight` scales the loss (multi-task). Returns the loss. */
+  trainStep(batch: PairBatch, weight = 1): number {
+    return this.trainStepParts([{ batch, weight }]);
+  }
+
+  /**
+   * One optimisation step on the weighted sum of several batches' losses (each batch is its own
+   * in-batch softmax: negatives never cross parts). Returns the total loss.
+   */
+  trainStepParts(parts: Array<{ batch: PairBatch; weight: number }>): number {
+    if (parts.length === 0) throw new Error('lib/embed/textTower.ts trainStepParts: no batches');
+    const masks = parts.map(({ batch }) => {
+      const B = batch.keysP.length;
+      if (batch.anchors.offsets.length - 1 !== B || batch.positives.offsets.length - 1 !== B) {
+        throw new Error(`lib/embed/textTower.ts trainStep: ${batch.anchors.offsets.length - 1} anchors, ${batch.positives.offsets.length - 1} positives, ${B} keys`);
+      }
+      return TextTower.maskBias(batch.keysA, batch.keysP);
+    });
+    this.steps++;
+    return this.sparse ? this.sparseStep(parts, masks) : this.denseStep(parts, masks);
+  }
+
+  private partsLoss(xs: tf.Tensor[], dense: tf.Tensor[], parts: Array<{ batch: PairBatch; weight: number }>, masks: Float32Array[]): tf.Scalar {
+    const [w, b, g, be] = dense;
+    let total: tf.Tensor | null = null;
+    parts.forEach((part, k) => {
+      const B = part.batch.keysP.length;
+      const mask = tf.tensor2d(masks[k], [B, B]);
+      const l = tf.mul(this.contrastiveLoss(this.head(xs[2 * k] as tf.Tensor2D, w, b, g, be), this.head(xs[2 * k + 1] as tf.Tensor2D, w, b, g, be), mask), part.weight);
+      total = total ? tf.add(total, l) : l;
+    });
+    return total as unknown as tf.Scalar;
+  }
+
+  private sparseStep(parts: Array<{ batch: PairBatch; weight: number }>, masks: Float32Array[]): number {
+    const t = this.sparse!;
+    const d = this.dim;
+    const inputs = parts.flatMap(({ batch }) => [t.bagForward(batch.anchors), t.bagForward(batch.positives)]);
+    const n = inputs.length;
+    const [loss, bagGrads] = tf.tidy(() => {
+      const f = (...args: tf.Tensor[]) => this.partsLoss(args.slice(0, n), args.slice(n), parts, masks);
+      const xs = inputs.map((x) => tf.tensor2d(x, [x.length / d, d]));
+      const { value, grads } = tf.valueAndGrads(f)([...xs, ...this.denseTensors()]);
+      this.applyDense(grads.slice(n));
+      return [value.dataSync()[0], grads.slice(0, n).map((g) => g.dataSync() as Float32Array)] as [number, Float32Array[]];
+    }) as unknown as [number, Float32Array[]];
+    parts.forEach(({ batch }, k) => {
+      t.accumulate(batch.anchors, bagGrads[2 * k]);
+      t.accumulate(batch.positives, bagGrads[2 * k + 1]);
+    });
+    t.adamStep({ learningRate: this.opts.tableLearningRate });
+    return loss;
+  }
+
+  private denseStep(parts: Array<{ batch: PairBatch; weight: number }>, masks: Float32Array[]): number {
+    const table = this.tableVar!;
+    return tf.tidy(() => {
+      const f = (t: tf.Tensor, ...dense: tf.Tensor[]) => {
+        const xs = parts.flatMap(({ batch }) => [embeddingBag(t as tf.Tensor2D, batch.anchors), embeddingBag(t as tf.Tensor2D, batch.positives)]);
+        return this.partsLoss(xs, dense, parts, masks);
+      };
+      const { value, grads } = tf.valueAndGrads(f)([table, ...this.denseTensors()]);
+      this.applyDense(grads.slice(1));
+      this.tableOptimizer!.applyGradients([{ name: table.name, tensor: grads[0] }]);
+      return value.dataSync()[0];
+    }) as unknown as number;
+  }
+
+  /** Encodes bags to unit vectors [B, dim] with the current weights. */
+  encode(bags: BagBatch, chunk = 1024): Float32Array {
+    if (this.sparse) return encodeWithWeights(this.sparse.weights, this.dense, this.dim, bags, chunk);
+    return encodeWithWeights(this.tableVar!.dataSync() as Float32Array, this.dense, this.dim, bags, chunk);
+  }
+
+  snapshot(): TowerSnapshot {
+    const table = this.sparse ? this.sparse.snapshot() : (this.tableVar!.dataSync() as Float32Array).slice();
+    return { table, dense: this.dense.map((x) => x.slice()) };
+  }
+
+  restore(s: TowerSnapshot): void {
+    if (this.sparse) this.sparse.restore(s.table);
+    else tf.tidy(() => this.tableVar!.assign(tf.tensor2d(s.table, [this.rows, this.dim])));
+    this.dense.forEach((x, i) => x.set(s.dense[i]));
+  }
+
+  /** Frees every tensor the tower owns (variables and optimizer state). */
+  dispose(): void {
+    this.tableVar?.dispose();
+    this.tableOptimizer?.dispose();
+  }
+}
+
+/** The tower's dense part as a free function (inference from a snapshot). */
+function towerHead(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor2D {
+  const h = tf.add(tf.matMul(x, w as tf.Tensor2D), b);
+  const mean = tf.mean(h, -1, true);
+  const c = tf.sub(h, mean);
+  const variance = tf.mean(tf.square(c), -1, true);
+  const ln = tf.add(tf.mul(tf.mul(c, tf.rsqrt(tf.add(variance, 1e-5))), gamma), beta);
+  return tf.mul(ln, tf.rsqrt(tf.add(tf.sum(tf.square(ln), -1, true), 1e-12))) as tf.Tensor2D;
+}
+
+/**
+ * Encodes bags with given weights (table [rows, dim] row-major; dense = [w, b, gamma, beta]):
+ * the bag sum in JS, the dense part in tf, in chunks. Needs no live tower, so trained models keep
+ * only typed arrays.
+ */
+export function encodeWithWeights(table: Float32Array, dense: Float32Array[], dim: number, bags: BagBatch, chunk = 1024): Float32Array {
+  const n = bags.offsets.length - 1;
+  const rows = table.length / dim;
+  for (let i = 0; i < bags.ids.length; i++) {
+    if (bags.ids[i] < 0 || bags.ids[i] >= rows) throw new Error(`lib/embed/textTower.ts encode: id ${bags.ids[i]} outside the table's ${rows} rows`);
+  }
+  const out = new Float32Array(n * dim);
+  for (let s = 0; s < n; s += chunk) {
+    const e = Math.min(n, s + chunk);
+    const x = new Float32Array((e - s) * dim);
+    const offsets = bags.offsets.subarray(s, e + 1).map((o) => o - bags.offsets[s]);
+    const a = bags.offsets[s];
+    bagSum(table, dim, offsets, bags.ids.subarray(a), bags.weights.subarray(a), x, e - s);
+    const y = tf.tidy(() =>
+      towerHead(tf.tensor2d(x, [e - s, dim]), tf.tensor2d(dense[0], [dim, dim]), tf.tensor1d(dense[1]), tf.tensor1d(dense[2]), tf.tensor1d(dense[3])),
+    );
+    out.set(y.dataSync() as Float32Array, s * dim);
+    y.dispose();
+  }
+  return out;
+}

@@ -1,0 +1,110 @@
+/**
+ * AdamW (decoupled weight decay) with global-norm gradient clipping, plus the learning-rate schedule
+ * (linear warmup, then linear or cosine decay to `minLrRatio` of the peak). State can be exported for
+ * resumable checkpoints.
+ */
+import { tf } from '../backend';
+
+export interface AdamWOptions {
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  /** Clip the global gradient norm to this value (0 = off; default 1). */
+  clipNorm?: number;
+}
+
+export interface AdamWState {
+  step: number;
+  m: Float32Array[];
+  v: Float32Array[];
+}
+
+export class AdamW {
+  step = 0;
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
+  private readonly o: Required<AdamWOptions>;
+
+  /** `decay[i]` says whether variable i gets weight decay (norm gains and position biases do not). */
+  constructor(private readonly vars: tf.Variable[], private readonly decay: boolean[], opts: AdamWOptions = {}) {
+    this.o = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, clipNorm: 1, ...opts };
+    const zeroVar = (x: tf.Tensor) => {
+      const z = tf.zerosLike(x);
+      const v = tf.variable(z, false);
+      z.dispose();
+      return v;
+    };
+    this.m = vars.map(zeroVar);
+    this.v = vars.map(zeroVar);
+  }
+
+  /** One update with gradients `grads[i]` for `vars[i]`; returns the gradient norm before clipping. */
+  apply(grads: tf.Tensor[], lr: number): number {
+    const { beta1, beta2, eps, weightDecay, clipNorm } = this.o;
+    this.step += 1;
+    const normT = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.mul(g, g))))));
+    const norm = normT.dataSync()[0];
+    normT.dispose();
+    const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
+    const bc1 = 1 - Math.pow(beta1, this.step);
+    const bc2 = 1 - Math.pow(beta2, this.step);
+    tf.tidy(() => {
+      for (let i = 0; i < this.vars.length; i++) {
+        const g = scale === 1 ? grads[i] : tf.mul(grads[i], scale);
+        const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
+        const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.mul(g, g), 1 - beta2));
+        this.m[i].assign(m);
+        this.v[i].assign(v);
+        const update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));
+        const x = this.vars[i];
+        const decayed = this.decay[i] && weightDecay > 0 ? tf.mul(x, 1 - lr * weightDecay) : x;
+        x.assign(tf.sub(decayed, tf.mul(update, lr)));
+      }
+    });
+    return norm;
+  }
+
+  getState(): AdamWState {
+    return {
+      step: this.step,
+      m: this.m.map((t) => (t.dataSync() as Float32Array).slice()),
+      v: this.v.map((t) => (t.dataSync() as Float32Array).slice()),
+    };
+  }
+
+  setState(s: AdamWState): void {
+    if (s.m.length !== this.m.length || s.v.length !== this.v.length) {
+      throw new Error(`AdamW.setState: state for ${s.m.length} variables, optimizer has ${this.m.length}`);
+    }
+    this.step = s.step;
+    tf.tidy(() => {
+      this.m.forEach((t, i) => t.assign(tf.tensor(s.m[i], t.shape, 'float32')));
+      this.v.forEach((t, i) => t.assign(tf.tensor(s.v[i], t.shape, 'float32')));
+    });
+  }
+
+  dispose(): void {
+    tf.dispose([...this.m, ...this.v]);
+  }
+}
+
+export interface ScheduleOptions {
+  peakLr: number;
+  totalSteps: number;
+  warmupSteps: number;
+  decay: 'linear' | 'cosine' | 'constant';
+  /** Final learning rate as a fraction of the peak (default 0.1). */
+  minLrRatio?: number;
+}
+
+/** Learning rate at (1-based) `step`. */
+export function learningRate(step: number, s: ScheduleOptions): number {
+  const minRatio = s.minLrRatio ?? 0.1;
+  if (s.warmupSteps > 0 && step <= s.warmupSteps) return (s.peakLr * step) / s.warmupSteps;
+  if (s.decay === 'constant') return s.peakLr;
+  const span = Math.max(1, s.totalSteps - s.warmupSteps);
+  const frac = Math.min(1, Math.max(0, (step - s.warmupSteps) / span));
+  const shape = s.decay === 'cosine' ? 0.5 * (1 + Math.cos(Math.PI * frac)) : 1 - frac;
+  return s.peakLr * (minRatio + (1 - minRatio) * shape);
+}

@@ -1,0 +1,197 @@
+/**
+ * Batched, trie-constrained beam search with optional diverse group beam search (Hugging Face
+ * `num_beam_groups` / `diversity_penalty` semantics): beams are split into G groups of N/G; groups pick
+ * their continuations in order at every step, and a token already chosen by earlier groups at this
+ * step costs `diversityPenalty` times the number of times it was chosen (Hamming diversity). The
+ * penalty stays in the beam score, and final hypotheses of all groups are ranked together by score,
+ * as Hugging Face does. With one group this is plain beam search.
+ *
+ * Scores are log-softmax over the whole ID vocabulary (the training distribution), masked to the tokens
+ * the trie allows; they are not renormalised over the allowed tokens.
+ *
+ * Cost: the encoder runs once per prompt, cross-attention K/V once per prompt, and beams are folded
+ * into the cross-attention query length. The first step runs one row per prompt (every beam shares
+ * the start token). Later steps recompute the decoder over the whole prefix: IDs are 2-3 tokens long,
+ * so a KV cache would save little (measured in lib/bench/seq2seq.ts).
+ */
+import { tf } from '../backend';
+import type { IdSpaceLike, IdTrieLike } from './idContract';
+import { disposeMemory, type Seq2SeqModel } from './model';
+import { padBatch } from './prompts';
+
+export interface BeamSearchOptions {
+  /** Total beams per prompt (default 60). */
+  numBeams?: number;
+  /** Beam groups; numBeams must be a multiple (default 1). */
+  numGroups?: number;
+  /** Hamming diversity penalty between groups (default 0.5 when numGroups > 1). */
+  diversityPenalty?: number;
+  /** Prompts per forward pass (default: about 4096 beam rows). */
+  promptBatch?: number;
+  /** Keep at most this many items per prompt (default: all found). */
+  maxItems?: number;
+}
+
+export interface DecodedIds {
+  /** Final beams, best first: absolute ID tokens and score. */
+  beams: { tokens: Int32Array; score: number }[];
+  /** Distinct items, best first (collision groups expanded in `itemsAt` order). */
+  items: number[];
+  /** Score of the beam that produced each item. */
+  itemScores: number[];
+}
+
+interface Beam {
+  tokens: number[];
+  score: number;
+}
+
+export function beamSearch(
+  model: Seq2SeqModel,
+  prompts: Int32Array[],
+  space: IdSpaceLike,
+  trie: IdTrieLike,
+  opts: BeamSearchOptions = {},
+): DecodedIds[] {
+  const numBeams = opts.numBeams ?? 60;
+  const numGroups = opts.numGroups ?? 1;
+  const penalty = opts.diversityPenalty ?? (numGroups > 1 ? 0.5 : 0);
+  if (!Number.isInteger(numBeams) || numBeams < 1) throw new Error(`beamSearch: numBeams must be a positive integer, got ${numBeams}`);
+  if (!Number.isInteger(numGroups) || numGroups < 1 || numBeams % numGroups !== 0) {
+    throw new Error(`beamSearch: numGroups (${numGroups}) must be a positive divisor of numBeams (${numBeams})`);
+  }
+  if (trie.depth !== space.ids.length) throw new Error(`beamSearch: trie depth ${trie.depth} != ID length ${space.ids.length} of space "${space.name}"`);
+  const promptBatch = opts.promptBatch ?? Math.max(1, Math.floor(4096 / numBeams));
+  const out: DecodedIds[] = [];
+  for (let start = 0; start < prompts.length; start += promptBatch) {
+    const chunk = prompts.slice(start, start + promptBatch);
+    out.push(...decodeChunk(model, chunk, space, trie, numBeams, numGroups, penalty, opts.maxItems ?? Infinity));
+  }
+  return out;
+}
+
+function decodeChunk(
+  model: Seq2SeqModel,
+  prompts: Int32Array[],
+  space: IdSpaceLike,
+  trie: IdTrieLike,
+  numBeams: number,
+  numGroups: number,
+  penalty: number,
+  maxItems: number,
+): DecodedIds[] {
+  const P = prompts.length;
+  const depth = space.ids.length;
+  const V = model.config.outputVocabSize;
+  const { padId, idInputBase } = model.config;
+  const groupSize = numBeams / numGroups;
+  const { tokens, length } = padBatch(prompts);
+  const mem = model.encode(tokens, P, length);
+  // beams[p] holds numBeams slots (group g owns slots g*groupSize..); null = no live hypothesis.
+  let beams: (Beam | null)[][] = [];
+  try {
+    for (let t = 0; t < depth; t++) {
+      const rowsPerPrompt = t === 0 ? 1 : numBeams;
+      const steps = t + 1;
+      const rows = P * rowsPerPrompt;
+      const dec = new Int32Array(rows * steps).fill(padId);
+      const prefixes = new Int32Array(rows * t);
+      for (let p = 0; p < P; p++) {
+        for (let b = 0; b < rowsPerPrompt; b++) {
+          const r = p * rowsPerPrompt + b;
+          // A dead slot repeats the first live beam of its prompt: it is computed but never read.
+          const beam = t === 0 ? null : (beams[p][b] ?? beams[p].find((x) => x !== null)!);
+          for (let i = 0; i < t; i++) {
+            dec[r * steps + i + 1] = idInputBase + beam!.tokens[i];
+            prefixes[r * t + i] = beam!.tokens[i];
+          }
+        }
+      }
+      const lpT = tf.tidy(() => {
+        const h = model.decodeHidden(mem, dec, rowsPerPrompt, steps);
+        const last = steps === 1 ? h.reshape([rows, -1]) : tf.slice(h, [0, steps - 1, 0], [rows, 1, -1]).reshape([rows, -1]);
+        return tf.logSoftmax(model.logits(last));
+      });
+      const logp = lpT.dataSync() as Float32Array;
+      lpT.dispose();
+      const allowed = trie.allowedNext(prefixes, rows, t);
+      const width = allowed.length / rows;
+      const lo = space.positionOffsets[t];
+      const hi = lo + space.ids.cardinalities[t];
+      if (!Number.isInteger(width) || width < hi || hi > V) {
+        throw new Error(`beamSearch: trie mask of ${allowed.length} entries for ${rows} rows, or the model's ${V} outputs, do not cover tokens ${lo}..${hi - 1} of space "${space.name}"`);
+      }
+      const next: (Beam | null)[][] = [];
+      const freq = new Float64Array(V);
+      for (let p = 0; p < P; p++) {
+        const cur = t === 0 ? [{ tokens: [], score: 0 } as Beam] : beams[p];
+        const slots: (Beam | null)[] = new Array(numBeams).fill(null);
+        freq.fill(0);
+        for (let g = 0; g < numGroups; g++) {
+          const topScore: number[] = [];
+          const topBeam: number[] = [];
+          const topTok: number[] = [];
+          const from = t === 0 ? 0 : g * groupSize;
+          const to = t === 0 ? 1 : (g + 1) * groupSize;
+          for (let b = from; b < to; b++) {
+            const beam = cur[b];
+            if (!beam) continue;
+            const r = p * rowsPerPrompt + b;
+            const base = r * V;
+            const mbase = r * width;
+            for (let tok = lo; tok < hi; tok++) {
+              if (!allowed[mbase + tok]) continue;
+              const s = beam.score + logp[base + tok] - penalty * freq[tok];
+              if (topScore.length === groupSize && s <= topScore[groupSize - 1]) continue;
+              let k = topScore.length < groupSize ? topScore.length : groupSize - 1;
+              while (k > 0 && topScore[k - 1] < s) {
+                if (k < groupSize) {
+                  topScore[k] = topScore[k - 1];
+                  topBeam[k] = topBeam[k - 1];
+                  topTok[k] = topTok[k - 1];
+                }
+                k--;
+              }
+              topScore[k] = s;
+              topBeam[k] = b;
+              topTok[k] = tok;
+            }
+          }
+          for (let j = 0; j < topScore.length; j++) {
+            slots[g * groupSize + j] = { tokens: [...cur[topBeam[j]]!.tokens, topTok[j]], score: topScore[j] };
+            freq[topTok[j]] += 1;
+          }
+        }
+        next.push(slots);
+      }
+      beams = next;
+    }
+  } finally {
+    disposeMemory(mem);
+  }
+  return beams.map((slots) => collectItems(slots, trie, maxItems));
+}
+
+/** Ranks the final beams by score (ties: slot order) and expands them into distinct items. */
+function collectItems(slots: (Beam | null)[], trie: IdTrieLike, maxItems: number): DecodedIds {
+  const live = slots
+    .map((b, i) => ({ b, i }))
+    .filter((x): x is { b: Beam; i: number } => x.b !== null)
+    .sort((a, b) => b.b.score - a.b.score || a.i - b.i);
+  const seenIds = new Set<string>();
+  const seenItems = new Set<number>();
+  const res: DecodedIds = { beams: [], items: [], itemScores: [] };
+  for (const { b } of live) {
+    const key = b.tokens.join(',');
+    if (seenIds.has(key)) continue; // the same ID reached by two groups
+    seenIds.add(key);
+    res.beams.push({ tokens: Int32Array.from(b.tokens), score: b.score });
+    for (const item of trie.itemsAt(b.tokens)) {
+      if (seenItems.has(item) || res.items.length >= maxItems) continue;
+      seenItems.add(item);
+      res.items.push(item);
+      res.itemScores.push(b.score);
+    }
+  }
+  return res;
+}

@@ -1,0 +1,228 @@
+/**
+ * The joint generative model as the pipeline sees it: build the text tokenizer and prompts from the
+ * prepared data, train one seq2seq model on search and rec examples, decode prompts into ranked items,
+ * and save / load the whole bundle.
+ */
+import { hitsAtK } from '../eval/metrics';
+import { PrefixTrie } from '../quantize/trie';
+import type { IdSpace } from '../quantize/vocabulary';
+import type { PreparedData, RecExample, SearchQuery, UserSequence } from '../types';
+import { Rng } from '../util/random';
+import { beamSearch, type BeamSearchOptions, type DecodedIds } from './beamSearch';
+import { readBundle, weightsFromRecord, weightsToRecord, writeBundle } from './checkpoint';
+import { findSpace, idTokensOf, type IdSpaceLike, type IdTrieLike, type IdVocabularyLike } from './idContract';
+import { DEFAULT_MODEL_SIZE, Seq2SeqModel, type Seq2SeqConfig } from './model';
+import { PAD_ID, PromptEncoder, type PromptEncoderState, type PromptOptions, type Seq2SeqExample, type Task } from './prompts';
+import { WordTokenizer, type WordTokenizerOptions } from './textTokenizer';
+import { trainSeq2Seq, type EpochRecord, type TrainOptions } from './train';
+
+export interface TaskSpaces {
+  search: string;
+  rec: string;
+}
+
+export type ModelSize = typeof DEFAULT_MODEL_SIZE;
+
+/** Makes the prefix trie of one ID space (default: `new PrefixTrie(space, vocab.size)` from lib/quantize/trie). */
+export type TrieFactory = (space: IdSpaceLike) => IdTrieLike;
+
+export interface GenerativeModel {
+  net: Seq2SeqModel;
+  prompts: PromptEncoder;
+  spaces: TaskSpaces;
+  vocab: IdVocabularyLike;
+}
+
+export const DEFAULT_DECODE: Required<Pick<BeamSearchOptions, 'numBeams' | 'numGroups' | 'diversityPenalty'>> = {
+  numBeams: 60,
+  numGroups: 30,
+  diversityPenalty: 0.5,
+};
+
+export interface GenerativeTrainOptions extends TrainOptions, PromptOptions {
+  model?: Partial<ModelSize>;
+  tokenizer?: WordTokenizerOptions;
+  /** Rec training windows per user, most recent first (default: every prefix of the training sequence). */
+  maxRecWindowsPerUser?: number;
+  /** Validation examples per task (default 300; 0 = no validation). */
+  validLimit?: number;
+  /** Decoding used for validation (default: DEFAULT_DECODE). */
+  validDecode?: BeamSearchOptions;
+  /** Recall cut-off for validation (default 30). */
+  validK?: number;
+  /** Trie per ID space (default: PrefixTrie over the whole ID vocabulary's width). */
+  makeTrie?: TrieFactory;
+}
+
+/** Training and evaluation examples of both tasks. */
+export interface ExampleSets {
+  train: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] };
+  valid: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] };
+  test: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] };
+}
+
+export function searchExamples(prompts: PromptEncoder, space: IdSpaceLike, queries: SearchQuery[]): Seq2SeqExample[] {
+  return queries.map((q) => ({ task: 'search' as const, input: prompts.searchPrompt(q.text), target: idTokensOf(space, q.item), item: q.item }));
+}
+
+export function recExamples(prompts: PromptEncoder, space: IdSpaceLike, examples: RecExample[]): Seq2SeqExample[] {
+  return examples.map((e) => ({ task: 'rec' as const, input: prompts.recPrompt(e.history, space), target: idTokensOf(space, e.target), item: e.target }));
+}
+
+/** Next-item windows of the training sequences: each item (after the first) predicted from its prefix. */
+export function recTrainingWindows(prompts: PromptEncoder, space: IdSpaceLike, train: UserSequence[], maxPerUser = Infinity): Seq2SeqExample[] {
+  const out: Seq2SeqExample[] = [];
+  for (const u of train) {
+    const from = Math.max(1, u.items.length - maxPerUser);
+    for (let i = from; i < u.items.length; i++) {
+      out.push({ task: 'rec', input: prompts.recPrompt(u.items.subarray(0, i), space), target: idTokensOf(space, u.items[i]), item: u.items[i] });
+    }
+  }
+  return out;
+}
+
+export function buildExampleSets(data: PreparedData, prompts: PromptEncoder, vocab: IdVocabularyLike, spaces: TaskSpaces, maxRecWindowsPerUser?: number): ExampleSets {
+  const s = findSpace(vocab, spaces.search);
+  const r = findSpace(vocab, spaces.rec);
+  return {
+    train: { search: searchExamples(prompts, s, data.queries.train), rec: recTrainingWindows(prompts, r, data.rec.train, maxRecWindowsPerUser) },
+    valid: { search: searchExamples(prompts, s, data.queries.valid), rec: recExamples(prompts, r, data.rec.valid) },
+    test: { search: searchExamples(prompts, s, data.queries.test), rec: recExamples(prompts, r, data.rec.test) },
+  };
+}
+
+/** Text used to build the word vocabulary: training queries and item texts (never test queries). */
+function tokenizerTexts(data: PreparedData): string[] {
+  return [...data.queries.train.map((q) => q.text), ...data.dataset.items.map((i) => i.text)];
+}
+
+export function trainGenerativeModel(
+  data: PreparedData,
+  vocab: IdVocabularyLike,
+  spaces: TaskSpaces,
+  opts: GenerativeTrainOptions,
+): { model: GenerativeModel; history: EpochRecord[]; bestEpoch: number } {
+  for (const name of [spaces.search, spaces.rec]) {
+    const sp = findSpace(vocab, name);
+    if (sp.ids.numItems !== data.dataset.items.length) {
+      throw new Error(`trainGenerativeModel: space "${name}" has IDs for ${sp.ids.numItems} items, the data set has ${data.dataset.items.length}`);
+    }
+  }
+  const tokenizer = WordTokenizer.build(tokenizerTexts(data), opts.tokenizer);
+  const prompts = new PromptEncoder(tokenizer, vocab.size, opts);
+  const size = { ...DEFAULT_MODEL_SIZE, ...opts.model };
+  const config: Seq2SeqConfig = {
+    ...size,
+    inputVocabSize: prompts.inputVocabSize,
+    outputVocabSize: vocab.size,
+    idInputBase: prompts.idInputBase,
+    padId: PAD_ID,
+    seed: opts.seed ?? 0,
+  };
+  const net = new Seq2SeqModel(config);
+  const model: GenerativeModel = { net, prompts, spaces, vocab };
+  const sets = buildExampleSets(data, prompts, vocab, spaces, opts.maxRecWindowsPerUser);
+  const validLimit = opts.validLimit ?? 300;
+  let validate: TrainOptions['validate'];
+  if (validLimit > 0) {
+    const rng = new Rng(opts.seed ?? 0).fork('valid');
+    const pick = (xs: Seq2SeqExample[]) => (xs.length <= validLimit ? xs : Array.from(rng.permutation(xs.length).subarray(0, validLimit), (i) => xs[i]));
+    const vs = pick(sets.valid.search);
+    const vr = pick(sets.valid.rec);
+    const tries = makeTries(model, opts.makeTrie);
+    const k = opts.validK ?? 30;
+    const decode = { ...DEFAULT_DECODE, ...opts.validDecode };
+    validate = () => ({
+      search: recallOf(decodeExamples(model, 'search', vs, tries, decode), vs, k),
+      rec: recallOf(decodeExamples(model, 'rec', vr, tries, decode), vr, k),
+    });
+  }
+  const res = trainSeq2Seq(net, sets.train, { ...opts, validate });
+  return { model, history: res.history, bestEpoch: res.bestEpoch };
+}
+
+function recallOf(decoded: DecodedIds[], examples: Seq2SeqExample[], k: number): number {
+  if (examples.length === 0) return 0;
+  const hits = hitsAtK(decoded.map((d) => d.items), examples.map((e) => e.item), k);
+  let s = 0;
+  for (const h of hits) s += h;
+  return s / examples.length;
+}
+
+export interface TaskTries {
+  search: IdTrieLike;
+  rec: IdTrieLike;
+}
+
+/** The default trie: lib/quantize's PrefixTrie with masks as wide as the whole ID vocabulary. */
+export function defaultTrieFactory(vocab: IdVocabularyLike): TrieFactory {
+  return (space) => new PrefixTrie(space as IdSpace, vocab.size);
+}
+
+export function makeTries(model: GenerativeModel, makeTrie: TrieFactory = defaultTrieFactory(model.vocab)): TaskTries {
+  const search = makeTrie(findSpace(model.vocab, model.spaces.search));
+  const rec = model.spaces.rec === model.spaces.search ? search : makeTrie(findSpace(model.vocab, model.spaces.rec));
+  return { search, rec };
+}
+
+/** Decodes the prompts of `examples` (all of one task) into ranked items. */
+export function decodeExamples(model: GenerativeModel, task: Task, examples: Seq2SeqExample[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE): DecodedIds[] {
+  return decodePrompts(model, task, examples.map((e) => e.input), tries, opts);
+}
+
+export function decodePrompts(model: GenerativeModel, task: Task, prompts: Int32Array[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE): DecodedIds[] {
+  const space = findSpace(model.vocab, model.spaces[task]);
+  return beamSearch(model.net, prompts, space, tries[task], opts);
+}
+
+/** Ranked items for free-text queries. */
+export function searchItems(model: GenerativeModel, queries: string[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE): DecodedIds[] {
+  return decodePrompts(model, 'search', queries.map((q) => model.prompts.searchPrompt(q)), tries, opts);
+}
+
+/** Ranked next items for histories (oldest first). */
+export function recommendItems(model: GenerativeModel, histories: ArrayLike<number>[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE): DecodedIds[] {
+  const space = findSpace(model.vocab, model.spaces.rec);
+  return decodePrompts(model, 'rec', histories.map((h) => model.prompts.recPrompt(h, space)), tries, opts);
+}
+
+const FORMAT = 'sid-seq2seq-1';
+
+interface SavedModel {
+  format: string;
+  config: Seq2SeqConfig;
+  prompts: PromptEncoderState;
+  spaces: TaskSpaces;
+  idSpaces: { name: string; numItems: number; length: number; cardinalities: number[] }[];
+  idVocabSize: number;
+  weights: Record<string, Float32Array>;
+}
+
+/** Writes the model (configuration, tokenizer, weights) to the folder `dir` atomically. */
+export function saveModel(model: GenerativeModel, dir: string): void {
+  const saved: SavedModel = {
+    format: FORMAT,
+    config: model.net.config,
+    prompts: model.prompts.toJSON(),
+    spaces: model.spaces,
+    idSpaces: model.vocab.spaces.map((s) => ({ name: s.name, numItems: s.ids.numItems, length: s.ids.length, cardinalities: s.ids.cardinalities })),
+    idVocabSize: model.vocab.size,
+    weights: weightsToRecord(model.net.getWeights()),
+  };
+  writeBundle(dir, saved);
+}
+
+/** Reads a model written by `saveModel`; `vocab` must be the ID vocabulary it was trained with. */
+export function loadModel(dir: string, vocab: IdVocabularyLike): GenerativeModel {
+  const saved = readBundle<SavedModel>(dir);
+  if (saved.format !== FORMAT) throw new Error(`loadModel: ${dir} has format "${saved.format}", expected "${FORMAT}"`);
+  if (saved.idVocabSize !== vocab.size) throw new Error(`loadModel: ${dir} was trained with ${saved.idVocabSize} ID tokens, the given vocabulary has ${vocab.size}`);
+  for (const s of saved.idSpaces) {
+    const sp = findSpace(vocab, s.name);
+    if (sp.ids.numItems !== s.numItems || sp.ids.length !== s.length || sp.ids.cardinalities.join() !== s.cardinalities.join()) {
+      throw new Error(`loadModel: ID space "${s.name}" differs from the one ${dir} was trained with`);
+    }
+  }
+  const net = new Seq2SeqModel(saved.config, weightsFromRecord(saved.weights));
+  return { net, prompts: PromptEncoder.fromJSON(saved.prompts), spaces: saved.spaces, vocab };
+}

@@ -1,0 +1,44 @@
+/**
+ * The parts of the ID vocabulary and prefix trie (lib/quantize/vocabulary.ts, lib/quantize/trie.ts)
+ * this module relies on, as structural types: any `IdVocabulary` / `PrefixTrie` satisfies them.
+ */
+import type { SemanticIdSet } from '../types';
+
+export interface IdSpaceLike {
+  name: string;
+  ids: SemanticIdSet;
+  /** First token id of this space. */
+  offset: number;
+  /** Absolute token id of code 0 at each position. */
+  positionOffsets: number[];
+}
+
+export interface IdVocabularyLike {
+  /** Total ID tokens across spaces: the model's output vocabulary. */
+  size: number;
+  spaces: IdSpaceLike[];
+}
+
+/** Prefix constraint over one space's valid IDs. */
+export interface IdTrieLike {
+  readonly depth: number;
+  /** For B prefixes of length t (absolute ID token ids), a B x (vocabulary size) 0/1 mask of allowed next tokens. */
+  allowedNext(prefixes: Int32Array, batch: number, t: number): Uint8Array;
+  /** Items whose full ID is `tokens` (several when IDs collide). */
+  itemsAt(tokens: ArrayLike<number>): number[];
+}
+
+export function findSpace(vocab: IdVocabularyLike, name: string): IdSpaceLike {
+  const s = vocab.spaces.find((sp) => sp.name === name);
+  if (!s) throw new Error(`ID vocabulary has no space "${name}" (spaces: ${vocab.spaces.map((x) => x.name).join(', ')})`);
+  return s;
+}
+
+/** Absolute ID tokens of `item` in `space` (one per position). */
+export function idTokensOf(space: IdSpaceLike, item: number): Int32Array {
+  const { ids } = space;
+  if (!(item >= 0 && item < ids.numItems)) throw new Error(`idTokensOf: item ${item} outside 0..${ids.numItems - 1} of space "${space.name}"`);
+  const out = new Int32Array(ids.length);
+  for (let p = 0; p < ids.length; p++) out[p] = space.positionOffsets[p] + ids.codes[item * ids.length + p];
+  return out;
+}

@@ -1,0 +1,281 @@
+/**
+ * Training loop of the seq2seq model: teacher forcing, token cross-entropy, AdamW with warmup and
+ * decay, mixed-task length-bucketed batches, gradient accumulation over micro-batches (the wasm heap
+ * cannot hold a large batch's intermediates), per-epoch validation with the best weights kept, and
+ * atomic resumable checkpoints.
+ */
+import * as path from 'node:path';
+import { tf } from '../backend';
+import { Progress } from '../util/progress';
+import { Rng, hashString32 } from '../util/random';
+import { AdamW, learningRate, type AdamWState } from './adamw';
+import { bundleExists, readBundle, weightsFromRecord, weightsToRecord, writeBundle } from './checkpoint';
+import type { Seq2SeqModel } from './model';
+import { padBatch, padTargets, type Seq2SeqExample } from './prompts';
+
+export interface TrainOptions {
+  epochs?: number;
+  /** Examples per optimizer step (default 256). */
+  batchSize?: number;
+  /** Examples per forward/backward pass; gradients are accumulated (default 256, keep <= 256 on wasm). */
+  microBatch?: number;
+  /** Peak learning rate (default 2e-3). */
+  lr?: number;
+  /** Share of steps spent warming up (default 0.05). */
+  warmupFraction?: number;
+  decay?: 'linear' | 'cosine' | 'constant';
+  weightDecay?: number;
+  clipNorm?: number;
+  seed?: number;
+  /** Share of search examples in every batch (default: the search pool's share of all examples). */
+  searchFraction?: number;
+  /** Examples drawn per epoch (default: both pools once). Pools are cycled through in shuffled passes. */
+  examplesPerEpoch?: number;
+  /** Batches sorted by length together (default 32). */
+  bucketBatches?: number;
+  /** Folder for resumable state (`state/`) and the best weights (`best/`). */
+  checkpointDir?: string;
+  /** Resume from `checkpointDir/state` when present (default true). */
+  resume?: boolean;
+  /** After training, load the best validation weights into the model (default true). */
+  restoreBest?: boolean;
+  /** Validation metric per task (e.g. Recall@30); the mean picks the best epoch. */
+  validate?: (model: Seq2SeqModel, epoch: number) => ValidationScores;
+  onEpoch?: (record: EpochRecord) => void;
+  /** Progress label (default "train"). */
+  label?: string;
+}
+
+export interface ValidationScores {
+  search: number;
+  rec: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  searchLoss: number;
+  recLoss: number;
+  valid: ValidationScores | null;
+  examples: number;
+  seconds: number;
+  examplesPerSecond: number;
+  lr: number;
+  steps: number;
+}
+
+export interface TrainResult {
+  history: EpochRecord[];
+  bestEpoch: number;
+  bestScore: number;
+}
+
+interface TrainState {
+  epoch: number;
+  history: EpochRecord[];
+  bestEpoch: number;
+  bestScore: number;
+  optimizer: AdamWState;
+  weights: Record<string, Float32Array>;
+  fingerprint: string;
+}
+
+export function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] }, opts: TrainOptions = {}): TrainResult {
+  const o = {
+    epochs: 3, batchSize: 256, microBatch: 256, lr: 2e-3, warmupFraction: 0.05, decay: 'cosine' as const, weightDecay: 0.01,
+    clipNorm: 1, seed: 0, bucketBatches: 32, resume: true, restoreBest: true, label: 'train', ...opts,
+  };
+  const nS = pools.search.length;
+  const nR = pools.rec.length;
+  if (nS + nR === 0) throw new Error('trainSeq2Seq: no training examples');
+  for (const k of ['epochs', 'batchSize', 'microBatch', 'bucketBatches'] as const) {
+    if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`TrainOptions.${k} must be a positive integer, got ${o[k]}`);
+  }
+  const searchFraction = nS === 0 ? 0 : nR === 0 ? 1 : o.searchFraction ?? nS / (nS + nR);
+  if (!(searchFraction >= 0 && searchFraction <= 1)) throw new Error(`TrainOptions.searchFraction must be in [0, 1], got ${o.searchFraction}`);
+  const perEpoch = o.examplesPerEpoch ?? nS + nR;
+  const batchesPerEpoch = Math.ceil(perEpoch / o.batchSize);
+  const totalSteps = batchesPerEpoch * o.epochs;
+  const schedule = { peakLr: o.lr, totalSteps, warmupSteps: Math.round(o.warmupFraction * totalSteps), decay: o.decay };
+  const vars = model.variables;
+  const decayMask = model.names.map((n) => !(n.includes('.ln_') || n.endsWith('rel_bias')));
+  const optimizer = new AdamW(vars, decayMask, { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
+  const fingerprint = JSON.stringify({ config: model.config, nS, nR, perEpoch, b: o.batchSize, e: o.epochs, seed: o.seed });
+
+  let history: EpochRecord[] = [];
+  let bestEpoch = -1;
+  let bestScore = -Infinity;
+  let startEpoch = 0;
+  let best: Map<string, Float32Array> | null = null;
+  const statePath = o.checkpointDir ? path.join(o.checkpointDir, 'state') : null;
+  const bestPath = o.checkpointDir ? path.join(o.checkpointDir, 'best') : null;
+  if (statePath && o.resume && bundleExists(statePath)) {
+    const st = readBundle<TrainState>(statePath);
+    if (st.fingerprint !== fingerprint) {
+      throw new Error(`trainSeq2Seq: checkpoint ${statePath} belongs to another configuration; remove it or set resume: false`);
+    }
+    model.setWeights(weightsFromRecord(st.weights));
+    optimizer.setState(st.optimizer);
+    history = st.history;
+    bestEpoch = st.bestEpoch;
+    bestScore = st.bestScore;
+    startEpoch = st.epoch + 1;
+    if (bestPath && bundleExists(bestPath)) best = weightsFromRecord(readBundle<{ weights: Record<string, Float32Array> }>(bestPath).weights);
+  }
+
+  const progress = new Progress({ label: o.label, total: (o.epochs - startEpoch) * batchesPerEpoch * o.batchSize, unit: 'ex' });
+  try {
+    for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
+      const t0 = Date.now();
+      const batches = epochBatches(pools, epoch, perEpoch, o.batchSize, searchFraction, o.bucketBatches, o.seed);
+      let lossSum = 0;
+      let lossCount = 0;
+      const taskLoss = { search: [0, 0], rec: [0, 0] };
+      let lr = 0;
+      for (const batch of batches) {
+        lr = learningRate(optimizer.step + 1, schedule);
+        const { loss, perTask } = trainStep(model, optimizer, batch, o.microBatch, lr);
+        lossSum += loss * batch.length;
+        lossCount += batch.length;
+        for (const t of ['search', 'rec'] as const) {
+          taskLoss[t][0] += perTask[t][0];
+          taskLoss[t][1] += perTask[t][1];
+        }
+        progress.tick(batch.length, `epoch ${epoch + 1}/${o.epochs} loss ${(lossSum / lossCount).toFixed(3)}`);
+      }
+      const valid = o.validate ? o.validate(model, epoch) : null;
+      const score = valid ? (valid.search + valid.rec) / 2 : epoch;
+      if (score > bestScore) {
+        bestScore = score;
+        bestEpoch = epoch;
+        best = model.getWeights();
+        if (bestPath) writeBundle(bestPath, { epoch, score, weights: weightsToRecord(best) });
+      }
+      const seconds = (Date.now() - t0) / 1000;
+      const record: EpochRecord = {
+        epoch,
+        trainLoss: lossSum / Math.max(1, lossCount),
+        searchLoss: taskLoss.search[1] ? taskLoss.search[0] / taskLoss.search[1] : NaN,
+        recLoss: taskLoss.rec[1] ? taskLoss.rec[0] / taskLoss.rec[1] : NaN,
+        valid,
+        examples: lossCount,
+        seconds,
+        examplesPerSecond: lossCount / seconds,
+        lr,
+        steps: optimizer.step,
+      };
+      history.push(record);
+      if (statePath) {
+        const st: TrainState = { epoch, history, bestEpoch, bestScore, optimizer: optimizer.getState(), weights: weightsToRecord(model.getWeights()), fingerprint };
+        writeBundle(statePath, st);
+      }
+      o.onEpoch?.(record);
+    }
+    progress.finish();
+    if (o.restoreBest && best) model.setWeights(best);
+  } finally {
+    optimizer.dispose();
+  }
+  return { history, bestEpoch, bestScore };
+}
+
+/**
+ * One optimizer step over `batch`, accumulating gradients over micro-batches. Each micro-batch's loss
+ * is weighted by its share of the batch's target tokens, so the result equals one big batch.
+ * Per-task losses come from the same forward pass: [sum of token losses, token count] per task.
+ */
+export function trainStep(
+  model: Seq2SeqModel,
+  optimizer: AdamW,
+  batch: Seq2SeqExample[],
+  microBatch: number,
+  lr: number,
+): { loss: number; perTask: Record<'search' | 'rec', [number, number]> } {
+  const vars = model.variables;
+  let totalTokens = 0;
+  for (const ex of batch) totalTokens += ex.target.length;
+  let acc: tf.Tensor[] | null = null;
+  let loss = 0;
+  const perTask: Record<'search' | 'rec', [number, number]> = { search: [0, 0], rec: [0, 0] };
+  for (let s = 0; s < batch.length; s += microBatch) {
+    const part = batch.slice(s, s + microBatch);
+    const { tokens, length } = padBatch(part.map((e) => e.input));
+    const { targets, length: tLen } = padTargets(part.map((e) => e.target));
+    let tokensHere = 0;
+    for (const e of part) tokensHere += e.target.length;
+    const w = tokensHere / totalTokens;
+    let tokenLoss: tf.Tensor | null = null;
+    const { value, grads } = tf.variableGrads(() => {
+      const terms = model.lossTerms(tokens, part.length, length, targets, tLen);
+      tokenLoss = tf.keep(terms.tokenLoss);
+      return tf.mul(terms.loss, w) as tf.Scalar;
+    }, vars);
+    loss += value.dataSync()[0];
+    value.dispose();
+    const tl = (tokenLoss as unknown as tf.Tensor).dataSync();
+    (tokenLoss as unknown as tf.Tensor).dispose();
+    part.forEach((e, i) => {
+      for (let t = 0; t < e.target.length; t++) perTask[e.task][0] += tl[i * tLen + t];
+      perTask[e.task][1] += e.target.length;
+    });
+    const g = vars.map((v) => grads[v.name]);
+    if (!acc) acc = g;
+    else {
+      const prev: tf.Tensor[] = acc;
+      acc = prev.map((a, i) => tf.add(a, g[i]));
+      tf.dispose([...prev, ...g]);
+    }
+  }
+  optimizer.apply(acc!, lr);
+  tf.dispose(acc!);
+  return { loss, perTask };
+}
+
+/** Draws `count` items from an endless stream of seeded shuffled passes over 0..n-1, starting at `from`. */
+function streamSlice(n: number, from: number, count: number, seed: number): number[] {
+  const out: number[] = [];
+  let pass = Math.floor(from / n);
+  let at = from - pass * n;
+  let perm = new Rng(seed).fork(pass).permutation(n);
+  while (out.length < count) {
+    if (at === n) {
+      pass += 1;
+      at = 0;
+      perm = new Rng(seed).fork(pass).permutation(n);
+    }
+    out.push(perm[at++]);
+  }
+  return out;
+}
+
+/**
+ * The batches of one epoch, a function of (seed, epoch) only so that a resumed run sees the same data.
+ * Every batch mixes tasks in the configured ratio; within groups of `bucketBatches` batches, each task's
+ * examples are sorted by prompt length so a batch pads little; batch order is then shuffled.
+ */
+export function epochBatches(
+  pools: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] },
+  epoch: number,
+  perEpoch: number,
+  batchSize: number,
+  searchFraction: number,
+  bucketBatches: number,
+  seed: number,
+): Seq2SeqExample[][] {
+  const nBatches = Math.ceil(perEpoch / batchSize);
+  const perSearch = pools.search.length ? Math.round(batchSize * searchFraction) : 0;
+  const perRec = pools.rec.length ? batchSize - perSearch : 0;
+  const sIdx = pools.search.length ? streamSlice(pools.search.length, epoch * nBatches * perSearch, nBatches * perSearch, seed ^ hashString32('search')) : [];
+  const rIdx = pools.rec.length ? streamSlice(pools.rec.length, epoch * nBatches * perRec, nBatches * perRec, seed ^ hashString32('rec')) : [];
+  const batches: Seq2SeqExample[][] = [];
+  for (let g = 0; g < nBatches; g += bucketBatches) {
+    const nb = Math.min(bucketBatches, nBatches - g);
+    const s = sIdx.slice(g * perSearch, (g + nb) * perSearch).map((i) => pools.search[i]);
+    const r = rIdx.slice(g * perRec, (g + nb) * perRec).map((i) => pools.rec[i]);
+    s.sort((a, b) => a.input.length - b.input.length);
+    r.sort((a, b) => a.input.length - b.input.length);
+    for (let b = 0; b < nb; b++) batches.push([...s.slice(b * perSearch, (b + 1) * perSearch), ...r.slice(b * perRec, (b + 1) * perRec)]);
+  }
+  new Rng(seed).fork(`order-${epoch}`).shuffle(batches);
+  return batches.filter((b) => b.length > 0);
+}

@@ -1,0 +1,145 @@
+/**
+ * Squared Euclidean distances between many rows and a few centroids, as batched matmuls:
+ * ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2. The x.c products run in tfjs (XNNPACK on wasm); the
+ * centroids are passed pre-transposed ([d, k]) because the wasm matmul is only fast without
+ * transpose flags. Rows are processed in chunks to bound memory; the argmin runs in a typed-array
+ * loop over each downloaded chunk (one pass, no extra tensors).
+ */
+import { tf } from '../backend';
+import { Matrix } from './matrix';
+
+/** Work counters for the assignment step (used by the benchmark to report GFLOP/s). */
+export interface AssignStats {
+  seconds: number;
+  flops: number;
+}
+
+export function newAssignStats(): AssignStats {
+  return { seconds: 0, flops: 0 };
+}
+
+/** Centroids prepared for distance computations: transposed copy on the device plus squared norms. */
+export interface PreparedCentroids {
+  k: number;
+  d: number;
+  /** [d, k] tensor. */
+  ct: tf.Tensor2D;
+  /** ||c||^2 per centroid. */
+  cc: Float64Array;
+}
+
+export function prepareCentroids(centroids: Float32Array, k: number, d: number): PreparedCentroids {
+  if (centroids.length !== k * d) {
+    throw new Error(`lib/quantize/distances.ts: centroids length ${centroids.length} != k*d = ${k}*${d}`);
+  }
+  const t = new Float32Array(d * k);
+  const cc = new Float64Array(k);
+  for (let c = 0; c < k; c++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const v = centroids[c * d + j];
+      t[j * k + c] = v;
+      s += v * v;
+    }
+    cc[c] = s;
+  }
+  return { k, d, ct: tf.tensor2d(t, [d, k]), cc };
+}
+
+export function releaseCentroids(p: PreparedCentroids): void {
+  p.ct.dispose();
+}
+
+/**
+ * Calls `fn(start, n, dots)` for consecutive chunks of rows of `x` (all rows, or the rows listed in
+ * `subset`), where dots[r * k + c] = x[row r of the chunk] . centroid c.
+ */
+export function forEachDotChunk(
+  x: Matrix,
+  pc: PreparedCentroids,
+  chunkRows: number,
+  fn: (start: number, n: number, dots: Float32Array) => void,
+  stats?: AssignStats,
+  subset?: Int32Array,
+): void {
+  const d = x.cols;
+  if (d !== pc.d) throw new Error(`lib/quantize/distances.ts: x has ${d} columns, centroids ${pc.d}`);
+  const total = subset ? subset.length : x.rows;
+  const buf = subset ? new Float32Array(Math.min(chunkRows, total) * d) : null;
+  for (let start = 0; start < total; start += chunkRows) {
+    const n = Math.min(chunkRows, total - start);
+    let rows: Float32Array;
+    if (subset && buf) {
+      for (let r = 0; r < n; r++) {
+        const src = subset[start + r] * d;
+        buf.set(x.data.subarray(src, src + d), r * d);
+      }
+      rows = buf.subarray(0, n * d);
+    } else {
+      rows = x.data.subarray(start * d, (start + n) * d);
+    }
+    const t0 = performance.now();
+    const xt = tf.tensor2d(rows, [n, d]);
+    const prod = tf.matMul(xt, pc.ct);
+    const dots = prod.dataSync() as Float32Array;
+    xt.dispose();
+    prod.dispose();
+    if (stats) {
+      stats.seconds += (performance.now() - t0) / 1000;
+      stats.flops += 2 * n * d * pc.k;
+    }
+    fn(start, n, dots);
+  }
+}
+
+export interface NearestResult {
+  labels: Int32Array;
+  /** Squared distance to the nearest centroid (clamped at 0). */
+  dist: Float64Array;
+  /** Squared distance to the second nearest centroid (Infinity when k = 1); only when asked. */
+  second?: Float64Array;
+}
+
+/** Nearest centroid of every row of x (or of the rows in `subset`, results indexed like `subset`). */
+export function nearestCentroids(
+  x: Matrix,
+  xx: Float64Array,
+  pc: PreparedCentroids,
+  opts: { chunkRows?: number; second?: boolean; subset?: Int32Array; stats?: AssignStats } = {},
+): NearestResult {
+  const total = opts.subset ? opts.subset.length : x.rows;
+  const labels = new Int32Array(total);
+  const dist = new Float64Array(total);
+  const second = opts.second ? new Float64Array(total) : undefined;
+  const k = pc.k;
+  const cc = pc.cc;
+  forEachDotChunk(
+    x,
+    pc,
+    opts.chunkRows ?? 4096,
+    (start, n, dots) => {
+      for (let r = 0; r < n; r++) {
+        const o = r * k;
+        let best = Infinity;
+        let best2 = Infinity;
+        let arg = 0;
+        for (let c = 0; c < k; c++) {
+          const v = cc[c] - 2 * dots[o + c];
+          if (v < best) {
+            best2 = best;
+            best = v;
+            arg = c;
+          } else if (v < best2) best2 = v;
+        }
+        const i = start + r;
+        const norm = xx[opts.subset ? opts.subset[i] : i];
+        labels[i] = arg;
+        dist[i] = Math.max(0, norm + best);
+        if (second) second[i] = Math.max(0, norm + best2);
+      }
+    },
+    opts.stats,
+    opts.subset,
+  );
+  return { labels, dist, second };
+}

@@ -1,0 +1,42 @@
+/**
+ * The Python side of a headless notebook run, passed to Debian's /usr/bin/python3 with `-c`.
+ *
+ * It uses nbconvert's own ExecutePreprocessor and HTMLExporter (what `python3 -m nbconvert
+ * --execute --to notebook` and `--to html` do) in one process, with two differences that matter:
+ * on a cell error it still writes the partially executed notebook, because tslab reports a failure
+ * as a stderr stream in the cell while nbconvert's exception text is an empty `<Error>:`; and it
+ * reports which cell was running, as one JSON line on stdout.
+ *
+ * argv: source.ipynb out.ipynb out.html kernel_name timeout_seconds(<=0: none) working_dir
+ * exit: 0 ok; 3 execution failed (out.ipynb written, no HTML); anything else: nbconvert itself failed.
+ */
+export const NBCONVERT_DRIVER = String.raw`
+import json, sys
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import ExecutePreprocessor
+
+src, out_nb, out_html, kernel, timeout, cwd = sys.argv[1:7]
+timeout = int(timeout)
+
+class Tracking(ExecutePreprocessor):
+    current = None
+    def preprocess_cell(self, cell, resources, index):
+        self.current = index
+        return super().preprocess_cell(cell, resources, index)
+
+nb = nbformat.read(src, as_version=4)
+ep = Tracking(kernel_name=kernel, timeout=(timeout if timeout > 0 else None))
+status = {"ok": True, "cell": None, "error": None}
+try:
+    ep.preprocess(nb, {"metadata": {"path": cwd}})
+except Exception as e:  # cell errors, cell timeouts, a dead kernel or a kernel that cannot start
+    status = {"ok": False, "cell": ep.current, "error": (type(e).__name__ + ": " + str(e))[-4000:]}
+nbformat.write(nb, out_nb)
+if status["ok"]:
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    with open(out_html, "w", encoding="utf-8") as f:
+        f.write(body)
+print("SID_STATUS " + json.dumps(status), flush=True)
+sys.exit(0 if status["ok"] else 3)
+`;

@@ -1,0 +1,334 @@
+/**
+ * Headless notebook runs: executes `notebooks/NN_name.ipynb` on the project-local TypeScript kernel
+ * (`sid-ts`, written by environment/setup.sh) with Debian's nbconvert, and writes
+ * `reports/<profile>/<name>.ipynb` (executed), `<name>.html` (self-contained report that opens
+ * offline, plots included) and `index.html`.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { projectRoot, writeFileAtomic } from '../util/fs';
+import { formatSeconds } from '../util/progress';
+import { IndexEntry, injectIntoHead, removeRemoteScripts, renderIndexPage } from './html';
+import { NBCONVERT_DRIVER } from './nbconvert-driver';
+import { PLOT_DIV_CLASS, PLOTLY_LIB_MARKER, plotlyLibraryScript } from './plotly-lib';
+
+/** Name of the project-local kernelspec. */
+export const KERNEL_NAME = 'sid-ts';
+
+/** Notebooks numbered 90..99 are tests and scratch: run only when named. */
+const FIRST_RESERVED_NUMBER = 90;
+
+const NOTEBOOK_FILE = /^(\d{2})_[A-Za-z0-9_.-]+\.ipynb$/;
+
+export interface RunNotebooksOptions {
+  /** Notebook names (`04_task_tradeoff` or `04_task_tradeoff.ipynb`); default: every NN_name notebook numbered below 90. */
+  names?: string[];
+  /** Profile passed to the notebooks as SID_PROFILE; also names the default output folder. */
+  profile: string;
+  /** Output folder (default `<project>/reports/<profile>`). */
+  outDir?: string;
+  /** Per-cell timeout in seconds (default 7200; 0 or less: none). */
+  timeoutSec?: number;
+  /** Extra environment for the kernel (overrides the defaults set here). */
+  env?: Record<string, string>;
+  /** Folder holding the notebooks (default `<project>/notebooks`). */
+  notebooksDir?: string;
+  /** Run the remaining notebooks after a failure, then throw one error naming every failure (default false). */
+  keepGoing?: boolean;
+}
+
+/** One executed notebook. */
+export interface NotebookRun {
+  name: string;
+  /** The source notebook. */
+  source: string;
+  /** The executed notebook. */
+  notebook: string;
+  /** The HTML report. */
+  html: string;
+  seconds: number;
+}
+
+/** The folder Jupyter must search (JUPYTER_PATH) to find the `sid-ts` kernel. */
+export function jupyterPath(root = projectRoot()): string {
+  return path.join(root, '.jupyter', 'share', 'jupyter');
+}
+
+function pythonExecutable(): string {
+  // Debian's interpreter, which has nbconvert; a `python3` earlier on PATH may not.
+  return process.env.SID_JUPYTER_PYTHON ?? '/usr/bin/python3';
+}
+
+/** Throws unless the kernelspec exists and was written for this checkout. */
+export function checkKernel(root = projectRoot()): void {
+  const specFile = path.join(jupyterPath(root), 'kernels', KERNEL_NAME, 'kernel.json');
+  if (!fs.existsSync(specFile)) {
+    throw new Error(`Jupyter kernel "${KERNEL_NAME}" is not installed (${specFile} is missing): run environment/setup.sh`);
+  }
+  let argv: unknown;
+  try {
+    argv = JSON.parse(fs.readFileSync(specFile, 'utf8')).argv;
+  } catch (err) {
+    throw new Error(`${specFile}: not valid JSON (${(err as Error).message}): run environment/setup.sh`);
+  }
+  const command = Array.isArray(argv) ? argv.join(' ') : '';
+  if (!command.includes(path.join(root, 'node_modules', '.bin', 'tslab'))) {
+    throw new Error(`${specFile} starts a kernel for another checkout (argv: ${command || 'missing'}); run environment/setup.sh in ${root}`);
+  }
+  const python = pythonExecutable();
+  if (!fs.existsSync(python)) {
+    throw new Error(`${python} not found: install Debian's python3-nbconvert (environment/setup.sh) or set SID_JUPYTER_PYTHON`);
+  }
+}
+
+/** Every `NN_name` notebook in `dir`, sorted by file name, without the `.ipynb`. */
+export function listNotebooks(dir = path.join(projectRoot(), 'notebooks')): string[] {
+  if (!fs.existsSync(dir)) throw new Error(`notebook folder ${dir} does not exist`);
+  return fs
+    .readdirSync(dir)
+    .filter((f) => NOTEBOOK_FILE.test(f))
+    .sort()
+    .map((f) => f.slice(0, -'.ipynb'.length));
+}
+
+/** The notebooks to run: the names given (validated, in the order given), else every one numbered below 90. */
+export function selectNotebooks(dir: string, names?: string[]): string[] {
+  const available = listNotebooks(dir);
+  if (!names || names.length === 0) {
+    return available.filter((n) => Number(n.slice(0, 2)) < FIRST_RESERVED_NUMBER);
+  }
+  return names.map((raw) => {
+    const name = raw.replace(/\.ipynb$/, '');
+    if (!available.includes(name)) {
+      throw new Error(`notebook "${raw}" not found in ${dir}; available: ${available.join(', ') || '(none)'}`);
+    }
+    return name;
+  });
+}
+
+const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
+
+function joinText(text: unknown): string {
+  return Array.isArray(text) ? text.join('') : typeof text === 'string' ? text : '';
+}
+
+/** The error text of a failed cell: its error outputs and stderr streams, without ANSI colours. */
+export function cellErrorText(cell: any): string {
+  const parts: string[] = [];
+  for (const o of cell?.outputs ?? []) {
+    if (o.output_type === 'error') {
+      const tb = Array.isArray(o.traceback) ? o.traceback.join('\n') : '';
+      parts.push(`${o.ename}: ${o.evalue}${tb && !tb.includes(String(o.evalue)) ? `\n${tb}` : ''}`);
+    } else if (o.output_type === 'stream' && o.name === 'stderr') {
+      parts.push(joinText(o.text));
+    }
+  }
+  const text = parts.join('\n').replace(ANSI, '').trim();
+  const lines = text.split('\n');
+  return lines.length > 40 ? [...lines.slice(0, 40), `... (${lines.length - 40} more lines)`].join('\n') : text;
+}
+
+interface DriverStatus {
+  ok: boolean;
+  cell: number | null;
+  error: string | null;
+}
+
+function describeFailure(name: string, source: string, partial: any, status: DriverStatus | undefined, stderr: string): string {
+  const head = `notebook ${name} (${source}) failed`;
+  if (!status) return `${head}: nbconvert did not finish:\n${stderr.trim().split('\n').slice(-25).join('\n')}`;
+  const cells: any[] = partial?.cells ?? [];
+  if (status.cell === null || !cells[status.cell]) return `${head}: ${status.error ?? 'unknown error'}`;
+  const cell = cells[status.cell];
+  const firstLine = joinText(cell.source).split('\n').find((l) => l.trim()) ?? '';
+  const text = cellErrorText(cell) || (status.error ?? '').replace(ANSI, '').trim();
+  return `${head} in cell ${status.cell + 1} of ${cells.length}${cell.id ? ` (id ${cell.id})` : ''}, which starts "${firstLine.trim().slice(0, 80)}":\n${text}`;
+}
+
+/** Runs the driver and collects its output; resolves with the exit code and the status line, if any. */
+function runDriver(args: string[], env: NodeJS.ProcessEnv, cwd: string, onTick: () => void): Promise<{ code: number | null; status?: DriverStatus; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(pythonExecutable(), ['-c', NBCONVERT_DRIVER, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const keep = (s: string, add: string) => (s + add).slice(-200_000);
+    child.stdout.on('data', (d) => (stdout = keep(stdout, d.toString())));
+    child.stderr.on('data', (d) => (stderr = keep(stderr, d.toString())));
+    const timer = setInterval(onTick, 30_000);
+    timer.unref();
+    child.on('error', (err) => {
+      clearInterval(timer);
+      reject(new Error(`cannot start ${pythonExecutable()}: ${err.message}`));
+    });
+    child.on('close', (code) => {
+      clearInterval(timer);
+      const line = stdout.split('\n').find((l) => l.startsWith('SID_STATUS '));
+      let status: DriverStatus | undefined;
+      if (line) status = JSON.parse(line.slice('SID_STATUS '.length)) as DriverStatus;
+      resolve({ code, status, stderr });
+    });
+  });
+}
+
+/** A path relative to `base` (default: the working directory) when it lies below it, else absolute. */
+function displayPath(file: string, base = process.cwd()): string {
+  const rel = path.relative(base, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+function log(line: string): void {
+  if (process.env.SID_QUIET !== '1') process.stderr.write(`[notebooks] ${line}\n`);
+}
+
+/**
+ * Makes nbconvert's HTML shareable: no remote scripts, and plotly.js inline in the <head> when the
+ * page has a plot whose library is not already in the page.
+ */
+export function finishReportHtml(html: string): string {
+  let out = removeRemoteScripts(html);
+  if (out.includes(`class="${PLOT_DIV_CLASS}"`) && !out.includes(PLOTLY_LIB_MARKER)) {
+    out = injectIntoHead(out, plotlyLibraryScript());
+  }
+  return out;
+}
+
+interface RunContext {
+  root: string;
+  dir: string;
+  outDir: string;
+  profile: string;
+  timeoutSec: number;
+  env: NodeJS.ProcessEnv;
+}
+
+async function runOne(name: string, position: string, ctx: RunContext): Promise<NotebookRun> {
+  const source = path.join(ctx.dir, `${name}.ipynb`);
+  const notebook = path.join(ctx.outDir, `${name}.ipynb`);
+  const html = path.join(ctx.outDir, `${name}.html`);
+  fs.mkdirSync(ctx.outDir, { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(ctx.outDir, `.run-${name}-`));
+  const tmpNb = path.join(tmp, `${name}.ipynb`);
+  const tmpHtml = path.join(tmp, `${name}.html`);
+  const start = Date.now();
+  log(`${position} ${name}: running (profile ${ctx.profile})`);
+  try {
+    const result = await runDriver([source, tmpNb, tmpHtml, KERNEL_NAME, String(ctx.timeoutSec), ctx.dir], ctx.env, ctx.root, () =>
+      log(`${name}: still running after ${formatSeconds((Date.now() - start) / 1000)}`),
+    );
+    const seconds = (Date.now() - start) / 1000;
+    if (result.code !== 0 || !result.status?.ok || !fs.existsSync(tmpHtml)) {
+      const partial = fs.existsSync(tmpNb) ? JSON.parse(fs.readFileSync(tmpNb, 'utf8')) : undefined;
+      // A failed run must not leave an older report that looks current.
+      fs.rmSync(notebook, { force: true });
+      fs.rmSync(html, { force: true });
+      throw new Error(describeFailure(name, displayPath(source, ctx.root), partial, result.status, result.stderr));
+    }
+    const executed = JSON.parse(fs.readFileSync(tmpNb, 'utf8'));
+    executed.metadata = { ...executed.metadata, sid: { profile: ctx.profile, seconds: Math.round(seconds * 10) / 10, executed: new Date().toISOString() } };
+    fs.writeFileSync(tmpNb, JSON.stringify(executed, null, 1) + '\n');
+    fs.writeFileSync(tmpHtml, finishReportHtml(fs.readFileSync(tmpHtml, 'utf8')));
+    fs.renameSync(tmpNb, notebook);
+    fs.renameSync(tmpHtml, html);
+    log(`${position} ${name}: done in ${formatSeconds(seconds)} -> ${displayPath(html)}`);
+    return { name, source, notebook, html, seconds };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function notebookTitle(file: string): string | undefined {
+  try {
+    const nb = JSON.parse(fs.readFileSync(file, 'utf8'));
+    for (const cell of nb.cells ?? []) {
+      if (cell.cell_type !== 'markdown') continue;
+      const m = /^#+\s+(.+)$/m.exec(joinText(cell.source));
+      if (m) return m[1].trim();
+    }
+  } catch {
+    /* unreadable notebook: the index shows no title */
+  }
+  return undefined;
+}
+
+function notebookSeconds(file: string): number | undefined {
+  try {
+    const s = JSON.parse(fs.readFileSync(file, 'utf8')).metadata?.sid?.seconds;
+    return typeof s === 'number' ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes `<outDir>/index.html` linking every report present there; returns its path. */
+export function writeReportIndex(outDir: string, profile: string): string {
+  const entries: IndexEntry[] = fs
+    .readdirSync(outDir)
+    .filter((f) => f.endsWith('.html') && f !== 'index.html' && !f.startsWith('.'))
+    .sort()
+    .map((f) => {
+      const name = f.slice(0, -'.html'.length);
+      const nbFile = path.join(outDir, `${name}.ipynb`);
+      const hasNb = fs.existsSync(nbFile);
+      return {
+        href: f,
+        name,
+        title: hasNb ? notebookTitle(nbFile) : undefined,
+        notebookHref: hasNb ? `${name}.ipynb` : undefined,
+        modified: fs.statSync(path.join(outDir, f)).mtime,
+        seconds: hasNb ? notebookSeconds(nbFile) : undefined,
+      };
+    });
+  const file = path.join(outDir, 'index.html');
+  writeFileAtomic(file, renderIndexPage({ profile, entries }));
+  return file;
+}
+
+/**
+ * Executes notebooks headlessly into `reports/<profile>/` (or `outDir`), then writes the index.
+ * Throws on the first failure (or, with `keepGoing`, after the others ran) with an error naming the
+ * notebook, the cell and the cell's error text.
+ */
+export async function runNotebooks(opts: RunNotebooksOptions): Promise<NotebookRun[]> {
+  if (!opts || typeof opts.profile !== 'string' || !/^[A-Za-z0-9_-]+$/.test(opts.profile)) {
+    throw new Error(`runNotebooks: profile must be a name of letters, digits, _ or - (got ${JSON.stringify(opts?.profile)})`);
+  }
+  const root = projectRoot();
+  const dir = path.resolve(opts.notebooksDir ?? path.join(root, 'notebooks'));
+  const names = selectNotebooks(dir, opts.names);
+  checkKernel(root);
+  const outDir = path.resolve(opts.outDir ?? path.join(root, 'reports', opts.profile));
+  const timeoutSec = opts.timeoutSec ?? 7200;
+  if (!Number.isFinite(timeoutSec)) throw new Error(`runNotebooks: timeoutSec must be a number of seconds, got ${timeoutSec}`);
+  const existing = process.env.JUPYTER_PATH;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    JUPYTER_PATH: existing ? `${jupyterPath(root)}${path.delimiter}${existing}` : jupyterPath(root),
+    SID_PROFILE: opts.profile,
+    // The report writer puts plotly.js into each page's <head>, so figures leave it out.
+    SID_PLOTLY_INLINE: '0',
+    ...(opts.env ?? {}),
+  };
+  const ctx: RunContext = { root, dir, outDir, profile: opts.profile, timeoutSec, env };
+  const runs: NotebookRun[] = [];
+  const failures: Error[] = [];
+  const start = Date.now();
+  try {
+    for (let i = 0; i < names.length; i++) {
+      try {
+        runs.push(await runOne(names[i], `${i + 1}/${names.length}`, ctx));
+      } catch (err) {
+        if (!opts.keepGoing) throw err;
+        log(`${names[i]}: FAILED`);
+        failures.push(err as Error);
+      }
+    }
+  } finally {
+    if (fs.existsSync(outDir)) writeReportIndex(outDir, opts.profile);
+  }
+  log(`${runs.length}/${names.length} notebooks in ${formatSeconds((Date.now() - start) / 1000)}; index: ${displayPath(path.join(outDir, 'index.html'))}`);
+  if (failures.length > 0) {
+    throw new Error(`${failures.length} of ${names.length} notebooks failed:\n\n${failures.map((e) => e.message).join('\n\n')}`);
+  }
+  return runs;
+}

@@ -1,0 +1,231 @@
+/**
+ * End-to-end tests of headless notebook runs: notebooks/99_smoke.ipynb executed on the sid-ts kernel
+ * through runNotebooks, the executed notebook and the HTML report checked, the report rendered by
+ * headless Chromium without network; a failing notebook; stored notebooks stripped.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { checkKernel, runNotebooks, NotebookRun } from '../lib/report/notebooks';
+import { dumpDom, findChromium } from '../lib/report/chromium';
+import { PLOT_DIV_CLASS, PLOTLY_LIB_MARKER, plotlyLibraryScript } from '../lib/report/plotly-lib';
+import { figureHtml } from '../lib/report/plot';
+import { formatNumber } from '../lib/report/html';
+import { Rng } from '../lib/util/random';
+import { projectRoot } from '../lib/util/fs';
+
+const root = projectRoot();
+
+function kernelMissing(): string | false {
+  try {
+    checkKernel(root);
+  } catch (err) {
+    return `notebook runs unavailable: ${(err as Error).message}`;
+  }
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import nbconvert, nbclient'], { encoding: 'utf8' });
+  return probe.status === 0 ? false : 'notebook runs unavailable: /usr/bin/python3 cannot import nbconvert (run environment/setup.sh)';
+}
+
+const skipRun = kernelMissing();
+const chromium = findChromium();
+const skipChromium = chromium ? false : 'chromium not found (/usr/bin/chromium): report rendering not checked';
+
+function joinText(t: unknown): string {
+  return Array.isArray(t) ? t.join('') : String(t ?? '');
+}
+
+function cellById(nb: any, id: string): any {
+  const cell = nb.cells.find((c: any) => c.id === id);
+  assert.ok(cell, `cell ${id} missing`);
+  return cell;
+}
+
+function outputText(cell: any, mime: string): string[] {
+  return cell.outputs.filter((o: any) => o.data?.[mime] !== undefined).map((o: any) => joinText(o.data[mime]));
+}
+
+describe('smoke notebook through runNotebooks', { skip: skipRun }, () => {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-report-'));
+  const profile = 'ci-smoke';
+  let run: NotebookRun;
+  let nb: any;
+  let html: string;
+
+  before(async () => {
+    const runs = await runNotebooks({ names: ['99_smoke.ipynb'], profile, outDir, timeoutSec: 120 });
+    assert.equal(runs.length, 1);
+    run = runs[0];
+    nb = JSON.parse(fs.readFileSync(run.notebook, 'utf8'));
+    html = fs.readFileSync(run.html, 'utf8');
+  });
+  after(() => fs.rmSync(outDir, { recursive: true, force: true }));
+
+  it('writes the executed notebook, the report and the index, and nothing else', () => {
+    assert.equal(run.notebook, path.join(outDir, '99_smoke.ipynb'));
+    assert.equal(run.html, path.join(outDir, '99_smoke.html'));
+    assert.deepEqual(fs.readdirSync(outDir).sort(), ['99_smoke.html', '99_smoke.ipynb', 'index.html']);
+    const index = fs.readFileSync(path.join(outDir, 'index.html'), 'utf8');
+    assert.match(index, /<a href="99_smoke.html">99_smoke<\/a><\/td><td>Smoke test of the report tooling<\/td>/);
+    assert.equal(nb.metadata.sid.profile, profile);
+  });
+
+  it('executed every code cell without errors, with the profile from SID_PROFILE', () => {
+    const code = nb.cells.filter((c: any) => c.cell_type === 'code');
+    assert.equal(code.length, 4);
+    // tslab sends no execute_input message, so execution counts stay null: outputs show that cells ran.
+    for (const id of ['table', 'plot']) assert.ok(cellById(nb, id).outputs.length > 0, `cell ${id} has no output`);
+    for (const c of code) {
+      for (const o of c.outputs) {
+        assert.notEqual(o.output_type, 'error', `cell ${c.id}: ${JSON.stringify(o)}`);
+        assert.ok(!(o.output_type === 'stream' && o.name === 'stderr'), `cell ${c.id} wrote to stderr: ${joinText(o.text)}`);
+      }
+    }
+    // The table holds the profile and the seeded draws, computed here independently.
+    const rng = new Rng(7);
+    const ys = Array.from({ length: 5 }, () => rng.next());
+    const [text] = outputText(cellById(nb, 'table'), 'text/plain');
+    const lines = text.split('\n');
+    assert.equal(lines[0], `profile ${profile}`);
+    assert.equal(lines.length, 3 + 5);
+    ys.forEach((y, i) => assert.match(lines[3 + i], new RegExp(`^${profile}\\s+${i}\\s+${formatNumber(y, 4).replace('.', '\\.')}$`)));
+    const [tableHtml] = outputText(cellById(nb, 'table'), 'text/html');
+    assert.equal((tableHtml.match(new RegExp(`<td style="text-align:left">${profile}</td>`, 'g')) ?? []).length, 5);
+  });
+
+  it('the plot cell holds the figure (not the library) and readable fallbacks', () => {
+    const plot = cellById(nb, 'plot');
+    const [figHtml] = outputText(plot, 'text/html');
+    assert.ok(figHtml.includes(`class="${PLOT_DIV_CLASS}"`) && figHtml.includes('Plotly.newPlot'));
+    assert.ok(!figHtml.includes(PLOTLY_LIB_MARKER), 'headless runs keep plotly.js out of the notebook');
+    const texts = outputText(plot, 'text/plain');
+    assert.equal(texts[0], `[plotly figure: smoke plot (${profile}); 1 trace]\n  0: scatter "random walk", 5 points`);
+    const mean = (() => {
+      const rng = new Rng(7);
+      return Array.from({ length: 5 }, () => rng.next()).reduce((a, b) => a + b, 0) / 5;
+    })();
+    assert.deepEqual(outputText(plot, 'text/markdown'), [`The mean of the 5 draws is **${mean.toFixed(3)}**.`]);
+  });
+
+  it('the HTML report carries plotly.js once in <head> and loads no remote script', () => {
+    const headEnd = html.indexOf('</head>');
+    assert.ok(headEnd > 0);
+    assert.equal(html.split(PLOTLY_LIB_MARKER).length - 1, 1);
+    assert.ok(html.indexOf(PLOTLY_LIB_MARKER) < headEnd);
+    assert.ok(html.slice(headEnd).includes(`class="${PLOT_DIV_CLASS}"`));
+    assert.ok(html.includes('window.Plotly.newPlot('));
+    const remote = html.match(/<script[^>]*\ssrc\s*=\s*["']?((https?:)?\/\/|file:)[^>]*>/gi) ?? [];
+    assert.deepEqual(remote, []);
+    assert.ok(html.includes(`profile ${profile}</caption>`));
+  });
+
+  it('headless Chromium draws the plot from the file without network', { skip: skipChromium }, async () => {
+    const dom = await dumpDom(run.html, { chromium });
+    assert.ok(dom.includes('class="main-svg"'), 'plotly did not draw (no main-svg)');
+    assert.equal((dom.match(/class="point"/g) ?? []).length, 5, 'five markers expected');
+    assert.match(dom, new RegExp(`<text class="gtitle"[^>]*>smoke plot \\(${profile}\\)</text>`));
+  });
+});
+
+describe('plots in a live notebook page', () => {
+  it('the inline library draws even where require.js defines an AMD `define`', { skip: skipChromium }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-live-'));
+    const file = path.join(dir, 'live.html');
+    // As in the classic Notebook: require.js is loaded, and an anonymous define() would be an error.
+    const amd = `<script>window.define = function () { document.title = 'AMD define called'; }; window.define.amd = {};</script>`;
+    const fig = figureHtml({ data: [{ type: 'bar', x: ['a', 'b', 'c'], y: [1, 3, 2] }] }, { id: 'live' });
+    fs.writeFileSync(file, `<!DOCTYPE html><html><head><title>live</title></head><body>${amd}\n${plotlyLibraryScript()}\n${fig}</body></html>`);
+    try {
+      const dom = await dumpDom(file, { chromium });
+      assert.ok(dom.includes('<title>live</title>'), 'plotly must not register through define()');
+      assert.ok(dom.includes('class="main-svg"'));
+      assert.equal((dom.match(/<g class="point"><path d="M/g) ?? []).length, 3, 'three bars expected');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a failing notebook', { skip: skipRun }, () => {
+  it('throws naming the notebook, the cell and its error, and leaves no output behind', async () => {
+    const nbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-nbfail-'));
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-report-fail-'));
+    const cell = (id: string, source: string, tags?: string[]) => ({ cell_type: 'code', id, metadata: tags ? { tags } : {}, execution_count: null, outputs: [], source });
+    const failing = {
+      cells: [
+        cell('parameters', "const profile = process.env.SID_PROFILE ?? 'tiny';", ['parameters']),
+        cell('ok', 'console.log(`running ${profile}`);'),
+        cell('boom', "throw new Error('deliberate failure 42 in ' + profile);"),
+        cell('never', "console.log('not reached');"),
+      ],
+      metadata: { kernelspec: { name: 'sid-ts', display_name: 'TypeScript (sid)', language: 'typescript' } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    };
+    fs.writeFileSync(path.join(nbDir, '98_fail.ipynb'), JSON.stringify(failing));
+    // A report of an earlier run must not survive a failed run.
+    fs.writeFileSync(path.join(outDir, '98_fail.html'), '<html>old</html>');
+    try {
+      await assert.rejects(
+        runNotebooks({ names: ['98_fail'], profile: 'failing', outDir, notebooksDir: nbDir, timeoutSec: 60 }),
+        (err: Error) => {
+          assert.match(err.message, /^notebook 98_fail \(.*98_fail\.ipynb\) failed in cell 3 of 4 \(id boom\)/);
+          assert.match(err.message, /deliberate failure 42 in failing/);
+          return true;
+        },
+      );
+      assert.deepEqual(fs.readdirSync(outDir), ['index.html']);
+      assert.doesNotMatch(fs.readFileSync(path.join(outDir, 'index.html'), 'utf8'), /98_fail/);
+    } finally {
+      fs.rmSync(nbDir, { recursive: true, force: true });
+      fs.rmSync(outDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('stored notebooks', () => {
+  const dir = path.join(root, 'notebooks');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb'));
+  const script = path.join(root, 'environment', 'strip-notebooks.mjs');
+
+  it('are stored without outputs, with exactly one `parameters` code cell and the sid-ts kernel', () => {
+    assert.ok(files.includes('99_smoke.ipynb'));
+    for (const f of files) {
+      const nb = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+      const params = nb.cells.filter((c: any) => (c.metadata?.tags ?? []).includes('parameters'));
+      assert.equal(params.length, 1, `${f}: cells tagged parameters`);
+      assert.equal(params[0].cell_type, 'code', `${f}: parameters cell type`);
+      assert.match(joinText(params[0].source), /process\.env\.SID_PROFILE/, `${f}: the parameters cell reads SID_PROFILE`);
+      for (const c of nb.cells.filter((c: any) => c.cell_type === 'code')) {
+        assert.deepEqual(c.outputs, [], `${f}: cell ${c.id} has outputs`);
+        assert.equal(c.execution_count, null, `${f}: cell ${c.id} has an execution count`);
+      }
+      assert.equal(nb.metadata?.kernelspec?.name, 'sid-ts', `${f}: kernel`);
+    }
+  });
+
+  it('strip-notebooks.mjs detects and removes outputs', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-strip-'));
+    try {
+      const src = JSON.parse(fs.readFileSync(path.join(dir, '99_smoke.ipynb'), 'utf8'));
+      const dirty = JSON.parse(JSON.stringify(src));
+      dirty.cells[3].outputs = [{ output_type: 'stream', name: 'stdout', text: ['x\n'] }];
+      dirty.cells[3].execution_count = 4;
+      dirty.cells[3].metadata.execution = { 'iopub.status.busy': '2025-01-01T00:00:00Z' };
+      dirty.metadata.sid = { profile: 'tiny', seconds: 1 };
+      const file = path.join(tmp, '99_smoke.ipynb');
+      fs.writeFileSync(file, JSON.stringify(dirty));
+      const check = spawnSync(process.execPath, [script, '--check', tmp], { encoding: 'utf8' });
+      assert.equal(check.status, 1);
+      assert.match(check.stderr, /cell 4 has 1 output\(s\)/);
+      assert.match(execFileSync(process.execPath, [script, tmp], { encoding: 'utf8' }), /stripped .*99_smoke\.ipynb/);
+      assert.equal(spawnSync(process.execPath, [script, '--check', tmp]).status, 0);
+      // Stripping restores the stored form byte for byte.
+      assert.equal(fs.readFileSync(file, 'utf8'), fs.readFileSync(path.join(dir, '99_smoke.ipynb'), 'utf8'));
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
