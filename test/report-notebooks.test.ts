@@ -75,8 +75,8 @@ describe('smoke notebook through runNotebooks', { skip: skipRun }, () => {
   it('executed every code cell without errors, with the profile from SID_PROFILE', () => {
     const code = nb.cells.filter((c: any) => c.cell_type === 'code');
     assert.equal(code.length, 4);
-    // tslab sends no execute_input message, so execution counts stay null: outputs show that cells ran.
     for (const id of ['table', 'plot']) assert.ok(cellById(nb, id).outputs.length > 0, `cell ${id} has no output`);
+    assert.deepEqual(code.map((c: any) => c.execution_count), [1, 2, 3, 4]);
     for (const c of code) {
       for (const o of c.outputs) {
         assert.notEqual(o.output_type, 'error', `cell ${c.id}: ${JSON.stringify(o)}`);

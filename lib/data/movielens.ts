@@ -353,48 +353,81 @@ function buildSequences(cols: RatingColumns, items: Item[], threshold: number | 
   const rows = new Int32Array(counts[numUsers]);
   for (let i = 0; i < n; i++) if (keep[i]) rows[start[userOf[i]]++] = i;
 
-  const movieId = new Int32Array(items.length);
-  for (let i = 0; i < items.length; i++) movieId[i] = items[i].id;
   const ts = cols.timestamps;
   const it = cols.items;
-  const cmp = (a: number, b: number) => ts[a] - ts[b] || movieId[it[a]] - movieId[it[b]] || a - b;
+  const m = items.length;
+  // Rank of each item by movieId: ties in time are broken by movieId.
+  const rankItem = Int32Array.from({ length: m }, (_, i) => i).sort((a, b) => items[a].id - items[b].id);
+  const itemRank = new Int32Array(m);
+  for (let r = 0; r < m; r++) itemRank[rankItem[r]] = r;
 
-  // Users in ascending source id order.
+  // Fast path: when timestamps are non-negative integers small enough, (timestamp, movie rank) packs
+  // exactly into one double, and each user's rows sort with the native typed-array sort.
+  let packable = m > 0;
+  let maxTs = 0;
+  for (let k = 0; k < rows.length && packable; k++) {
+    const t = ts[rows[k]];
+    if (!(t >= 0) || !Number.isInteger(t)) packable = false;
+    else if (t > maxTs) maxTs = t;
+  }
+  packable = packable && (maxTs + 1) * m < Number.MAX_SAFE_INTEGER;
+  const keys = packable ? new Float64Array(rows.length) : null;
+  if (keys) for (let k = 0; k < rows.length; k++) keys[k] = ts[rows[k]] * m + itemRank[it[rows[k]]];
+  const cmp = (a: number, b: number) => ts[a] - ts[b] || itemRank[it[a]] - itemRank[it[b]] || a - b;
+
+  // Users in ascending source id order; sequences are written compactly into two shared buffers.
   const order = Array.from({ length: numUsers }, (_, u) => u).sort((a, b) => userIds[a] - userIds[b]);
-  const lastSeen = new Int32Array(items.length).fill(-1);
+  const lastSeen = new Int32Array(m).fill(-1);
+  const outItems = new Int32Array(rows.length);
+  const outTs = new Float64Array(rows.length);
+  let w = 0;
   let droppedDuplicates = 0;
   let droppedShortUsers = 0;
   let droppedShortUserInteractions = 0;
-  const users: UserSequence[] = [];
-  let scratch: number[] = [];
+  const kept: { user: number; start: number; end: number }[] = [];
+  const scratch: number[] = [];
   for (const u of order) {
     const a = counts[u];
     const b = counts[u + 1];
-    scratch.length = 0;
-    for (let k = a; k < b; k++) scratch.push(rows[k]);
-    scratch.sort(cmp);
-    const seqItems: number[] = [];
-    const seqTs: number[] = [];
-    for (const r of scratch) {
-      const item = it[r];
+    const w0 = w;
+    const push = (item: number, t: number) => {
       if (lastSeen[item] === u) {
         droppedDuplicates++;
-        continue;
+        return;
       }
       lastSeen[item] = u;
-      seqItems.push(item);
-      seqTs.push(ts[r]);
+      outItems[w] = item;
+      outTs[w] = t;
+      w++;
+    };
+    if (keys) {
+      const seg = keys.subarray(a, b).sort();
+      for (let k = 0; k < seg.length; k++) {
+        const key = seg[k];
+        const r = key % m;
+        push(rankItem[r], (key - r) / m);
+      }
+    } else {
+      scratch.length = 0;
+      for (let k = a; k < b; k++) scratch.push(rows[k]);
+      scratch.sort(cmp);
+      for (const r of scratch) push(it[r], ts[r]);
     }
-    if (seqItems.length < minHistory) {
+    if (w - w0 < minHistory) {
       if (b > a) {
         droppedShortUsers++;
-        droppedShortUserInteractions += seqItems.length;
+        droppedShortUserInteractions += w - w0;
       }
+      w = w0;
       continue;
     }
-    users.push({ user: userIds[u], items: Int32Array.from(seqItems), timestamps: Float64Array.from(seqTs) });
+    kept.push({ user: userIds[u], start: w0, end: w });
   }
-  scratch = [];
+  const users: UserSequence[] = kept.map((k) => ({
+    user: k.user,
+    items: outItems.subarray(k.start, k.end),
+    timestamps: outTs.subarray(k.start, k.end),
+  }));
   // Users whose every rating fell below the threshold count as short users with 0 interactions.
   for (let u = 0; u < numUsers; u++) if (counts[u + 1] === counts[u]) droppedShortUsers++;
   return { users, usersRead: numUsers, droppedBelowThreshold, droppedDuplicates, droppedShortUsers, droppedShortUserInteractions };
@@ -411,7 +444,8 @@ function sampleUsers(users: UserSequence[], target: number, seed: number): UserS
     total += users[perm[k]].items.length;
   }
   chosen.sort((a, b) => a - b);
-  return chosen.map((i) => users[i]);
+  // Copies, so the full data set's shared buffers can be freed.
+  return chosen.map((i) => ({ user: users[i].user, items: users[i].items.slice(), timestamps: users[i].timestamps.slice() }));
 }
 
 /** Removes items no user touched and re-indexes the rest densely in their original order. */

@@ -97,28 +97,35 @@ export function denseOperator(data: ArrayLike<number>, rows: number, cols: numbe
 /**
  * In-place orthonormalisation of the columns of a row-major [n, l] block (modified Gram-Schmidt,
  * applied twice for stability: "twice is enough"). Columns that are numerically dependent become 0.
+ * Works on a column-major copy so every inner loop is contiguous.
  */
 export function orthonormalizeColumns(y: Float64Array, n: number, l: number): Float64Array {
-  const colNorm0 = new Float64Array(l);
+  const c = new Float64Array(n * l);
+  for (let i = 0; i < n; i++) for (let j = 0; j < l; j++) c[j * n + i] = y[i * l + j];
+  const norm0 = new Float64Array(l);
   for (let j = 0; j < l; j++) {
+    const cj = c.subarray(j * n, (j + 1) * n);
     let s = 0;
-    for (let i = 0; i < n; i++) s += y[i * l + j] ** 2;
-    colNorm0[j] = Math.sqrt(s);
+    for (let i = 0; i < n; i++) s += cj[i] * cj[i];
+    norm0[j] = Math.sqrt(s);
   }
   for (let pass = 0; pass < 2; pass++) {
     for (let j = 0; j < l; j++) {
+      const cj = c.subarray(j * n, (j + 1) * n);
       for (let q = 0; q < j; q++) {
+        const cq = c.subarray(q * n, (q + 1) * n);
         let dot = 0;
-        for (let i = 0; i < n; i++) dot += y[i * l + j] * y[i * l + q];
-        for (let i = 0; i < n; i++) y[i * l + j] -= dot * y[i * l + q];
+        for (let i = 0; i < n; i++) dot += cj[i] * cq[i];
+        if (dot !== 0) for (let i = 0; i < n; i++) cj[i] -= dot * cq[i];
       }
       let s = 0;
-      for (let i = 0; i < n; i++) s += y[i * l + j] ** 2;
+      for (let i = 0; i < n; i++) s += cj[i] * cj[i];
       const nrm = Math.sqrt(s);
-      const inv = nrm > 1e-12 * Math.max(1e-300, colNorm0[j]) && nrm > 1e-300 ? 1 / nrm : 0;
-      for (let i = 0; i < n; i++) y[i * l + j] *= inv;
+      const inv = nrm > 1e-10 * norm0[j] && nrm > 1e-300 ? 1 / nrm : 0;
+      for (let i = 0; i < n; i++) cj[i] *= inv;
     }
   }
+  for (let i = 0; i < n; i++) for (let j = 0; j < l; j++) y[i * l + j] = c[j * n + i];
   return y;
 }
 

@@ -28,9 +28,9 @@ export interface Dense {
   b: tf.Variable | null;
 }
 
-/** Glorot-uniform weights drawn from `rng`, zero bias. */
-export function denseLayer(rng: Rng, inDim: number, outDim: number, name: string, bias = true): Dense {
-  const lim = Math.sqrt(6 / (inDim + outDim));
+/** Glorot-uniform weights drawn from `rng` (times `scale`), zero bias. */
+export function denseLayer(rng: Rng, inDim: number, outDim: number, name: string, bias = true, scale = 1): Dense {
+  const lim = scale * Math.sqrt(6 / (inDim + outDim));
   const w = Float32Array.from({ length: inDim * outDim }, () => (2 * rng.next() - 1) * lim);
   return {
     w: tf.tidy(() => tf.variable(tf.tensor2d(w, [inDim, outDim]), true, `${name}_w_${rng.nextU32()}`)),

@@ -26,6 +26,7 @@ export interface RlfqOptions {
   k?: number | number[];
   epochs?: number;
   batchSize?: number;
+  /** Adam learning rate (default 3e-3). */
   learningRate?: number;
   /** Entropy regularisation weight (default 0.1). */
   entropyWeight?: number;
@@ -93,10 +94,12 @@ export function fitRlfq(x: Matrix, opts: RlfqOptions = {}): RlfqFit {
   const initRng = rng.fork('init');
   const batchRng = rng.fork('batches');
   const project: Dense[] = bits.map((b, l) => denseLayer(initRng, d, b, `rlfq_p${l}`));
-  const back: Dense[] = bits.map((b, l) => denseLayer(initRng, b, d, `rlfq_u${l}`, false));
+  // Back-projections start at zero: the first reconstruction is 0 (relative error 1), and U learns
+  // the least-squares map from the sign bits before the projections move.
+  const back: Dense[] = bits.map((b, l) => denseLayer(initRng, b, d, `rlfq_u${l}`, false, 0));
   const tables = bits.map((b) => tf.tensor2d(bitTable(b), [2 ** b, b]));
   const tablesT = tables.map((t) => tf.transpose(t) as tf.Tensor2D);
-  const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
+  const optimizer = tf.train.adam(opts.learningRate ?? 3e-3);
   const history: RlfqFit['history'] = [];
   try {
     for (let ep = 0; ep < epochs; ep++) {
@@ -116,8 +119,10 @@ export function fitRlfq(x: Matrix, opts: RlfqOptions = {}): RlfqFit {
             r = tf.sub(r, part) as tf.Tensor2D;
             // Entropy terms from per-bit probabilities.
             const logits = tf.mul(4 / tau, z);
-            const logP = tf.logSigmoid(logits) as tf.Tensor2D; // log p(bit = 1)
-            const logQ = tf.logSigmoid(tf.neg(logits)) as tf.Tensor2D; // log p(bit = 0)
+            // log p(bit = 1) = -softplus(-a), log p(bit = 0) = -softplus(a) (tf.logSigmoid's
+            // gradient fails on disposed tensors inside optimizer.minimize here).
+            const logP = tf.neg(tf.softplus(tf.neg(logits))) as tf.Tensor2D;
+            const logQ = tf.neg(tf.softplus(logits)) as tf.Tensor2D;
             const p = tf.exp(logP);
             const perSample = tf.mean(tf.sum(tf.neg(tf.add(tf.mul(p, logP), tf.mul(tf.sub(1, p), logQ))), 1));
             // log q(c) = sum_j bit_cj logP_j + (1 - bit_cj) logQ_j = logQ.sum + (logP - logQ) . bits_c

@@ -32,6 +32,15 @@ try:
     ep.preprocess(nb, {"metadata": {"path": cwd}})
 except Exception as e:  # cell errors, cell timeouts, a dead kernel or a kernel that cannot start
     status = {"ok": False, "cell": ep.current, "error": (type(e).__name__ + ": " + str(e))[-4000:]}
+if status["ok"]:
+    # tslab sends no execute_input message, so nbclient records no execution counts: number the
+    # code cells in the order they ran, as a live session would.
+    n = 0
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            n += 1
+            if cell.get("execution_count") is None:
+                cell.execution_count = n
 nbformat.write(nb, out_nb)
 if status["ok"]:
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)

@@ -1,0 +1,102 @@
+/**
+ * One entry point for the four tokenizers. `fitTokenizer` returns the raw codes as a SemanticIdSet
+ * BEFORE collision handling (one position per tokenizer level); apply `makeSemanticIds(fit.ids.codes,
+ * ...)` or `finalizeIds(fit, ...)` to resolve collisions. Diagnostics are computed on the raw codes.
+ */
+import type { SemanticIdSet } from '../types';
+import { AssignStats } from './distances';
+import { IdDiagnostics, idDiagnostics } from './diagnostics';
+import { fitHierKMeans } from './hierKmeans';
+import { IdOptions, makeSemanticIds } from './ids';
+import { KMeansOptions } from './kmeans';
+import { Matrix, checkMatrix } from './matrix';
+import { RlfqOptions, fitRlfq } from './rlfq';
+import { decodeResidual, fitRqKMeans } from './rqKmeans';
+import { RqVaeOptions, fitRqVae } from './rqVae';
+
+export type TokenizerName = 'rq-kmeans' | 'kmeans' | 'rq-vae' | 'rlfq';
+export const TOKENIZER_NAMES: readonly TokenizerName[] = ['rq-kmeans', 'kmeans', 'rq-vae', 'rlfq'];
+
+export interface TokenizerOptions {
+  /** Levels (default 2). */
+  levels?: number;
+  /** Codes per level (default 256). */
+  k?: number | number[];
+  seed?: number;
+  /** k-means settings (rq-kmeans, kmeans, and the RQ-VAE codebook initialisation). */
+  kmeans?: Omit<KMeansOptions, 'k' | 'seed'>;
+  /** RQ-KMeans beam width for the final encoding (default 1 = greedy). */
+  beamWidth?: number;
+  rqVae?: Omit<RqVaeOptions, 'levels' | 'k' | 'seed'>;
+  rlfq?: Omit<RlfqOptions, 'levels' | 'k' | 'seed'>;
+  stats?: AssignStats;
+}
+
+export interface TokenizerFit {
+  name: TokenizerName;
+  /** Raw codes, one position per level, before collision handling. */
+  ids: SemanticIdSet;
+  /** Reconstruction of x from the codes (all four tokenizers have one). */
+  reconstruct?: () => Float32Array;
+  diagnostics: IdDiagnostics;
+  /** The fitted model (codebooks / weights), tokenizer specific. */
+  model: unknown;
+  seconds: number;
+}
+
+export function fitTokenizer(name: TokenizerName, x: Matrix, opts: TokenizerOptions = {}): TokenizerFit {
+  checkMatrix(x, `lib/quantize/tokenizer.ts fitTokenizer(${name})`);
+  const levels = opts.levels ?? 2;
+  const k = opts.k ?? 256;
+  const seed = opts.seed ?? 0;
+  const t0 = performance.now();
+  let codes: Int32Array;
+  let ks: number[];
+  let reconstruct: () => Float32Array;
+  let model: unknown;
+  switch (name) {
+    case 'rq-kmeans': {
+      const fit = fitRqKMeans(x, { levels, k, seed, beamWidth: opts.beamWidth, kmeans: opts.kmeans }, opts.stats);
+      codes = fit.codes;
+      ks = fit.model.k;
+      model = fit.model;
+      reconstruct = () => decodeResidual(fit.model, fit.codes, x.rows);
+      break;
+    }
+    case 'kmeans': {
+      const fit = fitHierKMeans(x, { levels, k, seed, kmeans: opts.kmeans }, opts.stats);
+      codes = fit.codes;
+      ks = fit.k;
+      model = { k: fit.k, kmeansRuns: fit.kmeansRuns };
+      reconstruct = () => fit.reconstruction;
+      break;
+    }
+    case 'rq-vae': {
+      const fit = fitRqVae(x, { ...(opts.rqVae ?? {}), levels, k, seed });
+      codes = fit.codes;
+      ks = fit.model.k;
+      model = { ...fit.model, history: fit.history };
+      reconstruct = () => fit.reconstruction;
+      break;
+    }
+    case 'rlfq': {
+      const fit = fitRlfq(x, { ...(opts.rlfq ?? {}), levels, k, seed });
+      codes = fit.codes;
+      ks = fit.model.k;
+      model = { ...fit.model, history: fit.history };
+      reconstruct = () => fit.reconstruction;
+      break;
+    }
+    default:
+      throw new Error(`lib/quantize/tokenizer.ts fitTokenizer: unknown tokenizer "${String(name)}" (expected ${TOKENIZER_NAMES.join(', ')})`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const ids: SemanticIdSet = { numItems: x.rows, length: ks.length, cardinalities: ks.slice(), codes };
+  const diagnostics = idDiagnostics(ids, { x, reconstruction: reconstruct() });
+  return { name, ids, reconstruct, diagnostics, model, seconds };
+}
+
+/** The final IDs of a fit after collision handling. */
+export function finalizeIds(fit: TokenizerFit, opts: IdOptions = {}): SemanticIdSet {
+  return makeSemanticIds(fit.ids.codes, fit.ids.numItems, fit.ids.cardinalities, opts);
+}

@@ -1,0 +1,120 @@
+/**
+ * Tables and figures that describe a prepared data set (notebook 00_data). Each function returns
+ * plain rows or a plotly figure; the notebook only displays them.
+ */
+import type { PreparedData } from '../types';
+import type { Figure } from '../report/plot';
+
+/** Items sorted by training popularity, with the bucket boundaries marked. */
+export function popularityFigure(p: PreparedData): Figure {
+  const n = p.buckets.counts.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => p.buckets.counts[b] - p.buckets.counts[a] || a - b);
+  const ranks = order.map((_, r) => r + 1);
+  const traces = p.buckets.names.map((name, b) => {
+    const xs: number[] = [];
+    const ys: number[] = [];
+    order.forEach((item, r) => {
+      if (p.buckets.bucketOf[item] === b) {
+        xs.push(ranks[r]);
+        ys.push(Math.max(p.buckets.counts[item], 0.8)); // zero counts drawn just below 1 on the log axis
+      }
+    });
+    return { type: 'scatter', mode: 'markers', name: `${name} (${xs.length} items)`, x: xs, y: ys, marker: { size: 3 } };
+  });
+  return {
+    data: traces,
+    layout: {
+      title: { text: 'Training popularity long tail (items ranked by training interactions)' },
+      xaxis: { title: { text: 'item rank' }, type: 'log' },
+      yaxis: { title: { text: 'training interactions' }, type: 'log' },
+    },
+  };
+}
+
+/** Histogram of users' total history lengths. */
+export function historyLengthFigure(p: PreparedData): Figure {
+  const lengths = p.dataset.users.map((u) => u.items.length);
+  return {
+    data: [{ type: 'histogram', x: lengths, nbinsx: 60, name: 'users' }],
+    layout: {
+      title: { text: `History length per user (${lengths.length} users)` },
+      xaxis: { title: { text: 'interactions' } },
+      yaxis: { title: { text: 'users' } },
+    },
+  };
+}
+
+/** Items and interactions per genre (an item counts once for each of its genres). */
+export function genreRows(p: PreparedData): { genre: string; items: number; interactions: number }[] {
+  const items = new Map<string, number>();
+  const inter = new Map<string, number>();
+  for (const it of p.dataset.items) {
+    for (const g of it.genres) {
+      items.set(g, (items.get(g) ?? 0) + 1);
+      inter.set(g, (inter.get(g) ?? 0) + p.buckets.counts[it.index]);
+    }
+  }
+  return [...items.keys()]
+    .map((genre) => ({ genre, items: items.get(genre) ?? 0, interactions: inter.get(genre) ?? 0 }))
+    .sort((a, b) => b.items - a.items || a.genre.localeCompare(b.genre));
+}
+
+export function genreFigure(p: PreparedData): Figure {
+  const rows = genreRows(p);
+  return {
+    data: [
+      { type: 'bar', name: 'items', x: rows.map((r) => r.genre), y: rows.map((r) => r.items) },
+      { type: 'bar', name: 'training interactions', x: rows.map((r) => r.genre), y: rows.map((r) => r.interactions), yaxis: 'y2' },
+    ],
+    layout: {
+      title: { text: 'Genres: catalogue share and training interactions' },
+      barmode: 'group',
+      yaxis: { title: { text: 'items' } },
+      yaxis2: { title: { text: 'interactions' }, overlaying: 'y', side: 'right' },
+    },
+  };
+}
+
+/** A few test-split queries of every style, with the item they target. */
+export function sampleQueryRows(p: PreparedData, perStyle = 3): { style: string; query: string; item: string }[] {
+  const seen = new Map<string, number>();
+  const rows: { style: string; query: string; item: string }[] = [];
+  for (const q of [...p.queries.train, ...p.queries.test]) {
+    const n = seen.get(q.style) ?? 0;
+    if (n >= perStyle) continue;
+    seen.set(q.style, n + 1);
+    const it = p.dataset.items[q.item];
+    rows.push({ style: q.style, query: q.text, item: `${it.title}${it.year ? ` (${it.year})` : ''}` });
+  }
+  return rows.sort((a, b) => a.style.localeCompare(b.style));
+}
+
+/** Split sizes per task. */
+export function splitRows(p: PreparedData): { task: string; train: number; valid: number; test: number }[] {
+  const trainInteractions = p.rec.train.reduce((n, u) => n + u.items.length, 0);
+  return [
+    { task: 'recommendation (interactions / examples)', train: trainInteractions, valid: p.rec.valid.length, test: p.rec.test.length },
+    { task: 'search (queries)', train: p.queries.train.length, valid: p.queries.valid.length, test: p.queries.test.length },
+  ];
+}
+
+/** Per bucket: items, training interactions, rec test targets and search test queries. */
+export function bucketRows(p: PreparedData): Record<string, number | string>[] {
+  return p.buckets.names.map((name, b) => {
+    let items = 0;
+    let interactions = 0;
+    for (let i = 0; i < p.buckets.bucketOf.length; i++) {
+      if (p.buckets.bucketOf[i] === b) {
+        items++;
+        interactions += p.buckets.counts[i];
+      }
+    }
+    return {
+      bucket: name,
+      items,
+      'training interactions': interactions,
+      'rec test targets': p.rec.test.filter((e) => p.buckets.bucketOf[e.target] === b).length,
+      'search test queries': p.queries.test.filter((q) => p.buckets.bucketOf[q.item] === b).length,
+    };
+  });
+}
