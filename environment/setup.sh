@@ -13,7 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 PY=/usr/bin/python3
-APT_PACKAGES=(python3-nbconvert python3-nbclient python3-jupyter-client python3-ipykernel chromium)
+APT_PACKAGES=(python3-nbconvert python3-nbclient python3-jupyter-client python3-ipykernel chromium unzip zip)
 if [[ "${SID_WITH_NOTEBOOK:-0}" == "1" ]]; then APT_PACKAGES+=(jupyter-notebook); fi
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -32,7 +32,7 @@ else
   if [[ $(id -u) -ne 0 ]]; then SUDO=(sudo); fi
   log "installing Debian packages: ${missing[*]}"
   "${SUDO[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 if ! "$PY" -c 'import nbconvert, nbclient, jupyter_client, ipykernel' 2>/dev/null; then

@@ -236,3 +236,19 @@ test('real ml-latest-small through prepareData and dataStats', { skip: realAbsen
   assert.equal(s.queries.train + s.queries.valid + s.queries.test, p.queries.train.length + p.queries.valid.length + p.queries.test.length);
   JSON.stringify(s); // plain JSON
 });
+
+test('time ties are broken by movieId (not file order), with integer and fractional timestamps', () => {
+  // movies.csv deliberately not sorted by movieId: index order differs from id order.
+  const movies = 'movieId,title,genres\n30,C (2000),Drama\n10,A (2000),Drama\n40,D (2000),Drama\n20,B (2000),Drama\n';
+  const tags = 'userId,movieId,tag,timestamp\n';
+  for (const [t1, t2] of [
+    ['5', '7'],
+    ['5.5', '7.25'], // fractional timestamps take the comparator path
+  ]) {
+    const ratings = `userId,movieId,rating,timestamp\n1,30,4,${t1}\n1,40,4,${t2}\n1,10,4,${t1}\n1,20,4,${t1}\n1,10,3,${t2}\n`;
+    const d = loadMovieLensText({ movies, ratings, tags }, { minHistory: 3 });
+    assert.deepEqual(Array.from(d.users[0].items, (i) => d.items[i].id), [10, 20, 30, 40], `timestamps ${t1}/${t2}`);
+    assert.deepEqual([...d.users[0].timestamps], [Number(t1), Number(t1), Number(t1), Number(t2)]);
+    assert.equal(d.stats.droppedDuplicates, 1);
+  }
+});

@@ -12,6 +12,7 @@ import { linear, embedRows, gelu } from '../lib/generate/ops';
 import { padBatch, PromptEncoder } from '../lib/generate/prompts';
 import { WordTokenizer } from '../lib/generate/textTokenizer';
 import { learningRate } from '../lib/generate/adamw';
+import { evaluateGenerative } from '../lib/eval/generative';
 import { PrefixTrie } from '../lib/quantize/trie';
 import { buildIdVocabulary } from '../lib/quantize/vocabulary';
 import { Rng } from '../lib/util/random';
@@ -197,6 +198,20 @@ test('a tiny model overfits a tiny data set to Recall@1 = 1 on both tasks; round
     dec.forEach((d, i) => assert.equal(d.items[0], ex[i].item, `${task} example ${i}`));
   }
   assert.equal(tf.memory().numTensors, n1, 'decoding leaked tensors');
+
+  const ev = evaluateGenerative(model, data, vocab, spaces, {
+    decode: { numBeams: 4, numGroups: 2 }, beamSweep: [{ numBeams: 2, numGroups: 1 }, { numBeams: 4, numGroups: 2 }], bootstrap: { iterations: 50 },
+  });
+  for (const task of ['search', 'rec'] as const) {
+    const r = ev[task];
+    assert.equal(r.n, 12);
+    assert.equal(r.metrics['recall@10'].mean, 1);
+    assert.equal(r.metrics['ndcg@10'].mean, 1);
+    assert.equal(r.byBucket['recall@30'].head.n + r.byBucket['recall@30'].torso.n, 12);
+    assert.deepEqual(r.sweep.map((p) => p.recall.mean), [1, 1]);
+    r.rankings.forEach((rk, i) => assert.equal(rk[0], r.targets[i]));
+  }
+  assert.throws(() => evaluateGenerative(model, data, vocab, { search: 'shared', rec: 'rec' }), /trained on spaces/);
 
   // Checkpoint round trip: identical scores.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-gen-'));

@@ -16,7 +16,7 @@ const x = gaussianMixture(400, 16, 24, 0.3, 2);
 
 test('RQ-VAE: training lowers the reconstruction loss, codes in range, same seed same codes, no leaks', () => {
   const before = tf.memory().numTensors;
-  const opts = { levels: 2, k: 8, latentDim: 8, hidden: [32], epochs: 6, batchSize: 64, seed: 3, learningRate: 3e-3 };
+  const opts = { levels: 2, k: 8, latentDim: 8, hidden: [32], epochs: 4, batchSize: 64, seed: 3, learningRate: 3e-3 };
   const a = fitRqVae(x, opts);
   assert.equal(tf.memory().numTensors, before);
   const b = fitRqVae(x, opts);
@@ -31,7 +31,7 @@ test('RQ-VAE: training lowers the reconstruction loss, codes in range, same seed
 
 test('ResidualLFQ: codes are the sign bits, training lowers the loss, deterministic, no leaks', () => {
   const before = tf.memory().numTensors;
-  const opts = { levels: 2, k: 16, epochs: 6, batchSize: 64, seed: 4 };
+  const opts = { levels: 2, k: 16, epochs: 4, batchSize: 64, seed: 4 };
   const a = fitRlfq(x, opts);
   assert.equal(tf.memory().numTensors, before);
   const b = fitRlfq(x, opts);
@@ -52,7 +52,7 @@ test('ResidualLFQ: codes are the sign bits, training lowers the loss, determinis
 
 test('fitTokenizer: all four tokenizers give valid raw IDs, diagnostics, and round-tripping final IDs', () => {
   for (const name of TOKENIZER_NAMES) {
-    const fit = fitTokenizer(name, x, { levels: 2, k: 8, seed: 1, rqVae: { epochs: 2, hidden: [16], latentDim: 8 }, rlfq: { epochs: 2 } });
+    const fit = fitTokenizer(name, x, { levels: 2, k: 8, seed: 1, rqVae: { epochs: 1, hidden: [16], latentDim: 8 }, rlfq: { epochs: 2 } });
     checkSemanticIds(fit.ids, name);
     assert.equal(fit.ids.length, 2);
     const diag = fit.diagnostics;

@@ -15,7 +15,7 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { startWasmBackend } from './wasmThreads';
+import { MAX_WASM_THREADS, startWasmBackend } from './wasmThreads';
 import { installFastMatMul } from './fastMatMul';
 import { loadNodeBackend } from './nodeBackends';
 import { installBroadcastMatMulGradient } from './matMulGradient';
@@ -46,7 +46,6 @@ export interface BackendInfo {
 }
 
 let ready: Promise<BackendInfo> | null = null;
-let requested: BackendOptions = {};
 
 function parseBackend(value: string | undefined, source: string): BackendName | undefined {
   if (value === undefined || value === '') return undefined;
@@ -118,7 +117,6 @@ async function choose(opts: BackendOptions): Promise<BackendInfo> {
  */
 export function initBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
   if (!ready) {
-    requested = { ...opts };
     ready = choose(opts).then(
       (info) => {
         report(info);
@@ -135,7 +133,7 @@ export function initBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
     if (opts.backend !== undefined && opts.backend !== info.name) {
       throw new Error(`initBackend: backend already initialised as '${info.name}', cannot switch to '${opts.backend}'`);
     }
-    if (opts.threads !== undefined && info.name === 'wasm' && opts.threads !== (requested.threads ?? opts.threads)) {
+    if (opts.threads !== undefined && info.name === 'wasm' && Math.min(opts.threads, MAX_WASM_THREADS) !== info.threads) {
       if (process.env.SID_QUIET !== '1') {
         process.stderr.write(`[backend] threads=${opts.threads} ignored: wasm already runs ${info.threads} thread(s)\n`);
       }

@@ -11,7 +11,11 @@ import * as tf from '@tensorflow/tfjs';
 import { projectRequire } from './resolve';
 
 export type NodeBackendName = 'tfjs-node-gpu' | 'tfjs-node';
-export type NodeBackendLoad = { ok: true } | { ok: false; reason: string };
+export interface NodeBackendLoad {
+  ok: boolean;
+  /** Why the package is unusable, when ok is false. */
+  reason?: string;
+}
 
 export function loadNodeBackend(name: NodeBackendName): NodeBackendLoad {
   const pkg = `@tensorflow/${name}`;

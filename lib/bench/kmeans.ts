@@ -16,6 +16,8 @@ export interface KmeansBenchCase {
   rows: number;
   cols: number;
   seconds: number;
+  /** Process CPU seconds (user + system) of the fit: less sensitive than wall time to a shared CPU. */
+  cpuSeconds: number;
   relativeError: number;
   assignGflops: number;
   assignSeconds: number;
@@ -96,13 +98,17 @@ export async function benchKmeans(opts: { sizes?: [number, number][]; rq?: RqKMe
     const x = gaussianMixture(rows, cols, 512, 0.5, opts.seed ?? 42);
     const stats = newAssignStats();
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const fit = fitRqKMeans(x, { levels: 2, k: 256, seed: opts.seed ?? 42, ...(opts.rq ?? {}) }, stats);
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const err = rqRelativeError(fit.model, x, fit.codes);
     const c: KmeansBenchCase = {
       rows,
       cols,
       seconds,
+      cpuSeconds,
       relativeError: err,
       assignGflops: stats.flops / Math.max(1e-9, stats.seconds) / 1e9,
       assignSeconds: stats.seconds,
@@ -111,7 +117,7 @@ export async function benchKmeans(opts: { sizes?: [number, number][]; rq?: RqKMe
     };
     if (log) {
       process.stderr.write(
-        `[bench kmeans] ${rows}x${cols}: ${seconds.toFixed(2)} s, rel. error ${err.toFixed(4)}, assignment ${c.assignGflops.toFixed(1)} GFLOP/s ` +
+        `[bench kmeans] ${rows}x${cols}: ${seconds.toFixed(2)} s (cpu ${cpuSeconds.toFixed(2)} s), rel. error ${err.toFixed(4)}, assignment ${c.assignGflops.toFixed(1)} GFLOP/s ` +
           `(${stats.seconds.toFixed(2)} s), iterations ${c.iterations.join('+')}\n`,
       );
     }

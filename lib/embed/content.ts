@@ -27,7 +27,7 @@ export function buildContentEmbeddings(data: PreparedData, opts: ContentOptions 
   const dim = Math.min(asked, x.rows, x.cols);
   const svd = randomizedSvd(csrOperator(x), dim, {
     seed: opts.seed ?? 1,
-    powerIterations: opts.powerIterations ?? 4,
+    powerIterations: opts.powerIterations ?? 3,
     oversample: opts.oversample ?? 10,
   });
   const vectors = new Float32Array(x.rows * dim);

@@ -96,10 +96,10 @@ export function denseOperator(data: ArrayLike<number>, rows: number, cols: numbe
 
 /**
  * In-place orthonormalisation of the columns of a row-major [n, l] block (modified Gram-Schmidt,
- * applied twice for stability: "twice is enough"). Columns that are numerically dependent become 0.
+ * applied twice by default for stability: "twice is enough"). Columns that are numerically dependent become 0.
  * Works on a column-major copy so every inner loop is contiguous.
  */
-export function orthonormalizeColumns(y: Float64Array, n: number, l: number): Float64Array {
+export function orthonormalizeColumns(y: Float64Array, n: number, l: number, passes = 2): Float64Array {
   const c = new Float64Array(n * l);
   for (let i = 0; i < n; i++) for (let j = 0; j < l; j++) c[j * n + i] = y[i * l + j];
   const norm0 = new Float64Array(l);
@@ -109,7 +109,7 @@ export function orthonormalizeColumns(y: Float64Array, n: number, l: number): Fl
     for (let i = 0; i < n; i++) s += cj[i] * cj[i];
     norm0[j] = Math.sqrt(s);
   }
-  for (let pass = 0; pass < 2; pass++) {
+  for (let pass = 0; pass < passes; pass++) {
     for (let j = 0; j < l; j++) {
       const cj = c.subarray(j * n, (j + 1) * n);
       for (let q = 0; q < j; q++) {
@@ -214,10 +214,12 @@ export function randomizedSvd(a: LinearOperator, k: number, opts: RandomizedSvdO
   const rng = new Rng(opts.seed ?? 1);
   const omega = new Float64Array(a.cols * l);
   for (let i = 0; i < omega.length; i++) omega[i] = rng.normal();
-  let q = orthonormalizeColumns(a.times(omega, l), a.rows, l);
-  for (let it = 0; it < (opts.powerIterations ?? 4); it++) {
-    const z = orthonormalizeColumns(a.timesT(q, l), a.cols, l);
-    q = orthonormalizeColumns(a.times(z, l), a.rows, l);
+  let q = orthonormalizeColumns(a.times(omega, l), a.rows, l, (opts.powerIterations ?? 4) > 0 ? 1 : 2);
+  // Intermediate bases only have to stay well conditioned: one Gram-Schmidt pass; the final Q two.
+  const iters = opts.powerIterations ?? 4;
+  for (let it = 0; it < iters; it++) {
+    const z = orthonormalizeColumns(a.timesT(q, l), a.cols, l, 1);
+    q = orthonormalizeColumns(a.times(z, l), a.rows, l, it === iters - 1 ? 2 : 1);
   }
   // B^T = A^T Q: [cols, l]; Gram B B^T = (B^T)^T B^T: [l, l].
   const bt = a.timesT(q, l);
@@ -233,25 +235,33 @@ export function randomizedSvd(a: LinearOperator, k: number, opts: RandomizedSvdO
   for (let i = 0; i < l; i++) for (let j = 0; j < i; j++) gram[i * l + j] = gram[j * l + i];
   const eig = symmetricEigen(gram, l);
   const s = new Float64Array(k);
+  for (let j = 0; j < k; j++) s[j] = Math.sqrt(Math.max(0, eig.values[j]));
+  // U = Q W[:, :k]; V = B^T W[:, :k] S^-1 (row-wise, contiguous inner loops).
+  const w = eig.vectors;
   const u = new Float64Array(a.rows * k);
-  const v = new Float64Array(a.cols * k);
-  for (let j = 0; j < k; j++) {
-    const sj = Math.sqrt(Math.max(0, eig.values[j]));
-    s[j] = sj;
-    for (let r = 0; r < a.rows; r++) {
-      let acc = 0;
-      for (let i = 0; i < l; i++) acc += q[r * l + i] * eig.vectors[i * l + j];
-      u[r * k + j] = acc;
+  for (let r = 0; r < a.rows; r++) {
+    for (let i = 0; i < l; i++) {
+      const qi = q[r * l + i];
+      if (qi === 0) continue;
+      for (let j = 0; j < k; j++) u[r * k + j] += qi * w[i * l + j];
     }
-    const inv = sj > 1e-300 ? 1 / sj : 0;
+  }
+  const v = new Float64Array(a.cols * k);
+  for (let c = 0; c < a.cols; c++) {
+    for (let i = 0; i < l; i++) {
+      const bi = bt[c * l + i];
+      if (bi === 0) continue;
+      for (let j = 0; j < k; j++) v[c * k + j] += bi * w[i * l + j];
+    }
+  }
+  for (let j = 0; j < k; j++) {
+    const inv = s[j] > 1e-300 ? 1 / s[j] : 0;
+    let best = 0;
     for (let c = 0; c < a.cols; c++) {
-      let acc = 0;
-      for (let i = 0; i < l; i++) acc += bt[c * l + i] * eig.vectors[i * l + j];
-      v[c * k + j] = acc * inv;
+      v[c * k + j] *= inv;
+      if (Math.abs(v[c * k + j]) > Math.abs(best)) best = v[c * k + j];
     }
     // Sign convention: the largest-magnitude entry of each right vector is positive.
-    let best = 0;
-    for (let c = 0; c < a.cols; c++) if (Math.abs(v[c * k + j]) > Math.abs(best)) best = v[c * k + j];
     if (best < 0) {
       for (let c = 0; c < a.cols; c++) v[c * k + j] = -v[c * k + j];
       for (let r = 0; r < a.rows; r++) u[r * k + j] = -u[r * k + j];

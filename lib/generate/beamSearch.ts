@@ -11,12 +11,13 @@
  *
  * Cost: the encoder runs once per prompt, cross-attention K/V once per prompt, and beams are folded
  * into the cross-attention query length. The first step runs one row per prompt (every beam shares
- * the start token). Later steps recompute the decoder over the whole prefix: IDs are 2-3 tokens long,
- * so a KV cache would save little (measured in lib/bench/seq2seq.ts).
+ * the start token); later steps run one new row per beam against a self-attention KV cache reordered
+ * by parent beam. Recomputing the 2-3 token prefix instead costs about twice as much on the last step
+ * (measured in lib/bench/seq2seq.ts).
  */
 import { tf } from '../backend';
 import type { IdSpaceLike, IdTrieLike } from './idContract';
-import { disposeMemory, type Seq2SeqModel } from './model';
+import { disposeCache, disposeMemory, reorderCache, type DecoderCache, type Seq2SeqModel } from './model';
 import { padBatch } from './prompts';
 
 export interface BeamSearchOptions {
@@ -44,6 +45,8 @@ export interface DecodedIds {
 interface Beam {
   tokens: number[];
   score: number;
+  /** Row of the decoder step that produced this beam's last token (its cache row). */
+  row: number;
 }
 
 export function beamSearch(
@@ -89,31 +92,29 @@ function decodeChunk(
   const mem = model.encode(tokens, P, length);
   // beams[p] holds numBeams slots (group g owns slots g*groupSize..); null = no live hypothesis.
   let beams: (Beam | null)[][] = [];
+  let cache: DecoderCache | null = null;
+  let stepTokens = new Int32Array(P).fill(padId);
+  let rowsPerPrompt = 1;
   try {
     for (let t = 0; t < depth; t++) {
-      const rowsPerPrompt = t === 0 ? 1 : numBeams;
-      const steps = t + 1;
       const rows = P * rowsPerPrompt;
-      const dec = new Int32Array(rows * steps).fill(padId);
+      const step = model.decodeStep(mem, stepTokens, rowsPerPrompt, cache);
+      if (cache) disposeCache(cache);
+      cache = step.cache;
+      const lpT = tf.tidy(() => tf.logSoftmax(model.logits(step.hidden)));
+      step.hidden.dispose();
+      const logp = lpT.dataSync() as Float32Array;
+      lpT.dispose();
       const prefixes = new Int32Array(rows * t);
-      for (let p = 0; p < P; p++) {
-        for (let b = 0; b < rowsPerPrompt; b++) {
-          const r = p * rowsPerPrompt + b;
-          // A dead slot repeats the first live beam of its prompt: it is computed but never read.
-          const beam = t === 0 ? null : (beams[p][b] ?? beams[p].find((x) => x !== null)!);
-          for (let i = 0; i < t; i++) {
-            dec[r * steps + i + 1] = idInputBase + beam!.tokens[i];
-            prefixes[r * t + i] = beam!.tokens[i];
+      if (t > 0) {
+        for (let p = 0; p < P; p++) {
+          for (let b = 0; b < rowsPerPrompt; b++) {
+            // A dead slot repeats the first live beam of its prompt: it is computed but never read.
+            const beam = beams[p][b] ?? beams[p].find((x) => x !== null)!;
+            prefixes.set(beam.tokens, (p * rowsPerPrompt + b) * t);
           }
         }
       }
-      const lpT = tf.tidy(() => {
-        const h = model.decodeHidden(mem, dec, rowsPerPrompt, steps);
-        const last = steps === 1 ? h.reshape([rows, -1]) : tf.slice(h, [0, steps - 1, 0], [rows, 1, -1]).reshape([rows, -1]);
-        return tf.logSoftmax(model.logits(last));
-      });
-      const logp = lpT.dataSync() as Float32Array;
-      lpT.dispose();
       const allowed = trie.allowedNext(prefixes, rows, t);
       const width = allowed.length / rows;
       const lo = space.positionOffsets[t];
@@ -124,7 +125,7 @@ function decodeChunk(
       const next: (Beam | null)[][] = [];
       const freq = new Float64Array(V);
       for (let p = 0; p < P; p++) {
-        const cur = t === 0 ? [{ tokens: [], score: 0 } as Beam] : beams[p];
+        const cur = t === 0 ? [{ tokens: [], score: 0, row: p } as Beam] : beams[p];
         const slots: (Beam | null)[] = new Array(numBeams).fill(null);
         freq.fill(0);
         for (let g = 0; g < numGroups; g++) {
@@ -158,16 +159,33 @@ function decodeChunk(
             }
           }
           for (let j = 0; j < topScore.length; j++) {
-            slots[g * groupSize + j] = { tokens: [...cur[topBeam[j]]!.tokens, topTok[j]], score: topScore[j] };
+            const parent = cur[topBeam[j]]!;
+            slots[g * groupSize + j] = { tokens: [...parent.tokens, topTok[j]], score: topScore[j], row: p * rowsPerPrompt + topBeam[j] };
             freq[topTok[j]] += 1;
           }
         }
         next.push(slots);
       }
       beams = next;
+      if (t + 1 < depth) {
+        // Next step's rows: one per slot, continuing its parent's cache row.
+        const parents = new Int32Array(P * numBeams);
+        stepTokens = new Int32Array(P * numBeams);
+        for (let p = 0; p < P; p++) {
+          const firstLive = beams[p].find((x) => x !== null)!;
+          for (let j = 0; j < numBeams; j++) {
+            const beam = beams[p][j] ?? firstLive;
+            parents[p * numBeams + j] = beam.row;
+            stepTokens[p * numBeams + j] = idInputBase + beam.tokens[t];
+          }
+        }
+        cache = reorderCache(cache, parents);
+        rowsPerPrompt = numBeams;
+      }
     }
   } finally {
     disposeMemory(mem);
+    if (cache) disposeCache(cache);
   }
   return beams.map((slots) => collectItems(slots, trie, maxItems));
 }

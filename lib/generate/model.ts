@@ -56,6 +56,27 @@ export interface EncoderMemory {
   maskBias: tf.Tensor4D;
 }
 
+/** Decoder self-attention K/V per layer, [rows, H, steps, dh]. */
+export interface DecoderCache {
+  keys: tf.Tensor4D[];
+  values: tf.Tensor4D[];
+  steps: number;
+}
+
+export function disposeCache(c: DecoderCache): void {
+  tf.dispose([...c.keys, ...c.values]);
+}
+
+/** The cache rows reordered to `parents` (new row i continues old row parents[i]); the old cache is disposed. */
+export function reorderCache(c: DecoderCache, parents: Int32Array): DecoderCache {
+  const out = tf.tidy(() => {
+    const idx = tf.tensor1d(parents, 'int32');
+    return { keys: c.keys.map((k) => tf.gather(k, idx)), values: c.values.map((v) => tf.gather(v, idx)) };
+  });
+  disposeCache(c);
+  return { keys: out.keys, values: out.values, steps: c.steps };
+}
+
 export function disposeMemory(m: EncoderMemory): void {
   tf.dispose([...m.keysT, ...m.values, m.maskBias]);
 }
@@ -240,6 +261,45 @@ export class Seq2SeqModel {
       x = tf.add(x, this.ffn(rmsNorm(x, this.p(`${pre}.ln_ff`)), `${pre}.ffn`));
     }
     return rmsNorm(x, this.p('dec.ln_final')) as tf.Tensor3D;
+  }
+
+  /**
+   * One incremental decoding step with a self-attention KV cache: `tokens` [batch * beams] are the
+   * inputs at position t = cache.steps (0 without a cache), the cache holds K/V of positions < t for the
+   * same rows. Returns the new position's final hidden state [rows, d] and the extended cache; the
+   * caller disposes both (and the old cache).
+   */
+  decodeStep(mem: EncoderMemory, tokens: Int32Array, beams: number, cache: DecoderCache | null): { hidden: tf.Tensor2D; cache: DecoderCache } {
+    const c = this.config;
+    const rows = mem.batch * beams;
+    if (tokens.length !== rows) throw new Error(`decodeStep: ${tokens.length} tokens for ${rows} rows`);
+    const t = cache ? cache.steps : 0;
+    if (cache && cache.keys[0].shape[0] !== rows) throw new Error(`decodeStep: cache has ${cache.keys[0].shape[0]} rows, expected ${rows}`);
+    const out = tf.tidy(() => {
+      const bias = tf.slice(this.positionBias('dec', t + 1, t + 1), [0, 0, t, 0], [1, c.numHeads, 1, t + 1]);
+      let x = embedRows(this.p('shared'), tokens, [rows, 1, c.dModel]);
+      const keys: tf.Tensor4D[] = [];
+      const values: tf.Tensor4D[] = [];
+      for (let l = 0; l < c.decoderLayers; l++) {
+        const pre = `dec.${l}`;
+        const h = rmsNorm(x, this.p(`${pre}.ln_self`));
+        const kNew = this.heads(h, this.p(`${pre}.self.k`), rows, 1);
+        const vNew = this.heads(h, this.p(`${pre}.self.v`), rows, 1);
+        const K = cache ? (tf.concat([cache.keys[l], kNew], 2) as tf.Tensor4D) : kNew;
+        const V = cache ? (tf.concat([cache.values[l], vNew], 2) as tf.Tensor4D) : vNew;
+        keys.push(K);
+        values.push(V);
+        const kT = tf.transpose(K, [0, 1, 3, 2]) as tf.Tensor4D;
+        x = tf.add(x, this.attend(this.heads(h, this.p(`${pre}.self.q`), rows, 1), kT, V, bias, this.p(`${pre}.self.o`)));
+        const hc = rmsNorm(x, this.p(`${pre}.ln_cross`)).reshape([mem.batch, beams, c.dModel]);
+        const ca = this.attend(this.heads(hc, this.p(`${pre}.cross.q`), mem.batch, beams), mem.keysT[l], mem.values[l], mem.maskBias, this.p(`${pre}.cross.o`));
+        x = tf.add(x, ca.reshape([rows, 1, c.dModel]));
+        x = tf.add(x, this.ffn(rmsNorm(x, this.p(`${pre}.ln_ff`)), `${pre}.ffn`));
+      }
+      const hidden = rmsNorm(x, this.p('dec.ln_final')).reshape([rows, c.dModel]) as tf.Tensor2D;
+      return { hidden, keys, values };
+    });
+    return { hidden: out.hidden, cache: { keys: out.keys, values: out.values, steps: t + 1 } };
   }
 
   /** Logits over the ID tokens for hidden states [..., d]. */

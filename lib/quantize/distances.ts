@@ -105,7 +105,7 @@ export function nearestCentroids(
   x: Matrix,
   xx: Float64Array,
   pc: PreparedCentroids,
-  opts: { chunkRows?: number; second?: boolean; subset?: Int32Array; stats?: AssignStats } = {},
+  opts: { chunkRows?: number; second?: boolean; subset?: Int32Array; stats?: AssignStats; resident?: ResidentRows } = {},
 ): NearestResult {
   const total = opts.subset ? opts.subset.length : x.rows;
   const labels = new Int32Array(total);
@@ -113,11 +113,7 @@ export function nearestCentroids(
   const second = opts.second ? new Float64Array(total) : undefined;
   const k = pc.k;
   const cc = pc.cc;
-  forEachDotChunk(
-    x,
-    pc,
-    opts.chunkRows ?? 4096,
-    (start, n, dots) => {
+  const onChunk = (start: number, n: number, dots: Float32Array) => {
       for (let r = 0; r < n; r++) {
         const o = r * k;
         let best = Infinity;
@@ -137,9 +133,49 @@ export function nearestCentroids(
         dist[i] = Math.max(0, norm + best);
         if (second) second[i] = Math.max(0, norm + best2);
       }
-    },
-    opts.stats,
-    opts.subset,
-  );
+  };
+  if (opts.resident && !opts.subset) opts.resident.forEachDot(pc, onChunk, opts.stats);
+  else forEachDotChunk(x, pc, opts.chunkRows ?? 4096, onChunk, opts.stats, opts.subset);
   return { labels, dist, second };
+}
+
+/**
+ * Rows of x kept on the device in chunks, for repeated products with changing centroids (k-means++
+ * steps, full assignment passes) without re-uploading x each time. Call dispose() when done.
+ */
+export class ResidentRows {
+  private readonly chunks: tf.Tensor2D[] = [];
+  private readonly starts: number[] = [];
+
+  constructor(readonly x: Matrix, readonly chunkRows: number) {
+    const d = x.cols;
+    for (let s = 0; s < x.rows; s += chunkRows) {
+      const n = Math.min(chunkRows, x.rows - s);
+      this.chunks.push(tf.tensor2d(x.data.subarray(s * d, (s + n) * d), [n, d]));
+      this.starts.push(s);
+    }
+  }
+
+  /** Same contract as forEachDotChunk over all rows. */
+  forEachDot(pc: PreparedCentroids, fn: (start: number, n: number, dots: Float32Array) => void, stats?: AssignStats): void {
+    if (pc.d !== this.x.cols) throw new Error(`lib/quantize/distances.ts: x has ${this.x.cols} columns, centroids ${pc.d}`);
+    for (let c = 0; c < this.chunks.length; c++) {
+      const xt = this.chunks[c];
+      const n = xt.shape[0];
+      const t0 = performance.now();
+      const prod = tf.matMul(xt, pc.ct);
+      const dots = prod.dataSync() as Float32Array;
+      prod.dispose();
+      if (stats) {
+        stats.seconds += (performance.now() - t0) / 1000;
+        stats.flops += 2 * n * this.x.cols * pc.k;
+      }
+      fn(this.starts[c], n, dots);
+    }
+  }
+
+  dispose(): void {
+    for (const t of this.chunks) t.dispose();
+    this.chunks.length = 0;
+  }
 }

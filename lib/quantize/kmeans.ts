@@ -9,7 +9,7 @@
  * repair can only lower it, so the history is non-increasing (up to float32 ties in the argmin).
  */
 import { Rng } from '../util/random';
-import { AssignStats, nearestCentroids, prepareCentroids, releaseCentroids, forEachDotChunk } from './distances';
+import { AssignStats, ResidentRows, nearestCentroids, prepareCentroids, releaseCentroids } from './distances';
 import { Matrix, checkMatrix, rowSqNorms, takeRows } from './matrix';
 
 export interface KMeansOptions {
@@ -132,6 +132,8 @@ export function kmeansPlusPlus(x: Matrix, k: number, rng: Rng, trials: number, c
     closest[i] = s;
   }
   const cum = new Float64Array(n);
+  const resident = new ResidentRows(x, chunkRows);
+  try {
   const cand = new Int32Array(trials);
   const candRows = new Float32Array(trials * d);
   const candDist = new Float64Array(trials * n);
@@ -147,10 +149,8 @@ export function kmeansPlusPlus(x: Matrix, k: number, rng: Rng, trials: number, c
     }
     const pc = prepareCentroids(candRows, trials, d);
     try {
-      forEachDotChunk(
-        x,
+      resident.forEachDot(
         pc,
-        chunkRows,
         (start, m, dots) => {
           for (let r = 0; r < m; r++) {
             const i = start + r;
@@ -180,6 +180,9 @@ export function kmeansPlusPlus(x: Matrix, k: number, rng: Rng, trials: number, c
     // The chosen point is at distance 0 from itself (avoid float noise re-drawing it).
     closest[cand[bestT]] = 0;
     centroids.set(candRows.subarray(bestT * d, bestT * d + d), c * d);
+  }
+  } finally {
+    resident.dispose();
   }
   return centroids;
 }
@@ -222,7 +225,8 @@ export function kmeans(x: Matrix, opts: KMeansOptions): KMeansResult {
   const sampleSize = Math.min(n, opts.initSampleSize ?? Math.max(40 * k, 4096));
   const initRng = rng.fork('init');
   const sample = sampleSize < n ? takeRows(x, initRng.permutation(n).subarray(0, sampleSize)) : x;
-  let centroids = kmeansPlusPlus(sample, k, initRng, trials, chunkRows, opts.stats);
+  // Init matmuls are thin (k x trials columns) and not counted in the assignment statistics.
+  let centroids = kmeansPlusPlus(sample, k, initRng, trials, chunkRows);
   const xx = rowSqNorms(x);
 
   if (opts.miniBatch) return miniBatchKMeans(x, xx, centroids, opts, rng.fork('minibatch'));
@@ -241,10 +245,12 @@ export function kmeans(x: Matrix, opts: KMeansOptions): KMeansResult {
   let emptyRepairs = 0;
   let lastShift = Infinity;
   let inertia = 0;
+  // x stays on the device for full passes; partial passes upload only the rows that need it.
+  const resident = new ResidentRows(x, chunkRows);
   const assignRows = (subset: Int32Array | undefined) => {
     const pc = prepareCentroids(centroids, k, d);
     try {
-      const nr = nearestCentroids(x, xx, pc, { chunkRows, stats: opts.stats, subset, second: true });
+      const nr = nearestCentroids(x, xx, pc, { chunkRows, stats: opts.stats, subset, second: true, resident });
       const m = subset ? subset.length : n;
       for (let q = 0; q < m; q++) {
         const i = subset ? subset[q] : q;
@@ -257,6 +263,7 @@ export function kmeans(x: Matrix, opts: KMeansOptions): KMeansResult {
       releaseCentroids(pc);
     }
   };
+  try {
   assignRows(undefined);
   for (;;) {
     const acc = accumulate(x, labels, centroids, k, dist);
@@ -326,7 +333,10 @@ export function kmeans(x: Matrix, opts: KMeansOptions): KMeansResult {
       upper[i] = Math.sqrt(s2);
       if (upper[i] > lower[i]) todo.push(i);
     }
-    if (todo.length > 0) assignRows(todo.length === n ? undefined : Int32Array.from(todo));
+    if (todo.length > 0) assignRows(todo.length > 0.6 * n ? undefined : Int32Array.from(todo));
+  }
+  } finally {
+    resident.dispose();
   }
   return { k, d, centroids, labels, dist, inertia, inertiaHistory: history, iterations, converged, emptyRepairs };
 }
