@@ -149,3 +149,8 @@ test('choleskySolve solves an SPD system', () => {
   for (let i = 0; i < 3; i++) assert.ok(Math.abs(sol[i] - x[i]) < 1e-12);
   assert.throws(() => choleskySolve(new Float64Array([1, 2, 2, 1]), new Float64Array(2), 2), /not positive definite/);
 });
+
+test('pretrained encoder: a missing model folder is a clear error', async () => {
+  const { loadPretrainedEncoder } = await import('../lib/embed/pretrained');
+  await assert.rejects(loadPretrainedEncoder({ modelDir: '/nonexistent/model' }), /has no config\.json/);
+});

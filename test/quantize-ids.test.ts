@@ -8,7 +8,7 @@ import { Rng } from '../lib/util/random';
 import type { SemanticIdSet } from '../lib/types';
 import { codeOfItem, itemsForCode, makeSemanticIds } from '../lib/quantize/ids';
 import { loadSemanticIds, saveSemanticIds } from '../lib/quantize/artifact';
-import { buildIdVocabulary, itemTokens } from '../lib/quantize/vocabulary';
+import { buildIdVocabulary, itemTokens, separateVocabulary, sharedVocabulary } from '../lib/quantize/vocabulary';
 import { PrefixTrie } from '../lib/quantize/trie';
 import { idDiagnostics } from '../lib/quantize/diagnostics';
 
@@ -173,4 +173,23 @@ test('diagnostics: usage, entropy, collisions on a known example', () => {
   assert.equal(full.collisionRate, 0);
   assert.equal(full.relativeError, null);
   assert.deepEqual(JSON.parse(JSON.stringify(d)), d);
+});
+
+test('shared and separate vocabularies: 512 and 1024 tokens for 2 x 256 codes', () => {
+  const a = makeSemanticIds(randomCodes(40, [256, 256], 1), 40, [256, 256], { collisions: 'none' });
+  const b = makeSemanticIds(randomCodes(40, [256, 256], 2), 40, [256, 256], { collisions: 'none' });
+  const shared = sharedVocabulary(a);
+  assert.equal(shared.size, 512);
+  assert.deepEqual(shared.spaces.map((s) => s.name), ['shared']);
+  const sep = separateVocabulary(a, b);
+  assert.equal(sep.size, 1024);
+  assert.deepEqual(sep.spaces.map((s) => [s.name, s.offset]), [['search', 0], ['rec', 512]]);
+  const tok = itemTokens(sep, 'rec', 3);
+  assert.equal(tok[0], 512 + b.codes[6]);
+  assert.equal(tok[1], 768 + b.codes[7]);
+  const trie = new PrefixTrie(sep.spaces[1], sep.size);
+  assert.ok(trie.itemsAt(tok).includes(3));
+  // Tokens of the other space are never allowed in this one.
+  const m = trie.allowedNext(new Int32Array(0), 1, 0);
+  assert.equal(m.subarray(0, 512).reduce((x, y) => x + y, 0), 0);
 });

@@ -6,7 +6,7 @@ import { kmeans } from '../lib/quantize/kmeans';
 import { Matrix } from '../lib/quantize/matrix';
 import { decodeResidual, encodeResidual, fitRqKMeans, residualErrors, rqRelativeError } from '../lib/quantize/rqKmeans';
 import { fitHierKMeans } from '../lib/quantize/hierKmeans';
-import { gaussianMixture } from '../lib/bench/kmeans';
+import { benchKmeans, gaussianMixture } from '../lib/bench/kmeans';
 
 before(async () => {
   await initBackend();
@@ -181,4 +181,13 @@ test('no tensor leaks in k-means, RQ fit and beam encoding', () => {
   encodeResidual(fit.model, x, { beamWidth: 4 });
   fitHierKMeans(x, { k: 4, seed: 1 });
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('benchKmeans runs end to end on a small size and reports consistent numbers', async () => {
+  const r = await benchKmeans({ sizes: [[700, 8]], log: false, matmulSize: 128 });
+  assert.equal(r.cases.length, 1);
+  const c = r.cases[0];
+  assert.ok(c.relativeError > 0 && c.relativeError < 0.5, `${c.relativeError}`);
+  assert.ok(c.assignGflops > 0 && r.matmulGflops > 0);
+  assert.equal(c.iterations.length, 2);
 });

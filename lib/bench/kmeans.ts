@@ -8,6 +8,7 @@
  */
 import { initBackend, tf } from '../backend';
 import { Rng } from '../util/random';
+import { measureMatmulGflops } from './matmul';
 import { newAssignStats } from '../quantize/distances';
 import { Matrix } from '../quantize/matrix';
 import { fitRqKMeans, rqRelativeError, RqKMeansOptions } from '../quantize/rqKmeans';
@@ -45,7 +46,7 @@ export function gaussianMixture(rows: number, cols: number, centres: number, noi
   return { data, rows, cols };
 }
 
-/** GFLOP/s of a plain 1024 x 1024 x 1024 matmul on the current backend (best of a few runs). */
+/** GFLOP/s of a plain n x n x n matmul on the current backend (best of a few runs). */
 export function timeMatmulGflops(n = 1024, reps = 5): number {
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 1) as tf.Tensor2D;
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 2) as tf.Tensor2D;
@@ -63,20 +64,9 @@ export function timeMatmulGflops(n = 1024, reps = 5): number {
   return (2 * n * n * n) / best / 1e9;
 }
 
-async function matmulRate(): Promise<number> {
-  // Use the shared benchmark when it exists; fall back to the inline timing.
-  try {
-    const modPath = '../bench/matmul';
-    const mod = (await import(modPath)) as { measureMatmulGflops?: () => number | Promise<number> | { gflops: number } | Promise<{ gflops: number }> };
-    if (typeof mod.measureMatmulGflops === 'function') {
-      const r = await mod.measureMatmulGflops();
-      const v = typeof r === 'number' ? r : (r as { gflops: number }).gflops;
-      if (typeof v === 'number' && Number.isFinite(v)) return v;
-    }
-  } catch {
-    /* not available yet */
-  }
-  return timeMatmulGflops();
+/** The backend's matmul rate: the shared benchmark at 1024^3, or the inline timing at other sizes. */
+function matmulRate(size: number): number {
+  return size === 1024 ? measureMatmulGflops(1024, 5) : timeMatmulGflops(size);
 }
 
 const REFS: Record<string, KmeansBenchCase['reference']> = {
@@ -84,14 +74,25 @@ const REFS: Record<string, KmeansBenchCase['reference']> = {
   '62000x768': { faissSeconds: 20, sklearnSeconds: 43, sklearnRelativeError: 0.259 },
 };
 
-export async function benchKmeans(opts: { sizes?: [number, number][]; rq?: RqKMeansOptions; seed?: number; log?: boolean } = {}): Promise<KmeansBenchResult> {
+export interface KmeansBenchOptions {
+  /** [rows, cols] cases (default the two reference sizes). */
+  sizes?: [number, number][];
+  rq?: RqKMeansOptions;
+  seed?: number;
+  /** Print progress lines on stderr (default true). */
+  log?: boolean;
+  /** Side of the reference matmul (default 1024). */
+  matmulSize?: number;
+}
+
+export async function benchKmeans(opts: KmeansBenchOptions = {}): Promise<KmeansBenchResult> {
   const info = await initBackend();
   const sizes = opts.sizes ?? [
     [10000, 128],
     [62000, 768],
   ];
   const log = opts.log ?? true;
-  const matmulGflops = await matmulRate();
+  const matmulGflops = matmulRate(opts.matmulSize ?? 1024);
   if (log) process.stderr.write(`[bench kmeans] backend ${info.name} (${info.threads} thread(s)), matmul 1024^3: ${matmulGflops.toFixed(1)} GFLOP/s\n`);
   const cases: KmeansBenchCase[] = [];
   for (const [rows, cols] of sizes) {

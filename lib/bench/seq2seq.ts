@@ -46,7 +46,7 @@ export interface Seq2SeqBenchResult {
   numTensorsBefore: number;
   numTensorsAfterTraining: number;
   numTensorsAfterDecoding: number;
-  /** Last decoding step of ~4096 beam rows: recomputing the prefix vs the KV cache used by beamSearch. */
+  /** Last decoding step of up to 4096 beam rows: recomputing the prefix vs the KV cache used by beamSearch. */
   lastStepRecomputeMs: number;
   lastStepCachedMs: number;
   reference: { pytorchCpuExamplesPerSecond: number; pytorch12000PromptsSeconds: number; goalExamplesPerSecond: number; goal12000PromptsSeconds: number };
@@ -99,7 +99,7 @@ export async function runSeq2SeqBench(opts: Seq2SeqBenchOptions = {}): Promise<S
   const decodeSeconds = (Date.now() - t1) / 1000;
 
   // Last decoding step over all beams: recomputing [start, token] vs one new row with the KV cache.
-  const P = Math.max(1, Math.floor(4096 / o.numBeams));
+  const P = Math.max(1, Math.min(o.decodePrompts, Math.floor(4096 / o.numBeams)));
   const tokens = new Int32Array(P * o.inputLength);
   prompts.slice(0, P).forEach((p, i) => tokens.set(p, i * o.inputLength));
   const mem = model.encode(tokens, P, o.inputLength);

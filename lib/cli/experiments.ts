@@ -3,7 +3,7 @@ import { EMBEDDING_STRATEGIES, type EmbeddingStrategy } from '../embed/index';
 import { TOKENIZER_NAMES, type TokenizerName } from '../quantize/tokenizer';
 import { initBackend } from '../backend/index';
 import { getProfile } from '../pipeline/profiles';
-import { createContext, embeddingStage, idStage } from '../pipeline/stages';
+import { createContext, embeddingStage, experimentStage, idStage, parseSpecId, specId, type ExperimentSpec, type StoredExperiment } from '../pipeline/stages';
 import { choice, parseArgs } from './args';
 
 function print(json: boolean, value: unknown, text: () => string): void {
@@ -50,3 +50,64 @@ export async function idsCommand(argv: string[]): Promise<number> {
   );
   return 0;
 }
+
+function specFromOptions(options: Record<string, string>): ExperimentSpec {
+  const embedding = choice<ExperimentSpec['embedding']>('embedding', options.embedding, [...EMBEDDING_STRATEGIES, 'separate'], 'multitask');
+  const tokenizer = choice<TokenizerName>('tokenizer', options.tokenizer, TOKENIZER_NAMES, 'rq-kmeans');
+  const space = choice('space', options.space, ['shared', 'separate'] as const, embedding === 'separate' ? 'separate' : 'shared');
+  return parseSpecId(specId({ embedding, tokenizer, space }));
+}
+
+/** A JSON-friendly summary of an experiment (the per-example rankings left out). */
+export function experimentSummary(r: StoredExperiment): Record<string, unknown> {
+  const task = (t: StoredExperiment['evaluation']['search']) => ({
+    n: t.n,
+    metrics: t.metrics,
+    byBucket: t.byBucket,
+    sweep: t.sweep,
+    promptsPerSecond: t.promptsPerSecond,
+  });
+  return {
+    spec: r.spec,
+    vocabSize: r.vocabSize,
+    bestEpoch: r.bestEpoch,
+    trainSeconds: r.trainSeconds,
+    evalSeconds: r.evalSeconds,
+    history: r.history,
+    decode: r.evaluation.decode,
+    search: task(r.evaluation.search),
+    rec: task(r.evaluation.rec),
+  };
+}
+
+async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<number> {
+  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'tokenizer', 'space', 'profile'] });
+  const spec = specFromOptions(options);
+  await initBackend();
+  const ctx = createContext(getProfile(options.profile));
+  const exp = await experimentStage(ctx, spec);
+  const r = exp.result;
+  const summary = { profile: ctx.profile.name, key: exp.key, cached: exp.cached, modelDir: exp.modelDir, ...experimentSummary(r) };
+  print(flags.has('json'), summary, () => {
+    const lines = [`${specId(spec)} (${ctx.profile.name}): ${r.vocabSize} ID tokens, ${exp.cached ? 'from cache' : 'trained'} (${exp.key})`];
+    if (mode === 'train') {
+      for (const h of r.history) {
+        lines.push(
+          `epoch ${h.epoch}: loss ${h.trainLoss.toFixed(4)} (search ${h.searchLoss.toFixed(4)}, rec ${h.recLoss.toFixed(4)}), ` +
+            `${h.examplesPerSecond.toFixed(0)} ex/s` +
+            (h.valid ? `, valid R@30 search ${h.valid.search.toFixed(4)} rec ${h.valid.rec.toFixed(4)}` : ''),
+        );
+      }
+      lines.push(`best epoch ${r.bestEpoch}; trained in ${r.trainSeconds.toFixed(0)} s`);
+    }
+    for (const t of ['search', 'rec'] as const) {
+      const m = r.evaluation[t].metrics;
+      lines.push(`${t.padEnd(6)} n=${r.evaluation[t].n} Recall@10 ${fmt(m['recall@10'])} Recall@30 ${fmt(m['recall@30'])} NDCG@30 ${fmt(m['ndcg@30'])}`);
+    }
+    return lines.join('\n');
+  });
+  return 0;
+}
+
+export const trainCommand = (argv: string[]) => runExperiment(argv, 'train');
+export const evalCommand = (argv: string[]) => runExperiment(argv, 'eval');

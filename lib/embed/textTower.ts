@@ -132,15 +132,9 @@ export class TextTower {
     grads.forEach((g, i) => this.denseAdam[i].step(g.dataSync() as Float32Array));
   }
 
-  /** Dense part of the tower on bag outputs x [B, dim]. */
+  /** Dense part of the tower on bag outputs x [B, dim] (transpose-free matmul gradient). */
   head(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor2D {
-    const h = tf.add(matMulFast(x, w as tf.Tensor2D), b);
-    const mean = tf.mean(h, -1, true);
-    const c = tf.sub(h, mean);
-    const variance = tf.mean(tf.square(c), -1, true);
-    const ln = tf.add(tf.mul(tf.mul(c, tf.rsqrt(tf.add(variance, 1e-5))), gamma), beta);
-    const norm = tf.rsqrt(tf.add(tf.sum(tf.square(ln), -1, true), 1e-12));
-    return tf.mul(ln, norm) as tf.Tensor2D;
+    return towerHead(x, w, b, gamma, beta, matMulFast);
   }
 
   /** Additive mask [B, B]: a large negative where pair j must not be a negative for pair i. */
@@ -191,13 +185,22 @@ export class TextTower {
     return this.sparse ? this.sparseStep(parts, masks) : this.denseStep(parts, masks);
   }
 
-  private partsLoss(xs: tf.Tensor[], dense: tf.Tensor[], parts: Array<{ batch: PairBatch; weight: number }>, masks: Float32Array[]): tf.Scalar {
+  /**
+   * Loss of all parts from one stacked bag-output matrix x [sum of 2*B_k, dim] (anchors then
+   * positives of each part, in order): one projection + layer norm for everything, then row slices.
+   */
+  private partsLoss(x: tf.Tensor2D, dense: tf.Tensor[], parts: Array<{ batch: PairBatch; weight: number }>, masks: Float32Array[]): tf.Scalar {
     const [w, b, g, be] = dense;
+    const h = this.head(x, w, b, g, be);
     let total: tf.Tensor | null = null;
+    let row = 0;
     parts.forEach((part, k) => {
       const B = part.batch.keysP.length;
       const mask = tf.tensor2d(masks[k], [B, B]);
-      const l = tf.mul(this.contrastiveLoss(this.head(xs[2 * k] as tf.Tensor2D, w, b, g, be), this.head(xs[2 * k + 1] as tf.Tensor2D, w, b, g, be), mask), part.weight);
+      const ha = tf.slice(h, [row, 0], [B, this.dim]) as tf.Tensor2D;
+      const hp = tf.slice(h, [row + B, 0], [B, this.dim]) as tf.Tensor2D;
+      row += 2 * B;
+      const l = tf.mul(this.contrastiveLoss(ha, hp, mask), part.weight);
       total = total ? tf.add(total, l) : l;
     });
     return total as unknown as tf.Scalar;
@@ -206,19 +209,19 @@ export class TextTower {
   private sparseStep(parts: Array<{ batch: PairBatch; weight: number }>, masks: Float32Array[]): number {
     const t = this.sparse!;
     const d = this.dim;
-    const inputs = parts.flatMap(({ batch }) => [t.bagForward(batch.anchors), t.bagForward(batch.positives)]);
-    const n = inputs.length;
-    const [loss, bagGrads] = tf.tidy(() => {
-      const f = (...args: tf.Tensor[]) => this.partsLoss(args.slice(0, n), args.slice(n), parts, masks);
-      const xs = inputs.map((x) => tf.tensor2d(x, [x.length / d, d]));
-      const { value, grads } = tf.valueAndGrads(f)([...xs, ...this.denseTensors()]);
-      this.applyDense(grads.slice(n));
-      return [value.dataSync()[0], grads.slice(0, n).map((g) => g.dataSync() as Float32Array)] as [number, Float32Array[]];
-    }) as unknown as [number, Float32Array[]];
-    parts.forEach(({ batch }, k) => {
-      t.accumulate(batch.anchors, bagGrads[2 * k]);
-      t.accumulate(batch.positives, bagGrads[2 * k + 1]);
-    });
+    const sides = parts.flatMap(({ batch }) => [batch.anchors, batch.positives]);
+    const offsets = [0];
+    for (const s of sides) offsets.push(offsets[offsets.length - 1] + (s.offsets.length - 1));
+    const R = offsets[offsets.length - 1];
+    const x = new Float32Array(R * d);
+    sides.forEach((s, i) => t.bagForward(s, x.subarray(offsets[i] * d, offsets[i + 1] * d)));
+    const [loss, gx] = tf.tidy(() => {
+      const f = (xt: tf.Tensor, ...dense: tf.Tensor[]) => this.partsLoss(xt as tf.Tensor2D, dense, parts, masks);
+      const { value, grads } = tf.valueAndGrads(f)([tf.tensor2d(x, [R, d]), ...this.denseTensors()]);
+      this.applyDense(grads.slice(1));
+      return [value.dataSync()[0], grads[0].dataSync() as Float32Array] as [number, Float32Array];
+    }) as unknown as [number, Float32Array];
+    sides.forEach((s, i) => t.accumulate(s, gx.subarray(offsets[i] * d, offsets[i + 1] * d)));
     t.adamStep({ learningRate: this.opts.tableLearningRate });
     return loss;
   }
@@ -228,7 +231,7 @@ export class TextTower {
     return tf.tidy(() => {
       const f = (t: tf.Tensor, ...dense: tf.Tensor[]) => {
         const xs = parts.flatMap(({ batch }) => [embeddingBag(t as tf.Tensor2D, batch.anchors), embeddingBag(t as tf.Tensor2D, batch.positives)]);
-        return this.partsLoss(xs, dense, parts, masks);
+        return this.partsLoss(tf.concat(xs, 0) as tf.Tensor2D, dense, parts, masks);
       };
       const { value, grads } = tf.valueAndGrads(f)([table, ...this.denseTensors()]);
       this.applyDense(grads.slice(1));
@@ -261,9 +264,12 @@ export class TextTower {
   }
 }
 
-/** The tower's dense part as a free function (inference from a snapshot). */
-function towerHead(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor2D {
-  const h = tf.add(tf.matMul(x, w as tf.Tensor2D), b);
+/** projection -> layer norm -> L2 normalisation: the tower's dense part. */
+function towerHead(
+  x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor,
+  mm: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.matMul,
+): tf.Tensor2D {
+  const h = tf.add(mm(x, w as tf.Tensor2D), b);
   const mean = tf.mean(h, -1, true);
   const c = tf.sub(h, mean);
   const variance = tf.mean(tf.square(c), -1, true);

@@ -1,10 +1,10 @@
 /**
  * Tensor operations of the seq2seq model, written around the tfjs-wasm speed traps (DESIGN.md §2):
  * matmul gradients materialise their transposes (XNNPACK only runs untransposed rank-2 products),
- * GELU uses sigmoid instead of tanh, and embedding rows are copied in JS with a JS scatter-add gradient
- * (the wasm backend has no fast gather gradient).
+ * GELU uses sigmoid instead of tanh, and embedding rows come from the backend's JS lookup with a
+ * scatter-add gradient (the wasm backend has no fast gather gradient).
  */
-import { tf } from '../backend';
+import { embeddingLookup, tf } from '../backend';
 
 type GradFn = (...args: Array<tf.Tensor | ((ts: tf.Tensor[]) => void)>) => {
   value: tf.Tensor;
@@ -52,36 +52,11 @@ export function gelu(a: tf.Tensor): tf.Tensor {
 }
 
 /**
- * Rows of `table` [V, d] at `ids` (any shape flattened), reshaped to `outShape` (last dim d).
- * Forward copies rows in JS; the gradient is a dense [V, d] scatter-add computed in JS.
+ * Rows of `table` [V, d] at `ids` (any shape flattened), reshaped to `outShape` (last dim d): the
+ * backend's embedding lookup (rows copied in JS, dense scatter-add gradient).
  */
 export function embedRows(table: tf.Tensor, ids: Int32Array, outShape: number[]): tf.Tensor {
-  const V = table.shape[0];
-  const d = table.shape[1] as number;
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i];
-    if (!(id >= 0 && id < V)) throw new Error(`embedRows: token id ${id} at ${i} is outside the table of ${V} rows`);
-  }
-  const f = tf.customGrad(((t: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
-    void save;
-    const src = t.dataSync() as Float32Array;
-    const out = new Float32Array(ids.length * d);
-    for (let i = 0; i < ids.length; i++) out.set(src.subarray(ids[i] * d, ids[i] * d + d), i * d);
-    return {
-      value: tf.tensor(out, outShape, 'float32'),
-      gradFunc: (dy: tf.Tensor) => {
-        const g = dy.dataSync() as Float32Array;
-        const acc = new Float32Array(V * d);
-        for (let i = 0; i < ids.length; i++) {
-          const base = ids[i] * d;
-          const off = i * d;
-          for (let j = 0; j < d; j++) acc[base + j] += g[off + j];
-        }
-        return [tf.tensor2d(acc, [V, d])];
-      },
-    };
-  }) as unknown as GradFn) as unknown as (t: tf.Tensor) => tf.Tensor;
-  return f(table);
+  return embeddingLookup(table as tf.Tensor2D, ids, outShape);
 }
 
 /** One-hot float matrix [ids.length, depth] built in JS (no gather kernels). */

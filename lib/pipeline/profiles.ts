@@ -6,6 +6,8 @@
 import type { DataOptions } from '../data/prepare';
 import { embeddingOptionsForProfile, type EmbeddingOptions } from '../embed/index';
 import type { RetrievalOptions } from '../eval/retrieval';
+import type { GenerativeEvalOptions } from '../eval/generative';
+import type { GenerativeTrainOptions } from '../generate/generative';
 import type { CollisionMode } from '../quantize/ids';
 import type { TokenizerName, TokenizerOptions } from '../quantize/tokenizer';
 
@@ -27,6 +29,10 @@ export interface Profile {
     collisions: CollisionMode;
     tokenizers: Partial<Record<TokenizerName, Omit<TokenizerOptions, 'levels' | 'k' | 'seed'>>>;
   };
+  generate: {
+    train: Omit<GenerativeTrainOptions, 'seed' | 'checkpointDir' | 'label' | 'validate' | 'onEpoch' | 'makeTrie'>;
+    eval: Omit<GenerativeEvalOptions, 'seed' | 'makeTrie'>;
+  };
 }
 
 const RETRIEVAL: RetrievalOptions = { ks: [10, 30], bootstrapIterations: 1000 };
@@ -40,6 +46,18 @@ const PROFILES: Record<ProfileName, Profile> = {
     retrieval: RETRIEVAL,
     // 400 items: 2 x 32 codes leave room for distinct IDs while keeping every code well used.
     ids: { levels: 2, k: 32, collisions: 'extra-level', tokenizers: {} },
+    generate: {
+      train: {
+        model: { dModel: 64, numHeads: 4, dFF: 256, encoderLayers: 2, decoderLayers: 2 },
+        epochs: 8,
+        batchSize: 64,
+        lr: 3e-3,
+        examplesPerEpoch: 4000,
+        validLimit: 60,
+        validDecode: { numBeams: 10, numGroups: 5 },
+      },
+      eval: { decode: { numBeams: 30, numGroups: 15 }, ks: [10, 30], limit: 300 },
+    },
   },
   small: {
     name: 'small',
@@ -48,6 +66,18 @@ const PROFILES: Record<ProfileName, Profile> = {
     embed: embeddingOptionsForProfile('small'),
     retrieval: RETRIEVAL,
     ids: { levels: 2, k: 256, collisions: 'extra-level', tokenizers: {} },
+    generate: {
+      train: {
+        model: { dModel: 128, numHeads: 4, dFF: 512, encoderLayers: 2, decoderLayers: 2 },
+        epochs: 4,
+        batchSize: 256,
+        lr: 2e-3,
+        examplesPerEpoch: 30000,
+        validLimit: 300,
+        validDecode: { numBeams: 30, numGroups: 15 },
+      },
+      eval: { decode: { numBeams: 60, numGroups: 30 }, ks: [10, 30], limit: 2000 },
+    },
   },
   paper: {
     name: 'paper',
@@ -56,6 +86,16 @@ const PROFILES: Record<ProfileName, Profile> = {
     embed: embeddingOptionsForProfile('paper'),
     retrieval: RETRIEVAL,
     ids: { levels: 2, k: 256, collisions: 'extra-level', tokenizers: {} },
+    generate: {
+      train: {
+        model: { dModel: 256, numHeads: 4, dFF: 1024, encoderLayers: 4, decoderLayers: 4 },
+        epochs: 3,
+        batchSize: 256,
+        lr: 2e-3,
+        validLimit: 1000,
+      },
+      eval: { decode: { numBeams: 60, numGroups: 30 }, ks: [10, 30], limit: 10000 },
+    },
   },
 };
 

@@ -8,14 +8,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { prepareData, resolveMovieLensDir, type PreparedDataset } from '../data/index';
-import { buildEmbeddings, type EmbeddingModel, type EmbeddingStrategy } from '../embed/index';
+import { buildEmbeddings, EMBEDDING_STRATEGIES, type EmbeddingModel, type EmbeddingStrategy } from '../embed/index';
+import { evaluateGenerative, type GenerativeEvaluation } from '../eval/generative';
+import { loadModel, saveModel, trainGenerativeModel, type GenerativeModel, type TaskSpaces } from '../generate/generative';
+import type { EpochRecord } from '../generate/train';
+import { buildIdVocabulary, type IdVocabulary } from '../quantize/vocabulary';
 import { evaluateRetrieval, type RetrievalReport } from '../eval/retrieval';
 import { asMatrix } from '../quantize/matrix';
-import { fitTokenizer, type TokenizerName } from '../quantize/tokenizer';
+import { fitTokenizer, TOKENIZER_NAMES, type TokenizerName } from '../quantize/tokenizer';
 import { makeSemanticIds, type CollisionMode } from '../quantize/ids';
 import type { IdDiagnostics } from '../quantize/diagnostics';
 import type { SemanticIdSet } from '../types';
 import { ArtifactCache, artifactKey } from './cache';
+import { decodeValue } from './codec';
 import type { Profile } from './profiles';
 
 export interface PipelineContext {
@@ -153,4 +158,147 @@ export async function idStage(
     });
     return { ids: res.value, key: res.key, cached: res.cached };
   });
+}
+
+// ---------------------------------------------------------------- generative model + evaluation
+
+/**
+ * One row of the experiments: which embedding gives the IDs, which tokenizer, and whether both tasks
+ * share one set of ID tokens. `embedding: 'separate'` takes search IDs from the search-tuned embedding
+ * and rec IDs from the rec-based one (two token sets, as in the paper's "Separate"); any other
+ * embedding with `space: 'separate'` uses the same codes with a distinct token set per task.
+ */
+export interface ExperimentSpec {
+  embedding: EmbeddingStrategy | 'separate';
+  tokenizer: TokenizerName;
+  space: 'shared' | 'separate';
+}
+
+export function specId(s: ExperimentSpec): string {
+  return `${s.embedding}/${s.tokenizer}/${s.space}`;
+}
+
+export function parseSpecId(id: string): ExperimentSpec {
+  const [embedding, tokenizer, space] = id.split('/');
+  const strategies: string[] = [...EMBEDDING_STRATEGIES, 'separate'];
+  if (!strategies.includes(embedding) || !(TOKENIZER_NAMES as readonly string[]).includes(tokenizer) || (space !== 'shared' && space !== 'separate')) {
+    throw new Error(`experiment id "${id}" must be <embedding>/<tokenizer>/<shared|separate> with embedding in ${strategies.join(', ')} and tokenizer in ${TOKENIZER_NAMES.join(', ')}`);
+  }
+  if (embedding === 'separate' && space !== 'separate') throw new Error(`experiment id "${id}": the separate embeddings need --space separate`);
+  return { embedding: embedding as ExperimentSpec['embedding'], tokenizer: tokenizer as TokenizerName, space };
+}
+
+export interface VocabularyResult {
+  vocab: IdVocabulary;
+  spaces: TaskSpaces;
+  keys: string[];
+  diagnostics: Record<string, IdDiagnostics>;
+}
+
+/** The ID vocabulary of an experiment: one shared space, or a search and a rec space. */
+export async function vocabularyStage(ctx: PipelineContext, spec: ExperimentSpec): Promise<VocabularyResult> {
+  if (spec.embedding === 'separate') {
+    const s = await idStage(ctx, 'search', spec.tokenizer);
+    const r = await idStage(ctx, 'rec', spec.tokenizer);
+    return {
+      vocab: buildIdVocabulary([{ name: 'search', ids: s.ids.ids }, { name: 'rec', ids: r.ids.ids }]),
+      spaces: { search: 'search', rec: 'rec' },
+      keys: [s.key, r.key],
+      diagnostics: { search: s.ids.diagnostics, rec: r.ids.diagnostics },
+    };
+  }
+  const res = await idStage(ctx, spec.embedding, spec.tokenizer);
+  if (spec.space === 'separate') {
+    return {
+      vocab: buildIdVocabulary([{ name: 'search', ids: res.ids.ids }, { name: 'rec', ids: res.ids.ids }]),
+      spaces: { search: 'search', rec: 'rec' },
+      keys: [res.key],
+      diagnostics: { search: res.ids.diagnostics, rec: res.ids.diagnostics },
+    };
+  }
+  return {
+    vocab: buildIdVocabulary([{ name: 'shared', ids: res.ids.ids }]),
+    spaces: { search: 'shared', rec: 'shared' },
+    keys: [res.key],
+    diagnostics: { shared: res.ids.diagnostics },
+  };
+}
+
+/** What is kept of a trained and evaluated generative model. */
+export interface StoredExperiment {
+  spec: ExperimentSpec;
+  vocabSize: number;
+  history: EpochRecord[];
+  bestEpoch: number;
+  evaluation: GenerativeEvaluation;
+  diagnostics: Record<string, IdDiagnostics>;
+  trainSeconds: number;
+  evalSeconds: number;
+}
+
+export interface ExperimentResult {
+  result: StoredExperiment;
+  key: string;
+  cached: boolean;
+  /** Folder of the saved model (for worked examples). */
+  modelDir: string;
+}
+
+function experimentKey(ctx: PipelineContext, spec: ExperimentSpec, dataKey: string, idKeys: string[]): { config: unknown; inputs: string[]; key: string } {
+  const config = { spec, generate: ctx.profile.generate, seed: ctx.profile.seed };
+  const inputs = [dataKey, ...idKeys];
+  return { config, inputs, key: artifactKey('experiment', config, inputs) };
+}
+
+/** Trains (resumably) and evaluates the joint generative model of one experiment. */
+export async function experimentStage(ctx: PipelineContext, spec: ExperimentSpec): Promise<ExperimentResult> {
+  const { data, key: dataKey } = await dataStage(ctx);
+  const voc = await vocabularyStage(ctx, spec);
+  const { config, inputs, key } = experimentKey(ctx, spec, dataKey, voc.keys);
+  const modelDir = path.join(ctx.cache.root, 'models', key);
+  const g = ctx.profile.generate;
+  const res = await ctx.cache.getOrBuild<StoredExperiment>('experiment', config, inputs, () => {
+    const t0 = Date.now();
+    const trained = trainGenerativeModel(data, voc.vocab, voc.spaces, {
+      ...g.train,
+      seed: ctx.profile.seed,
+      label: `train ${specId(spec)}`,
+      checkpointDir: path.join(ctx.cache.root, 'checkpoints', key),
+    });
+    const trainSeconds = (Date.now() - t0) / 1000;
+    saveModel(trained.model, modelDir);
+    const t1 = Date.now();
+    const evaluation = evaluateGenerative(trained.model, data, voc.vocab, voc.spaces, { ...g.eval, seed: ctx.profile.seed });
+    trained.model.net.dispose();
+    // The resumable training state is no longer needed once the result is stored.
+    fs.rmSync(path.join(ctx.cache.root, 'checkpoints', key), { recursive: true, force: true });
+    return {
+      spec,
+      vocabSize: voc.vocab.size,
+      history: trained.history,
+      bestEpoch: trained.bestEpoch,
+      evaluation,
+      diagnostics: voc.diagnostics,
+      trainSeconds,
+      evalSeconds: (Date.now() - t1) / 1000,
+    };
+  });
+  return { result: res.value, key: res.key, cached: res.cached, modelDir };
+}
+
+/** The stored result of an experiment if it is in the cache, without building anything. */
+export async function cachedExperiment(ctx: PipelineContext, spec: ExperimentSpec): Promise<StoredExperiment | null> {
+  const { key: dataKey } = await dataStage(ctx);
+  const voc = await vocabularyStage(ctx, spec);
+  const { key } = experimentKey(ctx, spec, dataKey, voc.keys);
+  const files = ctx.cache.readFiles('experiment', key);
+  if (!files) return null;
+  return decodeValue<StoredExperiment>(files['value.json'].toString('utf8'), new Uint8Array(files['arrays.bin']));
+}
+
+/** Loads the trained model of an experiment (building it first when needed). */
+export async function loadExperimentModel(ctx: PipelineContext, spec: ExperimentSpec): Promise<{ model: GenerativeModel; vocab: IdVocabulary; result: StoredExperiment }> {
+  const exp = await experimentStage(ctx, spec);
+  const voc = await vocabularyStage(ctx, spec);
+  return { model: loadModel(exp.modelDir, voc.vocab), vocab: voc.vocab, result: exp.result };
 }

@@ -114,25 +114,25 @@ export function nearestCentroids(
   const k = pc.k;
   const cc = pc.cc;
   const onChunk = (start: number, n: number, dots: Float32Array) => {
-      for (let r = 0; r < n; r++) {
-        const o = r * k;
-        let best = Infinity;
-        let best2 = Infinity;
-        let arg = 0;
-        for (let c = 0; c < k; c++) {
-          const v = cc[c] - 2 * dots[o + c];
-          if (v < best) {
-            best2 = best;
-            best = v;
-            arg = c;
-          } else if (v < best2) best2 = v;
-        }
-        const i = start + r;
-        const norm = xx[opts.subset ? opts.subset[i] : i];
-        labels[i] = arg;
-        dist[i] = Math.max(0, norm + best);
-        if (second) second[i] = Math.max(0, norm + best2);
+    for (let r = 0; r < n; r++) {
+      const o = r * k;
+      let best = Infinity;
+      let best2 = Infinity;
+      let arg = 0;
+      for (let c = 0; c < k; c++) {
+        const v = cc[c] - 2 * dots[o + c];
+        if (v < best) {
+          best2 = best;
+          best = v;
+          arg = c;
+        } else if (v < best2) best2 = v;
       }
+      const i = start + r;
+      const norm = xx[opts.subset ? opts.subset[i] : i];
+      labels[i] = arg;
+      dist[i] = Math.max(0, norm + best);
+      if (second) second[i] = Math.max(0, norm + best2);
+    }
   };
   if (opts.resident && !opts.subset) opts.resident.forEachDot(pc, onChunk, opts.stats);
   else forEachDotChunk(x, pc, opts.chunkRows ?? 4096, onChunk, opts.stats, opts.subset);

@@ -71,3 +71,19 @@ export function tokenToCode(space: IdSpace, p: number, token: number): number {
   const c = token - space.positionOffsets[p];
   return c >= 0 && c < space.ids.cardinalities[p] ? c : -1;
 }
+
+/** Shared IDs: one space, "shared", used by both tasks (2 x 256 = 512 tokens by default). */
+export function sharedVocabulary(ids: SemanticIdSet): IdVocabulary {
+  return buildIdVocabulary([{ name: 'shared', ids }]);
+}
+
+/** Separate IDs: one space per task, "search" then "rec" (2 x 512 = 1024 tokens by default). */
+export function separateVocabulary(searchIds: SemanticIdSet, recIds: SemanticIdSet): IdVocabulary {
+  if (searchIds.numItems !== recIds.numItems) {
+    throw new Error(`lib/quantize/vocabulary.ts separateVocabulary: search IDs cover ${searchIds.numItems} items, rec IDs ${recIds.numItems}`);
+  }
+  return buildIdVocabulary([
+    { name: 'search', ids: searchIds },
+    { name: 'rec', ids: recIds },
+  ]);
+}

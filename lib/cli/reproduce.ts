@@ -1,0 +1,44 @@
+/** `sid reproduce` (every table into reports/<profile>/) and `sid run-config` (one experiment; used by its workers). */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { initBackend } from '../backend/index';
+import { collectAndWrite } from '../pipeline/collect';
+import { getProfile } from '../pipeline/profiles';
+import { runExperiments } from '../pipeline/runner';
+import { createContext, experimentStage, parseSpecId } from '../pipeline/stages';
+import { experimentsFor, TABLE_NAMES, type TableName } from '../pipeline/tables';
+import { runNotebooks } from '../report/notebooks';
+import { projectRoot } from '../util/fs';
+import { formatSeconds } from '../util/progress';
+import { intOption, parseArgs, UsageError } from './args';
+
+export async function reproduceCommand(argv: string[]): Promise<number> {
+  const { options, flags } = parseArgs(argv, { flags: ['no-notebooks'], options: ['profile', 'jobs', 'tables', 'out'] });
+  const profile = getProfile(options.profile);
+  const jobs = intOption(options, 'jobs', Math.max(1, os.cpus().length));
+  const tables = (options.tables ? options.tables.split(',') : [...TABLE_NAMES]) as TableName[];
+  for (const t of tables) {
+    if (!TABLE_NAMES.includes(t)) throw new UsageError(`--tables: unknown table "${t}" (known: ${TABLE_NAMES.join(', ')})`);
+  }
+  const outDir = path.resolve(options.out ?? path.join(projectRoot(), 'reports', profile.name));
+  const t0 = Date.now();
+  await initBackend();
+  await runExperiments(profile, experimentsFor(tables), { jobs });
+  const { json, md } = await collectAndWrite(profile, tables, outDir);
+  process.stderr.write(`[reproduce] tables written: ${json}, ${md} (${formatSeconds((Date.now() - t0) / 1000)})\n`);
+  if (!flags.has('no-notebooks')) {
+    await runNotebooks({ profile: profile.name, outDir });
+  }
+  process.stderr.write(`[reproduce] done in ${formatSeconds((Date.now() - t0) / 1000)}: ${path.join(outDir, 'index.html')}\n`);
+  return 0;
+}
+
+export async function runConfigCommand(argv: string[]): Promise<number> {
+  const { positional, options } = parseArgs(argv, { options: ['profile'] });
+  if (positional.length !== 1) throw new UsageError('expected one experiment id <embedding>/<tokenizer>/<shared|separate>');
+  const spec = parseSpecId(positional[0]);
+  await initBackend();
+  const exp = await experimentStage(createContext(getProfile(options.profile)), spec);
+  process.stdout.write(`${positional[0]} ${exp.cached ? 'cached' : 'trained'} ${exp.key}\n`);
+  return 0;
+}

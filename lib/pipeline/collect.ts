@@ -1,0 +1,93 @@
+/**
+ * Collects every table's rows from the artifact cache (building what is missing) into the
+ * `results.json` document and its Markdown summary.
+ */
+import * as path from 'node:path';
+import { dataStats } from '../data/index';
+import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import type { Profile } from './profiles';
+import { experimentRows, resultsMarkdown, retrievalRows, type ResultRow } from './results';
+import { createContext, dataStage, embeddingStage, experimentStage, specId, type PipelineContext } from './stages';
+import { TABLES, type TableName } from './tables';
+import { EMBEDDING_STRATEGIES } from '../embed/index';
+
+export interface ExperimentInfo {
+  id: string;
+  vocabSize: number;
+  bestEpoch: number;
+  trainSeconds: number;
+  evalSeconds: number;
+  epochs: number;
+  examplesPerSecond: number;
+  idLength: Record<string, number>;
+  collisionRate: Record<string, number>;
+}
+
+export interface ResultsDocument {
+  profile: string;
+  generatedAt: string;
+  dataset: string;
+  counts: { items: number; users: number; interactions: number; recTest: number; searchTest: number };
+  tables: string[];
+  rows: ResultRow[];
+  experiments: ExperimentInfo[];
+}
+
+/** All rows of the given tables plus the embedding-level dense retrieval of every strategy. */
+export async function collectResults(ctx: PipelineContext, tables: readonly TableName[]): Promise<ResultsDocument> {
+  const { data } = await dataStage(ctx);
+  const rows: ResultRow[] = [];
+  const experiments = new Map<string, ExperimentInfo>();
+  for (const t of tables) {
+    for (const r of TABLES[t]) {
+      const exp = await experimentStage(ctx, r.spec);
+      rows.push(...experimentRows(t, r.method, r.spec, exp.result, t === 'head-torso'));
+      const id = specId(r.spec);
+      if (!experiments.has(id)) {
+        const e = exp.result;
+        const trainExamples = e.history.reduce((n, h) => n + h.examples, 0);
+        const trainTime = e.history.reduce((n, h) => n + h.seconds, 0);
+        experiments.set(id, {
+          id,
+          vocabSize: e.vocabSize,
+          bestEpoch: e.bestEpoch,
+          trainSeconds: e.trainSeconds,
+          evalSeconds: e.evalSeconds,
+          epochs: e.history.length,
+          examplesPerSecond: trainTime > 0 ? trainExamples / trainTime : 0,
+          idLength: Object.fromEntries(Object.entries(e.diagnostics).map(([k, d]) => [k, d.length])),
+          collisionRate: Object.fromEntries(Object.entries(e.diagnostics).map(([k, d]) => [k, d.collisionRate])),
+        });
+      }
+    }
+  }
+  for (const s of EMBEDDING_STRATEGIES) {
+    const emb = await embeddingStage(ctx, s);
+    rows.push(...retrievalRows('embeddings', s, emb.embedding.retrieval));
+  }
+  const st = dataStats(data);
+  return {
+    profile: ctx.profile.name,
+    generatedAt: new Date().toISOString(),
+    dataset: st.dataset,
+    counts: { items: st.items, users: st.users, interactions: st.interactions.kept, recTest: st.rec.test, searchTest: st.queries.test },
+    tables: [...tables, 'embeddings'],
+    rows,
+    experiments: [...experiments.values()],
+  };
+}
+
+/** Writes results.json and results.md into `outDir` (atomically). */
+export function writeResults(doc: ResultsDocument, outDir: string): { json: string; md: string } {
+  const json = path.join(outDir, 'results.json');
+  const md = path.join(outDir, 'results.md');
+  writeJsonAtomic(json, doc);
+  writeFileAtomic(md, resultsMarkdown(doc.rows, `Results (${doc.profile} profile, ${doc.dataset})`) + '\n');
+  return { json, md };
+}
+
+export async function collectAndWrite(profile: Profile, tables: readonly TableName[], outDir: string): Promise<{ json: string; md: string; doc: ResultsDocument }> {
+  const ctx = createContext(profile);
+  const doc = await collectResults(ctx, tables);
+  return { ...writeResults(doc, outDir), doc };
+}

@@ -1,0 +1,117 @@
+/**
+ * Flat result rows: every number a table shows, in one shape, for `results.json`, `results.md` and
+ * the notebooks. One row = (table, method, configuration, task, metric, bucket) -> value + interval.
+ */
+import type { Estimate } from '../eval/metrics';
+import type { RetrievalReport } from '../eval/retrieval';
+import type { ExperimentSpec, StoredExperiment } from './stages';
+
+export type Task = 'search' | 'rec';
+
+export interface ResultRow {
+  /** Table the row belongs to ("task-tradeoff", "quantizers", "shared-vs-separate", "head-torso", "embeddings", "baselines"). */
+  table: string;
+  /** Method label as the table shows it. */
+  method: string;
+  /** Embedding strategy ("content", "search", "rec", "separate", "fused-concat", "fused-svd", "multitask"), or the baseline's name. */
+  embedding: string;
+  /** Tokenizer, or null for rows without Semantic IDs. */
+  tokenizer: string | null;
+  /** "shared" or "separate" ID tokens, or null for rows without Semantic IDs. */
+  space: string | null;
+  /** What produced the ranking: the generative model, dense retrieval over the embedding, or a baseline. */
+  model: 'generative' | 'dense' | 'baseline';
+  task: Task;
+  /** "recall@30", "ndcg@10", ... */
+  metric: string;
+  value: number;
+  /** 95% bootstrap interval. */
+  lo: number;
+  hi: number;
+  /** Test examples behind the value. */
+  n: number;
+  /** "all" or a popularity bucket name ("head", "torso", "tail"). */
+  bucket: string;
+}
+
+function row(base: Omit<ResultRow, 'metric' | 'value' | 'lo' | 'hi' | 'n' | 'bucket'>, metric: string, bucket: string, e: Estimate): ResultRow {
+  return { ...base, metric, bucket, value: e.mean, lo: e.lo, hi: e.hi, n: e.n };
+}
+
+/** Rows of one generative experiment: every metric, overall and per bucket, for both tasks. */
+export function experimentRows(table: string, method: string, spec: ExperimentSpec, r: StoredExperiment, buckets = true): ResultRow[] {
+  const out: ResultRow[] = [];
+  for (const task of ['search', 'rec'] as const) {
+    const t = r.evaluation[task];
+    const base = { table, method, embedding: spec.embedding, tokenizer: spec.tokenizer, space: spec.space, model: 'generative' as const, task };
+    for (const [metric, e] of Object.entries(t.metrics)) {
+      out.push(row(base, metric, 'all', e));
+      if (buckets) for (const [b, be] of Object.entries(t.byBucket[metric] ?? {})) out.push(row(base, metric, b, be));
+    }
+  }
+  return out;
+}
+
+/** Rows of the embedding-level dense retrieval of one strategy. */
+export function retrievalRows(table: string, method: string, report: RetrievalReport): ResultRow[] {
+  const out: ResultRow[] = [];
+  for (const task of ['search', 'rec'] as const) {
+    const t = report[task];
+    if (!t) continue;
+    const base = { table, method, embedding: report.strategy, tokenizer: null, space: null, model: 'dense' as const, task };
+    for (const [metric, e] of Object.entries(t.overall)) out.push(row(base, metric, 'all', e));
+    for (const [b, set] of Object.entries(t.byBucket)) for (const [metric, e] of Object.entries(set)) out.push(row(base, metric, b, e));
+  }
+  return out;
+}
+
+/** Finds one value: the row of (method, task, metric, bucket) in a table. */
+export function pick(rows: ResultRow[], q: { table?: string; method?: string; embedding?: string; tokenizer?: string; space?: string; model?: string; task: Task; metric?: string; bucket?: string }): ResultRow | undefined {
+  return rows.find(
+    (r) =>
+      (q.table === undefined || r.table === q.table) &&
+      (q.method === undefined || r.method === q.method) &&
+      (q.embedding === undefined || r.embedding === q.embedding) &&
+      (q.tokenizer === undefined || r.tokenizer === q.tokenizer) &&
+      (q.space === undefined || r.space === q.space) &&
+      (q.model === undefined || r.model === q.model) &&
+      r.task === q.task &&
+      r.metric === (q.metric ?? 'recall@30') &&
+      r.bucket === (q.bucket ?? 'all'),
+  );
+}
+
+export function formatEstimate(r: ResultRow | undefined, digits = 4): string {
+  if (!r) return '-';
+  return `${r.value.toFixed(digits)} [${r.lo.toFixed(digits)}, ${r.hi.toFixed(digits)}]`;
+}
+
+/** Markdown: one table per results table, Recall@30 with intervals for both tasks (overall). */
+export function resultsMarkdown(rows: ResultRow[], title: string): string {
+  const tables = [...new Set(rows.map((r) => r.table))];
+  const parts = [`# ${title}`, '', 'Recall@30 with 95% bootstrap intervals; `results.json` holds every metric and bucket.', ''];
+  for (const t of tables) {
+    const inTable = rows.filter((r) => r.table === t);
+    const methods = [...new Set(inTable.map((r) => r.method))];
+    const buckets = [...new Set(inTable.map((r) => r.bucket))];
+    const perBucket = t === 'head-torso';
+    parts.push(`## ${t}`, '');
+    if (perBucket) {
+      const cols = buckets.filter((b) => b !== 'all');
+      parts.push(`| method | task | ${cols.join(' | ')} |`, `|---|---|${cols.map(() => '---').join('|')}|`);
+      for (const m of methods) {
+        for (const task of ['search', 'rec'] as const) {
+          parts.push(`| ${m} | ${task} | ${cols.map((b) => formatEstimate(pick(inTable, { method: m, task, bucket: b }))).join(' | ')} |`);
+        }
+      }
+    } else {
+      parts.push('| method | model | search R@30 | rec R@30 |', '|---|---|---|---|');
+      for (const m of methods) {
+        const model = inTable.find((r) => r.method === m)?.model ?? '';
+        parts.push(`| ${m} | ${model} | ${formatEstimate(pick(inTable, { method: m, task: 'search' }))} | ${formatEstimate(pick(inTable, { method: m, task: 'rec' }))} |`);
+      }
+    }
+    parts.push('');
+  }
+  return parts.join('\n');
+}

@@ -1,0 +1,126 @@
+/**
+ * Runs many experiments: first the shared stages (data, embeddings, IDs) in this process, then the
+ * generative trainings, in parallel worker processes when `jobs > 1` (each single-threaded, so two
+ * workers fill two cores), with overall progress and ETA. Everything lands in the artifact cache, so
+ * an interrupted run resumes where it stopped.
+ */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { projectRoot } from '../util/fs';
+import { formatSeconds } from '../util/progress';
+import type { Profile } from './profiles';
+import {
+  cachedExperiment, createContext, embeddingStage, experimentStage, idStage, specId,
+  type ExperimentSpec, type PipelineContext,
+} from './stages';
+
+export interface RunOptions {
+  jobs?: number;
+  /** Writes progress lines (default: stderr). */
+  log?: (line: string) => void;
+}
+
+function defaultLog(line: string): void {
+  if (process.env.SID_QUIET !== '1') process.stderr.write(line + '\n');
+}
+
+/** Builds the embeddings and IDs every experiment needs (cheap next to the trainings, and shared). */
+export async function buildSharedStages(ctx: PipelineContext, specs: ExperimentSpec[], log = defaultLog): Promise<void> {
+  const strategies = new Set<string>();
+  const idPairs = new Map<string, [ExperimentSpec['embedding'], ExperimentSpec['tokenizer']]>();
+  for (const s of specs) {
+    const embs = s.embedding === 'separate' ? (['search', 'rec'] as const) : [s.embedding];
+    for (const e of embs) {
+      strategies.add(e);
+      idPairs.set(`${e}/${s.tokenizer}`, [e, s.tokenizer]);
+    }
+  }
+  // search and rec first: the fused strategies reuse them in memory.
+  const order = ['search', 'rec', 'content', 'fused-concat', 'fused-svd', 'multitask'].filter((s) => strategies.has(s));
+  for (const s of order) {
+    const t0 = Date.now();
+    const r = await embeddingStage(ctx, s as Exclude<ExperimentSpec['embedding'], 'separate'>);
+    log(`[reproduce] embeddings ${s}: ${r.cached ? 'cached' : `built in ${formatSeconds((Date.now() - t0) / 1000)}`}`);
+  }
+  for (const [e, t] of idPairs.values()) {
+    const t0 = Date.now();
+    const r = await idStage(ctx, e as Exclude<ExperimentSpec['embedding'], 'separate'>, t);
+    log(`[reproduce] IDs ${e}/${t}: ${r.cached ? 'cached' : `built in ${formatSeconds((Date.now() - t0) / 1000)}`}`);
+  }
+}
+
+/** Trains and evaluates every experiment not yet in the cache. */
+export async function runExperiments(profile: Profile, specs: ExperimentSpec[], opts: RunOptions = {}): Promise<void> {
+  const log = opts.log ?? defaultLog;
+  const ctx = createContext(profile);
+  await buildSharedStages(ctx, specs, log);
+  const todo: ExperimentSpec[] = [];
+  for (const s of specs) if (!(await cachedExperiment(ctx, s))) todo.push(s);
+  log(`[reproduce] ${specs.length - todo.length}/${specs.length} experiments cached; ${todo.length} to train`);
+  if (todo.length === 0) return;
+  const jobs = Math.max(1, Math.min(opts.jobs ?? 1, todo.length));
+  const t0 = Date.now();
+  let done = 0;
+  const finished = (s: ExperimentSpec) => {
+    done++;
+    const secs = (Date.now() - t0) / 1000;
+    const eta = (secs / done) * (todo.length - done);
+    log(`[reproduce] ${done}/${todo.length} experiments trained (${specId(s)}); elapsed ${formatSeconds(secs)}, ETA ${formatSeconds(eta)}`);
+  };
+  if (jobs === 1) {
+    for (const s of todo) {
+      await experimentStage(ctx, s);
+      finished(s);
+    }
+    return;
+  }
+  const queue = [...todo];
+  const failures: string[] = [];
+  const worker = async () => {
+    for (let s = queue.shift(); s; s = queue.shift()) {
+      const spec = s;
+      try {
+        await runWorker(profile.name, spec, log);
+        finished(spec);
+      } catch (err) {
+        failures.push(`${specId(spec)}: ${(err as Error).message}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, worker));
+  if (failures.length) throw new Error(`${failures.length} experiment(s) failed:\n${failures.join('\n')}`);
+}
+
+/** One experiment in a child process (`sid run-config`), single-threaded, its lines prefixed. */
+function runWorker(profile: string, spec: ExperimentSpec, log: (line: string) => void): Promise<void> {
+  const root = projectRoot();
+  const id = specId(spec);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'sid.mjs'), 'run-config', '--profile', profile, id], {
+      cwd: root,
+      env: { ...process.env, SID_THREADS: '1', SID_ROOT: root },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let tail = '';
+    let lastProgress = 0;
+    const onData = (buf: Buffer) => {
+      const text = buf.toString('utf8');
+      tail = (tail + text).slice(-4000);
+      for (const line of text.split('\n')) {
+        if (!line.trim() || line.startsWith('[backend]')) continue;
+        // Progress lines arrive every few seconds per worker: pass on one in ~20 s.
+        const isProgress = /ETA/.test(line);
+        if (isProgress && Date.now() - lastProgress < 20000) continue;
+        if (isProgress) lastProgress = Date.now();
+        log(`  ${line}`);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`worker for ${id} exited with code ${code}; last output:\n${tail.split('\n').slice(-15).join('\n')}`));
+    });
+  });
+}
