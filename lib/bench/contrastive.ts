@@ -28,7 +28,11 @@ export interface ContrastiveModeResult {
   mode: 'sparse' | 'dense';
   steps: number;
   seconds: number;
+  /** Process CPU time (user + system, all threads) over the timed steps. */
+  cpuSeconds: number;
   stepsPerSec: number;
+  /** Steps per CPU-second: steadier than wall time when other work shares the cores. */
+  stepsPerCpuSec: number;
   pairsPerSec: number;
   finalLoss: number;
 }
@@ -77,9 +81,12 @@ export async function benchContrastive(o: ContrastiveBenchOptions = {}): Promise
     let loss = 0;
     for (let s = 0; s < warm; s++) loss = tower.trainStep(batches[s % batches.length]);
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     for (let s = 0; s < steps; s++) loss = tower.trainStep(batches[s % batches.length]);
     const seconds = (performance.now() - t0) / 1000;
-    modes.push({ mode, steps, seconds, stepsPerSec: steps / seconds, pairsPerSec: (steps * B) / seconds, finalLoss: loss });
+    const c1 = process.cpuUsage(c0);
+    const cpuSeconds = (c1.user + c1.system) / 1e6;
+    modes.push({ mode, steps, seconds, cpuSeconds, stepsPerSec: steps / seconds, stepsPerCpuSec: steps / cpuSeconds, pairsPerSec: (steps * B) / seconds, finalLoss: loss });
     tower.dispose();
   }
   const nInf = o.inferenceItems ?? 20000;

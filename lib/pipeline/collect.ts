@@ -6,10 +6,11 @@ import * as path from 'node:path';
 import { dataStats } from '../data/index';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import type { Profile } from './profiles';
-import { experimentRows, resultsMarkdown, retrievalRows, type ResultRow } from './results';
+import { baselineRows, experimentRows, resultsMarkdown, retrievalRows, type ResultRow } from './results';
 import { createContext, dataStage, embeddingStage, experimentStage, specId, type PipelineContext } from './stages';
 import { TABLES, type TableName } from './tables';
 import { EMBEDDING_STRATEGIES } from '../embed/index';
+import { evaluateBaselines } from '../eval/baselines';
 
 export interface ExperimentInfo {
   id: string;
@@ -65,13 +66,20 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     const emb = await embeddingStage(ctx, s);
     rows.push(...retrievalRows('embeddings', s, emb.embedding.retrieval));
   }
+  const base = evaluateBaselines(data, { ks: ctx.profile.retrieval.ks, bootstrapIterations: ctx.profile.retrieval.bootstrapIterations, seed: ctx.profile.seed });
+  rows.push(
+    ...baselineRows('BM25', 'search', base.bm25),
+    ...baselineRows('Popularity', 'rec', base.popularity),
+    ...baselineRows('Random', 'search', base.random.search),
+    ...baselineRows('Random', 'rec', base.random.rec),
+  );
   const st = dataStats(data);
   return {
     profile: ctx.profile.name,
     generatedAt: new Date().toISOString(),
     dataset: st.dataset,
     counts: { items: st.items, users: st.users, interactions: st.interactions.kept, recTest: st.rec.test, searchTest: st.queries.test },
-    tables: [...tables, 'embeddings'],
+    tables: [...tables, 'embeddings', 'baselines'],
     rows,
     experiments: [...experiments.values()],
   };

@@ -3,7 +3,7 @@
  * the notebooks. One row = (table, method, configuration, task, metric, bucket) -> value + interval.
  */
 import type { Estimate } from '../eval/metrics';
-import type { RetrievalReport } from '../eval/retrieval';
+import type { RetrievalReport, TaskResult } from '../eval/retrieval';
 import type { ExperimentSpec, StoredExperiment } from './stages';
 
 export type Task = 'search' | 'rec';
@@ -62,6 +62,15 @@ export function retrievalRows(table: string, method: string, report: RetrievalRe
     for (const [metric, e] of Object.entries(t.overall)) out.push(row(base, metric, 'all', e));
     for (const [b, set] of Object.entries(t.byBucket)) for (const [metric, e] of Object.entries(set)) out.push(row(base, metric, b, e));
   }
+  return out;
+}
+
+/** Rows of a non-generative baseline on one task. */
+export function baselineRows(method: string, task: Task, t: TaskResult): ResultRow[] {
+  const out: ResultRow[] = [];
+  const base = { table: 'baselines', method, embedding: method.toLowerCase(), tokenizer: null, space: null, model: 'baseline' as const, task };
+  for (const [metric, e] of Object.entries(t.overall)) out.push(row(base, metric, 'all', e));
+  for (const [b, set] of Object.entries(t.byBucket)) for (const [metric, e] of Object.entries(set)) out.push(row(base, metric, b, e));
   return out;
 }
 

@@ -1,0 +1,104 @@
+/** Tables and figures about item embeddings (notebook 01). */
+import type { Figure } from '../report/plot';
+import { denseOperator, randomizedSvd } from '../embed/svd';
+import type { PreparedData } from '../types';
+import type { StoredEmbedding } from '../pipeline/stages';
+import type { Estimate } from '../eval/metrics';
+
+const f = (e: Estimate | undefined) => (e ? `${e.mean.toFixed(4)} [${e.lo.toFixed(4)}, ${e.hi.toFixed(4)}]` : 'n/a');
+
+/** Dense retrieval Recall@30 (overall and per bucket) for each strategy. */
+export function embeddingTable(embs: StoredEmbedding[], buckets: string[], metric = 'recall@30'): Record<string, string | number>[] {
+  return embs.map((e) => {
+    const r = e.retrieval;
+    const row: Record<string, string | number> = { strategy: e.strategy, dim: e.dim };
+    row[`search ${metric}`] = r.search ? f(r.search.overall[metric]) : 'n/a (no text side)';
+    row[`rec ${metric}`] = f(r.rec.overall[metric]);
+    for (const b of buckets) {
+      row[`search ${b}`] = r.search ? f(r.search.byBucket[b]?.[metric]) : 'n/a';
+      row[`rec ${b}`] = f(r.rec.byBucket[b]?.[metric]);
+    }
+    return row;
+  });
+}
+
+/** Search vs rec dense-retrieval recall per strategy (strategies without search sit at x = 0). */
+export function embeddingScatter(embs: StoredEmbedding[], metric = 'recall@30'): Figure {
+  return {
+    data: embs.map((e) => {
+      const s = e.retrieval.search?.overall[metric];
+      const r = e.retrieval.rec.overall[metric];
+      return {
+        type: 'scatter',
+        mode: 'markers+text',
+        name: e.strategy,
+        text: [e.strategy],
+        textposition: 'top center',
+        x: [s?.mean ?? 0],
+        y: [r.mean],
+        error_x: s ? { type: 'data', symmetric: false, array: [s.hi - s.mean], arrayminus: [s.mean - s.lo] } : undefined,
+        error_y: { type: 'data', symmetric: false, array: [r.hi - r.mean], arrayminus: [r.mean - r.lo] },
+        marker: { size: 11 },
+      };
+    }),
+    layout: {
+      title: { text: `Embedding-level dense retrieval: search vs rec ${metric}` },
+      xaxis: { title: { text: `search ${metric}` }, rangemode: 'tozero' },
+      yaxis: { title: { text: `rec ${metric}` }, rangemode: 'tozero' },
+      showlegend: false,
+      height: 480,
+    },
+  };
+}
+
+/** First two principal components of the (L2-normalised) item vectors. */
+export function project2d(e: StoredEmbedding, seed = 1): { x: Float64Array; y: Float64Array } {
+  const n = e.vectors.length / e.dim;
+  const centred = new Float64Array(n * e.dim);
+  const mean = new Float64Array(e.dim);
+  for (let i = 0; i < n; i++) {
+    let norm = 0;
+    for (let j = 0; j < e.dim; j++) norm += e.vectors[i * e.dim + j] ** 2;
+    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let j = 0; j < e.dim; j++) {
+      centred[i * e.dim + j] = e.vectors[i * e.dim + j] * inv;
+      mean[j] += centred[i * e.dim + j] / n;
+    }
+  }
+  for (let i = 0; i < n; i++) for (let j = 0; j < e.dim; j++) centred[i * e.dim + j] -= mean[j];
+  const svd = randomizedSvd(denseOperator(centred, n, e.dim), 2, { seed });
+  const x = new Float64Array(n);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i] = svd.u[i * 2] * svd.s[0];
+    y[i] = svd.u[i * 2 + 1] * svd.s[1];
+  }
+  return { x, y };
+}
+
+/** 2-D projection coloured by the item's first genre (top 8 genres, the rest grey) or by popularity bucket. */
+export function projectionFigure(e: StoredEmbedding, data: PreparedData, colourBy: 'genre' | 'popularity', maxPoints = 3000): Figure {
+  const { x, y } = project2d(e);
+  const n = x.length;
+  const step = Math.max(1, Math.ceil(n / maxPoints));
+  const groupOf = (i: number): string => {
+    if (colourBy === 'popularity') return data.buckets.names[data.buckets.bucketOf[i]];
+    return data.dataset.items[i].genres[0] ?? '(none)';
+  };
+  const counts = new Map<string, number>();
+  for (let i = 0; i < n; i++) counts.set(groupOf(i), (counts.get(groupOf(i)) ?? 0) + 1);
+  const top = new Set([...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([g]) => g));
+  const groups = new Map<string, { x: number[]; y: number[]; text: string[] }>();
+  for (let i = 0; i < n; i += step) {
+    const g = top.has(groupOf(i)) ? groupOf(i) : 'other';
+    if (!groups.has(g)) groups.set(g, { x: [], y: [], text: [] });
+    const p = groups.get(g)!;
+    p.x.push(x[i]);
+    p.y.push(y[i]);
+    p.text.push(data.dataset.items[i].title);
+  }
+  return {
+    data: [...groups.entries()].map(([g, p]) => ({ type: 'scattergl', mode: 'markers', name: g, x: p.x, y: p.y, text: p.text, marker: { size: 4, opacity: 0.7 } })),
+    layout: { title: { text: `${e.strategy}: first two principal components, coloured by ${colourBy}` }, height: 460, xaxis: { title: { text: 'PC1' } }, yaxis: { title: { text: 'PC2' } } },
+  };
+}

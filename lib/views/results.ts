@@ -1,0 +1,163 @@
+/**
+ * Tables, figures and computed sentences for the result notebooks (04-07). Conclusions are derived
+ * from the numbers, with their intervals, never written in advance.
+ */
+import type { Figure } from '../report/plot';
+import { formatEstimate, pick, type ResultRow, type Task } from '../pipeline/results';
+import { PAPER_RECALL_AT_30, TABLES, type TableName } from '../pipeline/tables';
+import { specId } from '../pipeline/stages';
+
+const fmt = (r: ResultRow | undefined) => formatEstimate(r, 4);
+
+/** Search and rec Recall@30 (with intervals) per method of a table, beside the paper's values. */
+export function recallTable(rows: ResultRow[], table: TableName, metric = 'recall@30'): Record<string, string | number>[] {
+  return TABLES[table].map((r) => {
+    const paper = PAPER_RECALL_AT_30[specId(r.spec)];
+    const s = pick(rows, { table, method: r.method, task: 'search', metric });
+    const c = pick(rows, { table, method: r.method, task: 'rec', metric });
+    return {
+      method: r.method,
+      'ID tokens': r.spec.space === 'shared' ? 'shared' : 'separate',
+      [`search ${metric}`]: fmt(s),
+      [`rec ${metric}`]: fmt(c),
+      'paper search R@30': paper ? paper.search : '-',
+      'paper rec R@30': paper ? paper.rec : '-',
+    };
+  });
+}
+
+/** Search vs rec recall scatter with 95% interval bars, one point per method. */
+export function tradeoffFigure(rows: ResultRow[], table: TableName, title: string, metric = 'recall@30'): Figure {
+  const data = TABLES[table].map((r) => {
+    const s = pick(rows, { table, method: r.method, task: 'search', metric });
+    const c = pick(rows, { table, method: r.method, task: 'rec', metric });
+    return {
+      type: 'scatter',
+      mode: 'markers+text',
+      name: r.method,
+      x: [s?.value ?? null],
+      y: [c?.value ?? null],
+      text: [r.method],
+      textposition: 'top center',
+      error_x: s ? { type: 'data', symmetric: false, array: [s.hi - s.value], arrayminus: [s.value - s.lo] } : undefined,
+      error_y: c ? { type: 'data', symmetric: false, array: [c.hi - c.value], arrayminus: [c.value - c.lo] } : undefined,
+      marker: { size: 11 },
+    };
+  });
+  return {
+    data,
+    layout: {
+      title: { text: title },
+      xaxis: { title: { text: `search ${metric}` }, rangemode: 'tozero' },
+      yaxis: { title: { text: `rec ${metric}` }, rangemode: 'tozero' },
+      showlegend: false,
+      height: 520,
+    },
+  };
+}
+
+/** Recall per popularity bucket for every method: a grouped bar chart per task. */
+export function bucketFigure(rows: ResultRow[], table: TableName, task: Task, buckets: string[], metric = 'recall@30'): Figure {
+  return {
+    data: buckets.map((b) => {
+      const vals = TABLES[table].map((r) => pick(rows, { table, method: r.method, task, metric, bucket: b }));
+      return {
+        type: 'bar',
+        name: b,
+        x: TABLES[table].map((r) => r.method),
+        y: vals.map((v) => v?.value ?? null),
+        error_y: { type: 'data', symmetric: false, array: vals.map((v) => (v ? v.hi - v.value : 0)), arrayminus: vals.map((v) => (v ? v.value - v.lo : 0)) },
+      };
+    }),
+    layout: { title: { text: `${task}: ${metric} by popularity bucket of the target` }, barmode: 'group', yaxis: { title: { text: metric } }, height: 460 },
+  };
+}
+
+export function bucketTable(rows: ResultRow[], table: TableName, buckets: string[], metric = 'recall@30'): Record<string, string | number>[] {
+  const out: Record<string, string | number>[] = [];
+  for (const r of TABLES[table]) {
+    for (const task of ['search', 'rec'] as const) {
+      const row: Record<string, string | number> = { method: r.method, task };
+      for (const b of buckets) {
+        const v = pick(rows, { table, method: r.method, task, metric, bucket: b });
+        row[b] = v ? `${fmt(v)} (n=${v.n})` : '-';
+      }
+      out.push(row);
+    }
+  }
+  return out;
+}
+
+/** Which method is best on a task, and whether its interval clears the runner-up's. */
+export function bestOn(rows: ResultRow[], table: TableName, task: Task, metric = 'recall@30'): { method: string; value: number; runnerUp: string; separated: boolean } | null {
+  const vals = TABLES[table]
+    .map((r) => ({ method: r.method, row: pick(rows, { table, method: r.method, task, metric }) }))
+    .filter((v): v is { method: string; row: ResultRow } => !!v.row)
+    .sort((a, b) => b.row.value - a.row.value);
+  if (vals.length < 2) return null;
+  return { method: vals[0].method, value: vals[0].row.value, runnerUp: vals[1].method, separated: vals[0].row.lo > vals[1].row.hi };
+}
+
+/** A sentence on who wins each task, computed from the rows. */
+export function winnersSentence(rows: ResultRow[], table: TableName, metric = 'recall@30'): string {
+  const parts: string[] = [];
+  for (const task of ['search', 'rec'] as const) {
+    const b = bestOn(rows, table, task, metric);
+    if (!b) continue;
+    parts.push(
+      `On **${task}**, the best ${metric} is **${b.method}** (${b.value.toFixed(4)}); ` +
+        (b.separated
+          ? `its 95% interval lies above that of the runner-up, ${b.runnerUp}.`
+          : `its 95% interval overlaps that of the runner-up, ${b.runnerUp}, so this ordering is not established at this sample size.`),
+    );
+  }
+  return parts.join(' ');
+}
+
+/** Compares two methods of a table on one task, as a sentence with the intervals. */
+export function compareSentence(rows: ResultRow[], table: TableName, a: string, b: string, task: Task, metric = 'recall@30'): string {
+  const ra = pick(rows, { table, method: a, task, metric });
+  const rb = pick(rows, { table, method: b, task, metric });
+  if (!ra || !rb) return `(${a} or ${b} missing on ${task})`;
+  const rel = ra.lo > rb.hi ? 'above' : ra.hi < rb.lo ? 'below' : 'within the interval of';
+  return `${a} on ${task}: ${fmt(ra)}, ${rel} ${b} (${fmt(rb)}).`;
+}
+
+/** Whether the multi-task row sits between the single-task extremes on both tasks. */
+export function balanceSentence(rows: ResultRow[], table: TableName = 'task-tradeoff'): string {
+  const v = (method: string, task: Task) => pick(rows, { table, method, task })?.value;
+  const mS = v('Multi-task', 'search');
+  const mR = v('Multi-task', 'rec');
+  const sS = v('Search-based (search-tuned)', 'search');
+  const sR = v('Search-based (search-tuned)', 'rec');
+  const rS = v('Rec-based (CF)', 'search');
+  const rR = v('Rec-based (CF)', 'rec');
+  if ([mS, mR, sS, sR, rS, rR].some((x) => x === undefined)) return '';
+  const searchShare = (mS! - rS!) / Math.max(1e-9, sS! - rS!);
+  const recShare = (mR! - sR!) / Math.max(1e-9, rR! - sR!);
+  return (
+    `Multi-task keeps ${(100 * searchShare).toFixed(0)}% of the search-based model's search advantage over rec-based IDs ` +
+    `and ${(100 * recShare).toFixed(0)}% of the rec-based model's rec advantage over search-based IDs ` +
+    `(100% = as good as the specialist, 0% = as poor as the other task's specialist).`
+  );
+}
+
+/** Embedding-level dense retrieval of every strategy (the reference for the generative numbers). */
+export function denseTable(rows: ResultRow[], metric = 'recall@30'): Record<string, string>[] {
+  const strategies = [...new Set(rows.filter((r) => r.table === 'embeddings').map((r) => r.method))];
+  return strategies.map((s) => ({
+    embedding: s,
+    [`search ${metric}`]: pick(rows, { table: 'embeddings', method: s, task: 'search', metric }) ? fmt(pick(rows, { table: 'embeddings', method: s, task: 'search', metric })) : 'n/a (no text side)',
+    [`rec ${metric}`]: fmt(pick(rows, { table: 'embeddings', method: s, task: 'rec', metric })),
+  }));
+}
+
+/** BM25, popularity and random baselines beside each other. */
+export function baselineTable(rows: ResultRow[], metric = 'recall@30'): Record<string, string>[] {
+  const methods = [...new Set(rows.filter((r) => r.table === 'baselines').map((r) => r.method))];
+  return methods.map((m) => ({
+    baseline: m,
+    [`search ${metric}`]: fmt(pick(rows, { table: 'baselines', method: m, task: 'search', metric })),
+    [`rec ${metric}`]: fmt(pick(rows, { table: 'baselines', method: m, task: 'rec', metric })),
+  }));
+}
