@@ -13,7 +13,7 @@ interface WasmTensorData {
 }
 interface WasmBackendInternals {
   dataIdMap: { get(dataId: object): WasmTensorData | undefined };
-  wasm: { HEAPU8: Uint8Array; wasmMemory?: WebAssembly.Memory };
+  wasm: { HEAPU8: Uint8Array; wasmMemory?: { buffer: ArrayBuffer } };
 }
 
 /**

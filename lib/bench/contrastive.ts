@@ -4,7 +4,7 @@
  * table update (default) and, optionally, the dense tf table with the scatter-add gradient, plus
  * items/s for inference. Figures on a shared 2-core machine are noisy.
  */
-import { initBackend, tf } from '../backend';
+import { initBackend, tf } from '../backend/index';
 import { Rng } from '../util/random';
 import { TextTower, type PairBatch } from '../embed/textTower';
 import type { BagBatch } from '../embed/textFeatures';

@@ -6,7 +6,7 @@
  * scikit-learn level-wise k-means (k-means++, 25 iterations) 1.7 s / 43 s with relative errors
  * 0.246 / 0.259.
  */
-import { initBackend, tf } from '../backend';
+import { initBackend, tf } from '../backend/index';
 import { Rng } from '../util/random';
 import { measureMatmulGflops } from './matmul';
 import { newAssignStats } from '../quantize/distances';

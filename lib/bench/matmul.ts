@@ -3,7 +3,7 @@
  * n x n product). Call after `initBackend()`. One warm-up product is not timed; the reported figure
  * is the median over `reps` timed products, each read back so the work is really done.
  */
-import { tf } from '../backend';
+import { tf } from '../backend/index';
 
 export function measureMatmulGflops(n = 1024, reps = 5): number {
   if (!Number.isInteger(n) || n < 1) throw new Error(`measureMatmulGflops: n must be a positive integer, got ${n}`);

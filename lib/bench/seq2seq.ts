@@ -5,7 +5,7 @@
  * prompts), the tensor count before and after the training steps, and the last decoding step with the
  * decoder KV cache against recomputing the prefix.
  */
-import { initBackend, tf } from '../backend';
+import { initBackend, tf } from '../backend/index';
 import { beamSearch } from '../generate/beamSearch';
 import { AdamW } from '../generate/adamw';
 import { disposeCache, disposeMemory, reorderCache, Seq2SeqModel, type Seq2SeqConfig } from '../generate/model';

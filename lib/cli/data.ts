@@ -1,5 +1,5 @@
 /** `sid data stats` and `sid data fetch`. */
-import { dataStats, fetchMovieLens, prepareData, type DataOptions } from '../data';
+import { dataStats, fetchMovieLens, prepareData, type DataOptions } from '../data/index';
 import { getProfile } from '../pipeline/profiles';
 import { parseArgs, UsageError } from './args';
 

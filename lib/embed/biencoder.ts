@@ -14,7 +14,7 @@
  *   multi-task), keeping the best epoch's weights.
  */
 import type { PreparedData } from '../types';
-import { initBackend } from '../backend';
+import { initBackend } from '../backend/index';
 import { Rng } from '../util/random';
 import { Progress } from '../util/progress';
 import { buildBags, resolveHashing, selectBags, type BagBatch, type HashingOptions } from './textFeatures';

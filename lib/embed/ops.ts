@@ -6,7 +6,7 @@
  * - `embeddingBag`: weighted sum of table rows per bag, with a scatter-add gradient (tf.scatterND
  *   sums duplicate indices). tfjs's gather gradient needs UnsortedSegmentSum, which wasm lacks.
  */
-import { tf } from '../backend';
+import { tf } from '../backend/index';
 import type { BagBatch } from './textFeatures';
 
 /** a [m,k] x b [k,n] with a transpose-free gradient. */

@@ -6,7 +6,7 @@
  * popularity bucket of the target item. Strategies without a text side (CF) get `search: null` with
  * the reason: there is no principled query encoder for them, and inventing one would blur the table.
  */
-import { tf } from '../backend';
+import { tf } from '../backend/index';
 import type { PreparedData, RecExample, SearchQuery } from '../types';
 import { bootstrapByGroup, bootstrapMean, hitsAtK, ndcgAtK, type Estimate } from './metrics';
 

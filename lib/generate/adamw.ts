@@ -3,7 +3,7 @@
  * (linear warmup, then linear or cosine decay to `minLrRatio` of the peak). State can be exported for
  * resumable checkpoints.
  */
-import { tf } from '../backend';
+import { tf } from '../backend/index';
 
 export interface AdamWOptions {
   beta1?: number;

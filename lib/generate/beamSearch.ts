@@ -15,7 +15,7 @@
  * by parent beam. Recomputing the 2-3 token prefix instead costs about twice as much on the last step
  * (measured in lib/bench/seq2seq.ts).
  */
-import { tf } from '../backend';
+import { tf } from '../backend/index';
 import type { IdSpaceLike, IdTrieLike } from './idContract';
 import { disposeCache, disposeMemory, reorderCache, type DecoderCache, type Seq2SeqModel } from './model';
 import { padBatch } from './prompts';

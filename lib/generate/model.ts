@@ -11,7 +11,7 @@
  * Parameter names follow the Hugging Face T5 checkpoint layout loosely; see `weights.ts` for the seam
  * where pretrained weights can be mapped in.
  */
-import { tf } from '../backend';
+import { tf } from '../backend/index';
 import { Rng } from '../util/random';
 import { embedRows, gelu, linear, oneHotRows, rmsNorm } from './ops';
 import { relativeBucketMatrix } from './relativePosition';

@@ -4,7 +4,7 @@
  * GELU uses sigmoid instead of tanh, and embedding rows come from the backend's JS lookup with a
  * scatter-add gradient (the wasm backend has no fast gather gradient).
  */
-import { embeddingLookup, tf } from '../backend';
+import { embeddingLookup, tf } from '../backend/index';
 
 type GradFn = (...args: Array<tf.Tensor | ((ts: tf.Tensor[]) => void)>) => {
   value: tf.Tensor;

@@ -5,7 +5,7 @@
  * atomic resumable checkpoints.
  */
 import * as path from 'node:path';
-import { tf } from '../backend';
+import { tf } from '../backend/index';
 import { Progress } from '../util/progress';
 import { Rng, hashString32 } from '../util/random';
 import { AdamW, learningRate, type AdamWState } from './adamw';

@@ -48,10 +48,10 @@ const PROFILES: Record<ProfileName, Profile> = {
     ids: { levels: 2, k: 32, collisions: 'extra-level', tokenizers: {} },
     generate: {
       train: {
-        model: { dModel: 64, numHeads: 4, dFF: 256, encoderLayers: 2, decoderLayers: 2 },
+        model: { dModel: 64, numHeads: 4, dFF: 256, encoderLayers: 1, decoderLayers: 1 },
         epochs: 8,
         batchSize: 64,
-        lr: 3e-3,
+        lr: 4e-3,
         examplesPerEpoch: 4000,
         validLimit: 60,
         validDecode: { numBeams: 10, numGroups: 5 },

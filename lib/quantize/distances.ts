@@ -5,7 +5,7 @@
  * transpose flags. Rows are processed in chunks to bound memory; the argmin runs in a typed-array
  * loop over each downloaded chunk (one pass, no extra tensors).
  */
-import { tf } from '../backend';
+import { tf } from '../backend/index';
 import { Matrix } from './matrix';
 
 /** Work counters for the assignment step (used by the benchmark to report GFLOP/s). */

@@ -8,7 +8,7 @@
  * point to the centroid it was assigned to at iteration t. Lloyd updates and the empty-cluster
  * repair can only lower it, so the history is non-increasing (up to float32 ties in the argmin).
  */
-import { tf } from '../backend';
+import { tf } from '../backend/index';
 import { Rng } from '../util/random';
 import { AssignStats, ResidentRows, nearestCentroids, prepareCentroids, releaseCentroids } from './distances';
 import { Matrix, checkMatrix, rowSqNorms, takeRows } from './matrix';

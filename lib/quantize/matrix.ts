@@ -81,3 +81,10 @@ export function relativeError(x: Matrix, xhat: Float32Array): number {
   }
   return den > 0 ? num / den : 0;
 }
+
+/** Mean of x^2 over all entries (float64). */
+export function meanSquare(x: Matrix): number {
+  let s = 0;
+  for (let i = 0; i < x.data.length; i++) s += x.data[i] * x.data[i];
+  return x.data.length > 0 ? s / x.data.length : 0;
+}

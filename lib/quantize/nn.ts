@@ -3,7 +3,7 @@
  * whose matmul gradient materialises the transposes (the wasm matmul is only fast without transpose
  * flags, and tfjs's own matMul gradient uses them), and weight export to plain arrays.
  */
-import { tf } from '../backend';
+import { tf } from '../backend/index';
 import { Rng } from '../util/random';
 
 /** a @ w with a gradient that uses plain (untransposed-flag) matmuls. */

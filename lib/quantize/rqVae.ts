@@ -2,7 +2,9 @@
  * RQ-VAE (Zeghidour et al. 2021; TIGER's tokenizer): MLP encoder -> latent z; L residual codebooks
  * quantise z greedily (level l quantises what levels < l left); straight-through estimator from the
  * quantised latent to z; codebook loss ||sg(r) - q||^2 plus commitment loss beta ||r - sg(q)||^2 per
- * level; MLP decoder reconstructs x from the summed quantised latent (MSE). Codebooks start from
+ * level; MLP decoder reconstructs x from the summed quantised latent (MSE divided by the mean
+ * square of x, i.e. the relative error, so beta keeps its meaning whatever the embedding's scale;
+ * unit-norm embeddings otherwise give a reconstruction term ~1/d). Codebooks start from
  * k-means on the latents of the first batch; codes unused during an epoch are reset to random
  * residuals of the last batch (dead-code reset). Trained with Adam in tfjs.
  *
@@ -12,10 +14,10 @@
  * codebooks trail the encoder's drifting latents (measured: the VQ loss grows every epoch), which is
  * why EMA is the default.
  */
-import { tf } from '../backend';
+import { tf } from '../backend/index';
 import { Rng } from '../util/random';
 import { kmeans } from './kmeans';
-import { Matrix, checkMatrix, relativeError } from './matrix';
+import { Matrix, checkMatrix, meanSquare, relativeError } from './matrix';
 import { Dense, DenseWeights, applyDense, applyWeights, denseLayer, disposeDense, epochBatches, exportDense, matMul, rowsTensor, stopGradient } from './nn';
 import { levelSizes } from './rqKmeans';
 
@@ -98,6 +100,7 @@ export function fitRqVae(x: Matrix, opts: RqVaeOptions = {}): RqVaeFit {
   const bs = Math.min(opts.batchSize ?? 256, n);
   const beta = opts.beta ?? 0.25;
   const ema = (opts.codebookUpdate ?? 'ema') === 'ema';
+  const invScale = 1 / Math.max(1e-12, meanSquare(x));
   const decay = opts.emaDecay ?? 0.99;
   const rng = new Rng(opts.seed ?? 0);
   const initRng = rng.fork('init');
@@ -164,7 +167,7 @@ export function fitRqVae(x: Matrix, opts: RqVaeOptions = {}): RqVaeFit {
             qsum = qsum ? (tf.add(qsum, qst) as tf.Tensor2D) : qst;
             r = tf.sub(r, stopGradient(q)) as tf.Tensor2D;
           }
-          const recon = tf.mean(tf.square(tf.sub(decode(qsum!), xb)));
+          const recon = tf.mul(invScale, tf.mean(tf.square(tf.sub(decode(qsum!), xb)))) as tf.Scalar;
           reconSum += (recon.dataSync()[0] * b.length) / n;
           vqSum += (vq.dataSync()[0] * b.length) / n;
           return tf.add(recon, vq) as tf.Scalar;

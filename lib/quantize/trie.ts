@@ -7,7 +7,7 @@
  * nodes list their items (several when collisions were left unresolved). A decoder can carry node
  * ids across steps (`child(node, token)`) instead of re-walking prefixes.
  */
-import { tf } from '../backend';
+import { tf } from '../backend/index';
 import { IdSpace, spaceSize } from './vocabulary';
 
 export class PrefixTrie {
