@@ -5,6 +5,7 @@
  * needs the same stage reuses it. In one process, embeddings built for one strategy are kept in
  * memory and reused as the parts of the fused strategies.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { prepareData, resolveMovieLensDir, type PreparedDataset } from '../data/index';
@@ -19,6 +20,7 @@ import { fitTokenizer, TOKENIZER_NAMES, type TokenizerName } from '../quantize/t
 import { makeSemanticIds, type CollisionMode } from '../quantize/ids';
 import type { IdDiagnostics } from '../quantize/diagnostics';
 import type { SemanticIdSet } from '../types';
+import { projectRoot } from '../util/fs';
 import { ArtifactCache, artifactKey } from './cache';
 import { decodeValue } from './codec';
 import type { Profile } from './profiles';
@@ -33,6 +35,39 @@ export interface PipelineContext {
 export function createContext(profile: Profile, cache = new ArtifactCache()): PipelineContext {
   return { profile, cache, memo: new Map() };
 }
+
+/**
+ * A hash of the source files a stage runs, part of its cache key: changing the code of a stage
+ * rebuilds its artifacts (and, through the input keys, everything downstream).
+ */
+const codeHashes = new Map<string, string>();
+export function codeVersion(paths: string[]): string {
+  const id = paths.join(',');
+  const hit = codeHashes.get(id);
+  if (hit) return hit;
+  const root = projectRoot();
+  const h = createHash('sha256');
+  const walk = (p: string) => {
+    const abs = path.join(root, p);
+    if (!fs.existsSync(abs)) throw new Error(`codeVersion: ${p} does not exist under ${root}`);
+    if (fs.statSync(abs).isDirectory()) {
+      for (const e of fs.readdirSync(abs).sort()) walk(path.join(p, e));
+    } else if (p.endsWith('.ts')) {
+      h.update(p).update('\0').update(fs.readFileSync(abs)).update('\0');
+    }
+  };
+  paths.forEach(walk);
+  const v = h.digest('hex').slice(0, 12);
+  codeHashes.set(id, v);
+  return v;
+}
+
+const CODE = {
+  data: ['lib/data', 'lib/types.ts'],
+  embed: ['lib/embed', 'lib/backend', 'lib/eval/retrieval.ts', 'lib/eval/metrics.ts'],
+  ids: ['lib/quantize'],
+  experiment: ['lib/generate', 'lib/eval/generative.ts', 'lib/eval/metrics.ts'],
+};
 
 async function memoize<T>(ctx: PipelineContext, key: string, make: () => Promise<T>): Promise<T> {
   if (ctx.memo.has(key)) return ctx.memo.get(key) as T;
@@ -63,7 +98,7 @@ function dataFingerprint(profile: Profile): unknown {
 
 /** The prepared data set (fast to rebuild, so only its key is cached, not the data). */
 export async function dataStage(ctx: PipelineContext): Promise<DataStageResult> {
-  const key = artifactKey('data', { options: ctx.profile.data, files: dataFingerprint(ctx.profile) });
+  const key = artifactKey('data', { options: ctx.profile.data, files: dataFingerprint(ctx.profile), code: codeVersion(CODE.data) });
   const data = await memoize(ctx, `data:${key}`, async () => prepareData(ctx.profile.data));
   return { data, key };
 }
@@ -89,7 +124,7 @@ export interface EmbeddingStageResult {
 export async function embeddingStage(ctx: PipelineContext, strategy: EmbeddingStrategy): Promise<EmbeddingStageResult> {
   const { data, key: dataKey } = await dataStage(ctx);
   const opts = ctx.profile.embed;
-  const config = { strategy, opts, seed: ctx.profile.seed, retrieval: ctx.profile.retrieval };
+  const config = { strategy, opts, seed: ctx.profile.seed, retrieval: ctx.profile.retrieval, code: codeVersion(CODE.embed) };
   return memoize(ctx, `embed:${strategy}:${dataKey}`, async () => {
     const res = await ctx.cache.getOrBuild<StoredEmbedding>(`embed-${strategy}`, config, [dataKey], async () => {
       // Fused strategies reuse the search and rec models built earlier in this process.
@@ -145,7 +180,7 @@ export async function idStage(
   const { data } = await dataStage(ctx);
   const emb = await embeddingStage(ctx, strategy);
   const tokOpts = ctx.profile.ids.tokenizers[tokenizer] ?? {};
-  const config = { tokenizer, collisions, levels: ctx.profile.ids.levels, k: ctx.profile.ids.k, tokOpts, seed: ctx.profile.seed };
+  const config = { tokenizer, collisions, levels: ctx.profile.ids.levels, k: ctx.profile.ids.k, tokOpts, seed: ctx.profile.seed, code: codeVersion(CODE.ids) };
   return memoize(ctx, `ids:${strategy}:${tokenizer}:${collisions}:${emb.key}`, async () => {
     const res = await ctx.cache.getOrBuild<StoredIds>('ids', config, [emb.key], () => {
       const x = asMatrix(emb.embedding.vectors, data.dataset.items.length, emb.embedding.dim, `embeddings(${strategy})`);
@@ -245,7 +280,7 @@ export interface ExperimentResult {
 }
 
 function experimentKey(ctx: PipelineContext, spec: ExperimentSpec, dataKey: string, idKeys: string[]): { config: unknown; inputs: string[]; key: string } {
-  const config = { spec, generate: ctx.profile.generate, seed: ctx.profile.seed };
+  const config = { spec, generate: ctx.profile.generate, seed: ctx.profile.seed, code: codeVersion(CODE.experiment) };
   const inputs = [dataKey, ...idKeys];
   return { config, inputs, key: artifactKey('experiment', config, inputs) };
 }
