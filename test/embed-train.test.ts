@@ -146,7 +146,10 @@ test('retrieval helpers: top-k selection, exclusion, user vectors and bucket spl
   assert.deepEqual(Array.from(top[0]), [2, 1]);
   const uv = userVectors(items, 2, [{ user: 0, history: Int32Array.from([0, 1]), target: 2 }], { historyLength: 1 });
   assert.deepEqual(Array.from(uv), [0, 1], 'only the last item with H=1');
-  const rep = await evaluateRetrieval(buildCfEmbeddings(data, { dim: 8, iterations: 2 }), data, { bootstrapIterations: 20, ks: [5] });
+  const cf = buildCfEmbeddings(data, { dim: 8, iterations: 2 });
+  const n0 = tf.memory().numTensors;
+  const rep = await evaluateRetrieval(cf, data, { bootstrapIterations: 20, ks: [5] });
+  assert.equal(tf.memory().numTensors, n0, 'evaluation releases its tensors');
   assert.deepEqual(Object.keys(rep.rec.byBucket), data.buckets.names);
   const n = Object.values(rep.rec.byBucket).reduce((s, m) => s + m['recall@5'].n, 0);
   assert.equal(n, rep.rec.n);

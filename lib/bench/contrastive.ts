@@ -19,9 +19,16 @@ export interface ContrastiveBenchOptions {
   warmupSteps?: number;
   /** Modes to time. Default ['sparse', 'dense']. */
   modes?: Array<'sparse' | 'dense'>;
+  /** Symmetric loss (both directions). Default false: plain MultipleNegativesRankingLoss, one direction. */
+  symmetric?: boolean;
   /** Items encoded for the inference figure. Default 20000. */
   inferenceItems?: number;
   seed?: number;
+  /**
+   * wasm threads, passed to initBackend (effective only when this is the first initialisation).
+   * One thread measured faster here whenever another process shares the two cores.
+   */
+  threads?: number;
 }
 
 export interface ContrastiveModeResult {
@@ -44,6 +51,7 @@ export interface ContrastiveBenchResult {
   dim: number;
   vocab: number;
   idsPerSide: number;
+  symmetric: boolean;
   modes: ContrastiveModeResult[];
   inference: { items: number; seconds: number; itemsPerSec: number };
   reference: { pytorchDenseAdam: number; pytorchSparseAdam: number; goalStepsPerSec: number };
@@ -61,7 +69,7 @@ function randomBags(rng: Rng, n: number, per: number, vocab: number): BagBatch {
 }
 
 export async function benchContrastive(o: ContrastiveBenchOptions = {}): Promise<ContrastiveBenchResult> {
-  const info = await initBackend();
+  const info = await initBackend(o.threads !== undefined ? { threads: o.threads } : {});
   const B = o.batchSize ?? 256;
   const dim = o.dim ?? 128;
   const vocab = o.vocab ?? 50000;
@@ -77,7 +85,7 @@ export async function benchContrastive(o: ContrastiveBenchOptions = {}): Promise
   }));
   const modes: ContrastiveModeResult[] = [];
   for (const mode of o.modes ?? ['sparse', 'dense']) {
-    const tower = new TextTower({ rows: vocab, dim, tableUpdate: mode, seed: 1 });
+    const tower = new TextTower({ rows: vocab, dim, tableUpdate: mode, seed: 1, symmetric: o.symmetric ?? false });
     let loss = 0;
     for (let s = 0; s < warm; s++) loss = tower.trainStep(batches[s % batches.length]);
     const t0 = performance.now();
@@ -104,6 +112,7 @@ export async function benchContrastive(o: ContrastiveBenchOptions = {}): Promise
     dim,
     vocab,
     idsPerSide: per,
+    symmetric: o.symmetric ?? false,
     modes,
     inference: { items: nInf, seconds: infSec, itemsPerSec: nInf / infSec },
     reference: { pytorchDenseAdam: 12.3, pytorchSparseAdam: 44.6, goalStepsPerSec: 22 },

@@ -104,7 +104,7 @@ export function embeddingOptionsForProfile(profile: 'tiny' | 'small' | 'paper'):
     case 'small':
       return {
         content: { dim: 128 },
-        biencoder: { dim: 128, batchSize: 256, epochs: 8, maxStepsPerEpoch: 300, validExamples: 1000 },
+        biencoder: { dim: 128, batchSize: 256, epochs: 8, maxStepsPerEpoch: 250, validExamples: 1000 },
         cf: { dim: 64, iterations: 10 },
       };
     case 'paper':

@@ -1,6 +1,6 @@
 /**
  * An embedding table kept in JS memory (Float32Array, row-major [rows, dim]) with a weighted-bag
- * forward, a scatter-add backward into a gradient buffer that is touched only on used rows, and a
+ * forward, a scatter-add backward into a compact buffer holding only the rows a batch used, and a
  * lazy (sparse) Adam step that updates only those rows, like PyTorch's SparseAdam. The dense
  * layers stay in tf; the bag output goes in as a plain input tensor and its gradient comes back.
  * Per step the cost is O(ids in the batch x dim), independent of the table size.
@@ -17,10 +17,12 @@ export interface SparseAdamOptions {
 
 export class SparseEmbeddingTable {
   readonly weights: Float32Array;
-  private readonly grad: Float32Array;
-  private readonly m: Float32Array;
-  private readonly v: Float32Array;
-  /** Step at which a row was last touched by accumulate(), to list touched rows without scanning. */
+  /** Adam moments interleaved per row: [m(dim), v(dim)] at row * 2 * dim (one stream per row). */
+  private readonly mv: Float32Array;
+  /** Gradient of the touched rows only, compact: slot s holds row touched[s]. Grows as needed. */
+  private grad: Float32Array;
+  /** Slot of each row in `grad` during the current step, valid when mark[row] === epoch. */
+  private readonly slot: Int32Array;
   private readonly mark: Int32Array;
   private touched: number[] = [];
   private epoch = 1;
@@ -30,9 +32,9 @@ export class SparseEmbeddingTable {
     if (!(rows > 0 && dim > 0)) throw new Error(`lib/embed/sparseTable.ts: rows and dim must be positive, got ${rows}x${dim}`);
     this.weights = new Float32Array(rows * dim);
     for (let i = 0; i < this.weights.length; i++) this.weights[i] = rng.normal() * initScale;
-    this.grad = new Float32Array(rows * dim);
-    this.m = new Float32Array(rows * dim);
-    this.v = new Float32Array(rows * dim);
+    this.mv = new Float32Array(2 * rows * dim);
+    this.grad = new Float32Array(Math.min(rows, 1024) * dim);
+    this.slot = new Int32Array(rows);
     this.mark = new Int32Array(rows);
   }
 
@@ -60,23 +62,28 @@ export class SparseEmbeddingTable {
     this.checkIds(bags);
     const B = bags.offsets.length - 1;
     const d = this.dim;
-    const G = this.grad;
-    const mark = this.mark;
-    const epoch = this.epoch;
-    const touched = this.touched;
+    const { mark, slot, touched, epoch } = this;
     const { offsets, ids, weights } = bags;
+    let G = this.grad;
     for (let b = 0; b < B; b++) {
       const gb = b * d;
       const end = offsets[b + 1];
       for (let p = offsets[b]; p < end; p++) {
         const id = ids[p];
         const w = weights[p];
-        const r = id * d;
         if (mark[id] !== epoch) {
           mark[id] = epoch;
+          slot[id] = touched.length;
           touched.push(id);
+          if (touched.length * d > G.length) {
+            const bigger = new Float32Array(Math.min(this.rows, 2 * touched.length) * d);
+            bigger.set(G);
+            G = this.grad = bigger;
+          }
+          const r = slot[id] * d;
           for (let k = 0; k < d; k++) G[r + k] = w * dOut[gb + k];
         } else {
+          const r = slot[id] * d;
           for (let k = 0; k < d; k++) G[r + k] += w * dOut[gb + k];
         }
       }
@@ -86,7 +93,7 @@ export class SparseEmbeddingTable {
   /** Copy of the accumulated gradient of one row (zeros if untouched); for tests. */
   gradientRow(id: number): Float32Array {
     if (this.mark[id] !== this.epoch) return new Float32Array(this.dim);
-    return this.grad.slice(id * this.dim, (id + 1) * this.dim);
+    return this.grad.slice(this.slot[id] * this.dim, (this.slot[id] + 1) * this.dim);
   }
 
   /** Lazy Adam on the touched rows, then clears the gradient. Returns the number of rows updated. */
@@ -99,19 +106,22 @@ export class SparseEmbeddingTable {
     const c2 = 1 - Math.pow(b2, this.step);
     const lr = (o.learningRate * Math.sqrt(c2)) / c1;
     const d = this.dim;
-    const { weights: W, grad: G, m: M, v: V, touched } = this;
+    const { weights: W, grad: G, mv: MV, touched } = this;
     const a1 = 1 - b1;
     const a2 = 1 - b2;
     for (let t = 0; t < touched.length; t++) {
-      const r = touched[t] * d;
-      const e = r + d;
-      for (let k = r; k < e; k++) {
-        const g = G[k];
-        const m = b1 * M[k] + a1 * g;
-        const v = b2 * V[k] + a2 * g * g;
-        M[k] = m;
-        V[k] = v;
-        W[k] -= (lr * m) / (Math.sqrt(v) + eps);
+      const row = touched[t];
+      const r = row * d;
+      const g0 = t * d;
+      const m0 = 2 * r;
+      const v0 = m0 + d;
+      for (let k = 0; k < d; k++) {
+        const g = G[g0 + k];
+        const m = b1 * MV[m0 + k] + a1 * g;
+        const v = b2 * MV[v0 + k] + a2 * g * g;
+        MV[m0 + k] = m;
+        MV[v0 + k] = v;
+        W[r + k] -= (lr * m) / (Math.sqrt(v) + eps);
       }
     }
     const n = this.touched.length;
