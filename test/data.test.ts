@@ -1,4 +1,5 @@
 /** MovieLens loading: format errors, quoting, CRLF, ordering, filtering, and the real ml-latest-small. */
+import { movieLensSmallDir } from './helpers/movielens';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -11,7 +12,7 @@ import { parseMovieTitle } from '../lib/data/titles';
 import { splitLeaveLastOut } from '../lib/data/split';
 import { prepareData, dataStats } from '../lib/data/prepare';
 
-const REAL_DIR = path.resolve(process.env.MOVIELENS_DIR ?? '/work/shared/data/movielens/ml-latest-small');
+const REAL_DIR = movieLensSmallDir();
 const realAbsent = !fs.existsSync(path.join(REAL_DIR, 'ratings.csv'))
   ? `ml-latest-small not found at ${REAL_DIR} (set MOVIELENS_DIR to the folder holding movies.csv, ratings.csv, tags.csv)`
   : false;

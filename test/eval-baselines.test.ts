@@ -1,3 +1,4 @@
+import { movieLensSmallDir } from './helpers/movielens';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -206,7 +207,7 @@ test('evaluateBaselines on the synthetic catalogue: shapes, metrics equal direct
   assert.throws(() => buildBm25Index(['a'], { b: 2 }), /option b must be in \[0, 1\]/);
 });
 
-const ML_DIR = resolve(process.env.MOVIELENS_DIR ?? '/work/shared/data/movielens/ml-latest-small');
+const ML_DIR = movieLensSmallDir();
 const hasMl = existsSync(resolve(ML_DIR, 'ratings.csv'));
 
 test('ml-latest-small: BM25 and popularity beat random', { skip: hasMl ? false : `MovieLens data not found in ${ML_DIR} (set MOVIELENS_DIR)` }, () => {
