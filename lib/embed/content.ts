@@ -1,11 +1,14 @@
 /**
  * Content embeddings without a pretrained model: LSA = TF-IDF of the item text reduced by
  * randomized truncated SVD. Items are X V (= U S); a query is folded in the same way, tfidf(q) V.
+ * With `ContentOptions.pretrained` set, the 'content' strategy uses a local sentence-transformer
+ * instead (`pretrained.ts`, dispatched in `index.ts`); the LSA options are then unused.
  */
 import type { PreparedData } from '../types';
 import { fitTfidf, type TfidfOptions } from './tfidf';
 import { csrOperator, randomizedSvd, type CsrMatrix } from './svd';
 import { l2NormalizeRows, type EmbeddingModel } from './model';
+import type { PretrainedPooling } from './pretrained';
 
 export interface ContentOptions {
   /** Output dimension (clipped to the matrix rank bound). Default 128. */
@@ -14,9 +17,31 @@ export interface ContentOptions {
   powerIterations?: number;
   oversample?: number;
   seed?: number;
+  /**
+   * Use a pretrained sentence-transformer from a local transformers.js model folder instead of LSA
+   * (see README.md). `dim` is then the model's own output size.
+   */
+  pretrained?: ContentPretrainedOptions;
+}
+
+/** The user-facing subset of `PretrainedOptions` for the 'content' strategy. */
+export interface ContentPretrainedOptions {
+  modelDir: string;
+  /** Load onnx/model_quantized.onnx instead of onnx/model.onnx. Default false. */
+  quantized?: boolean;
+  /** Texts per forward pass. Default 32. */
+  batchSize?: number;
+  /** 'mean' (default) or 'cls' token pooling, as the model was trained. */
+  pooling?: PretrainedPooling;
 }
 
 export function buildContentEmbeddings(data: PreparedData, opts: ContentOptions = {}): EmbeddingModel {
+  if (opts.pretrained) {
+    throw new Error(
+      'lib/embed/content.ts buildContentEmbeddings: option pretrained is set, but this function builds LSA only; ' +
+        "call buildEmbeddings(data, 'content', { content }) or buildPretrainedEmbeddings (pretrained.ts)",
+    );
+  }
   const t0 = Date.now();
   const items = data.dataset.items;
   const texts = items.map((it) => it.text);

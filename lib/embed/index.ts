@@ -1,6 +1,7 @@
 /**
  * One entry point for item embeddings of every Semantic ID strategy:
- *   content       TF-IDF + truncated SVD (LSA) of the item text
+ *   content       TF-IDF + truncated SVD (LSA) of the item text, or with `content.pretrained` a local
+ *                 sentence-transformer through transformers.js (pretrained.ts)
  *   search        bi-encoder fine-tuned on (training query, item text)
  *   rec           collaborative filtering (implicit ALS) on training interactions
  *   fused-concat  [search ; rec], each L2-normalised
@@ -11,6 +12,7 @@
  */
 import type { PreparedData } from '../types';
 import { buildContentEmbeddings, type ContentOptions } from './content';
+import { buildPretrainedEmbeddings } from './pretrained';
 import { trainBiEncoder, type BiEncoderOptions } from './biencoder';
 import { buildCfEmbeddings, type CfOptions } from './cf';
 import { fusedConcat, fusedSvd, type FusedSvdOptions } from './fusion';
@@ -18,11 +20,13 @@ import { checkVectors, EMBEDDING_STRATEGIES, type EmbeddingModel, type Embedding
 
 export type { EmbeddingModel, EmbeddingStrategy } from './model';
 export { EMBEDDING_STRATEGIES, l2NormalizeRows } from './model';
-export type { ContentOptions } from './content';
+export type { ContentOptions, ContentPretrainedOptions } from './content';
+export type { PretrainedOptions, PretrainedPooling, PretrainedTextEncoder } from './pretrained';
 export type { BiEncoderOptions, ContrastiveObjective, EpochLog } from './biencoder';
 export type { CfOptions } from './cf';
 export type { FusedSvdOptions } from './fusion';
 export { buildContentEmbeddings } from './content';
+export { buildPretrainedEmbeddings, loadPretrainedEncoder } from './pretrained';
 export { trainBiEncoder } from './biencoder';
 export { buildCfEmbeddings } from './cf';
 export { fusedConcat, fusedSvd } from './fusion';
@@ -51,7 +55,9 @@ export async function buildEmbeddings(data: PreparedData, strategy: EmbeddingStr
   let model: EmbeddingModel;
   switch (strategy) {
     case 'content':
-      model = buildContentEmbeddings(data, { seed, ...opts.content });
+      model = opts.content?.pretrained
+        ? await buildPretrainedEmbeddings(data, opts.content.pretrained)
+        : buildContentEmbeddings(data, { seed, ...opts.content });
       break;
     case 'search':
       model = await search();

@@ -1,17 +1,22 @@
 /**
  * Content embeddings from a pretrained sentence-transformer run through transformers.js
  * (`@huggingface/transformers`) from a local model folder (config.json, tokenizer.json,
- * tokenizer_config.json, onnx/model.onnx or onnx/model_quantized.onnx): mean-pooled, L2-normalised,
- * batched. The package is optional: it is loaded only here, and its absence is a clear error.
+ * tokenizer_config.json, onnx/model.onnx or onnx/model_quantized.onnx): pooled (mean by default,
+ * as all-MiniLM-L6-v2 and all-mpnet-base-v2 were trained), L2-normalised, batched. Nothing is
+ * fetched from a hub: remote models are switched off, so a missing file is an error, not a download.
  *
  * Query encoding is asynchronous in transformers.js while `EmbeddingModel.encodeQueries` is
  * synchronous, so `buildPretrainedEmbeddings` encodes the data set's validation and test query texts
- * up front and `encodeQueries` serves those (any other text is an error naming this file).
+ * (and any `extraQueries`) up front and `encodeQueries` serves those; any other text is an error
+ * naming this file. Use `loadPretrainedEncoder` directly to encode arbitrary texts.
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import type { PreparedData } from '../types';
+import { Progress } from '../util/progress';
 import type { EmbeddingModel } from './model';
+
+export type PretrainedPooling = 'mean' | 'cls';
 
 export interface PretrainedOptions {
   /** Local model folder. */
@@ -20,79 +25,158 @@ export interface PretrainedOptions {
   batchSize?: number;
   /** Use onnx/model_quantized.onnx (dtype q8) instead of onnx/model.onnx. Default false. */
   quantized?: boolean;
+  /** Token pooling: 'mean' over non-padding tokens (sentence-transformers' default) or the first ([CLS]) token. Default 'mean'. */
+  pooling?: PretrainedPooling;
+  /** More query texts to pre-encode for `encodeQueries` besides the validation and test queries. */
+  extraQueries?: string[];
 }
 
 export interface PretrainedTextEncoder {
   dim: number;
+  /** The resolved model folder and the ONNX file that was loaded. */
+  modelDir: string;
+  modelFile: string;
+  /** Row-major [texts.length, dim], each row L2-normalised. */
   encode(texts: string[]): Promise<Float32Array>;
+  /** Releases the ONNX session. */
+  dispose(): Promise<void>;
 }
 
 type FeatureOutput = { data: Float32Array; dims: number[]; dispose?: () => void };
-type Extractor = (texts: string[], o: { pooling: 'mean'; normalize: boolean }) => Promise<FeatureOutput>;
+type Extractor = ((texts: string[], o: { pooling: PretrainedPooling; normalize: boolean }) => Promise<FeatureOutput>) & {
+  dispose?: () => Promise<void>;
+};
+type TransformersEnv = { allowRemoteModels: boolean; allowLocalModels: boolean; localModelPath: string };
 
 // A real dynamic import that survives compilation to CommonJS (tslab), where `import()` would
 // become `require()` and fail on an ESM-only package.
 const dynamicImport = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<Record<string, unknown>>;
 
-export async function loadPretrainedEncoder(o: PretrainedOptions): Promise<PretrainedTextEncoder> {
+// transformers.js resolves a model id against the global `env.localModelPath`; loads are serialised
+// so that two concurrent loads from different parent folders cannot see each other's setting.
+let loadQueue: Promise<unknown> = Promise.resolve();
+
+function checkModelDir(o: PretrainedOptions): { dir: string; modelFile: string } {
   const dir = path.resolve(o.modelDir);
-  if (!fs.existsSync(path.join(dir, 'config.json'))) {
-    throw new Error(`lib/embed/pretrained.ts: option modelDir "${dir}" has no config.json (expected a transformers.js model folder)`);
-  }
-  let mod: Record<string, unknown>;
-  try {
-    mod = await dynamicImport('@huggingface/transformers');
-  } catch (err) {
+  const modelFile = path.join('onnx', o.quantized ? 'model_quantized.onnx' : 'model.onnx');
+  const need = ['config.json', 'tokenizer.json', 'tokenizer_config.json', modelFile];
+  const missing = need.filter((f) => !fs.existsSync(path.join(dir, f)));
+  if (missing.length > 0) {
     throw new Error(
-      'lib/embed/pretrained.ts: the optional package @huggingface/transformers is not installed; ' +
-        'add it to package.json (with "allowScripts": {"onnxruntime-node": false}) to use pretrained content embeddings, ' +
-        `or use the offline 'content' strategy (TF-IDF + SVD). Cause: ${(err as Error).message}`,
+      `lib/embed/pretrained.ts: option modelDir "${dir}" has no ${missing.join(', ')} ` +
+        `(expected a transformers.js model folder: ${need.join(', ')}${o.quantized ? '; option quantized is set' : ''})`,
     );
   }
-  const env = mod.env as { allowRemoteModels: boolean; localModelPath: string };
-  env.allowRemoteModels = false;
-  env.localModelPath = path.dirname(dir) + path.sep;
-  const pipeline = mod.pipeline as (task: string, model: string, opts: Record<string, unknown>) => Promise<Extractor>;
-  const extractor = await pipeline('feature-extraction', path.basename(dir), { dtype: o.quantized ? 'q8' : 'fp32' });
+  return { dir, modelFile };
+}
+
+async function importTransformers(): Promise<Record<string, unknown>> {
+  try {
+    return await dynamicImport('@huggingface/transformers');
+  } catch (err) {
+    throw new Error(
+      'lib/embed/pretrained.ts: the package @huggingface/transformers could not be loaded; run `npm install` ' +
+        `(it is a dependency in package.json), or use the offline 'content' strategy (TF-IDF + SVD). Cause: ${(err as Error).message}`,
+    );
+  }
+}
+
+export async function loadPretrainedEncoder(o: PretrainedOptions): Promise<PretrainedTextEncoder> {
+  const { dir, modelFile } = checkModelDir(o);
   const batch = o.batchSize ?? 32;
-  const probe = await extractor(['probe'], { pooling: 'mean', normalize: true });
+  if (!Number.isInteger(batch) || batch < 1) throw new Error(`lib/embed/pretrained.ts: option batchSize must be a positive integer, got ${o.batchSize}`);
+  const pooling = o.pooling ?? 'mean';
+  if (pooling !== 'mean' && pooling !== 'cls') throw new Error(`lib/embed/pretrained.ts: option pooling must be 'mean' or 'cls', got "${pooling as string}"`);
+  const mod = await importTransformers();
+  const env = mod.env as TransformersEnv;
+  const pipeline = mod.pipeline as (task: string, model: string, opts: Record<string, unknown>) => Promise<Extractor>;
+  const load = loadQueue.then(async () => {
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
+    env.localModelPath = path.dirname(dir) + path.sep;
+    return pipeline('feature-extraction', path.basename(dir), { dtype: o.quantized ? 'q8' : 'fp32', local_files_only: true });
+  });
+  loadQueue = load.catch(() => undefined);
+  let extractor: Extractor;
+  try {
+    extractor = await load;
+  } catch (err) {
+    throw new Error(`lib/embed/pretrained.ts: loading the model in "${dir}" (${modelFile}) failed: ${(err as Error).message}`);
+  }
+  const probe = await extractor(['probe'], { pooling, normalize: true });
   const dim = probe.dims[probe.dims.length - 1];
   probe.dispose?.();
+  if (probe.dims.length !== 2 || !(dim > 0)) {
+    throw new Error(`lib/embed/pretrained.ts: model "${dir}" gave pooled output of shape [${probe.dims.join(', ')}], expected [1, dim]`);
+  }
   return {
     dim,
+    modelDir: dir,
+    modelFile,
     async encode(texts: string[]): Promise<Float32Array> {
       const out = new Float32Array(texts.length * dim);
+      const progress = texts.length > 2000 ? new Progress({ label: `pretrained ${path.basename(dir)}`, total: texts.length, unit: 'texts' }) : null;
       for (let s = 0; s < texts.length; s += batch) {
-        const r = await extractor(texts.slice(s, s + batch), { pooling: 'mean', normalize: true });
-        out.set(r.data.subarray(0, Math.min(batch, texts.length - s) * dim), s * dim);
+        const chunk = texts.slice(s, s + batch);
+        const r = await extractor(chunk, { pooling, normalize: true });
+        if (r.data.length !== chunk.length * dim) {
+          throw new Error(`lib/embed/pretrained.ts: model "${dir}" returned ${r.data.length} values for ${chunk.length} texts of dim ${dim}`);
+        }
+        out.set(r.data, s * dim);
         r.dispose?.();
+        progress?.tick(chunk.length);
       }
       return out;
+    },
+    async dispose(): Promise<void> {
+      await extractor.dispose?.();
     },
   };
 }
 
+/**
+ * The 'content' strategy with a pretrained sentence-transformer: item vectors from `item.text`,
+ * plus `encodeQueries` over the pre-encoded validation, test and `extraQueries` texts.
+ */
 export async function buildPretrainedEmbeddings(data: PreparedData, o: PretrainedOptions): Promise<EmbeddingModel> {
   const t0 = Date.now();
   const enc = await loadPretrainedEncoder(o);
-  const vectors = await enc.encode(data.dataset.items.map((it) => it.text));
-  const queryTexts = [...new Set([...data.queries.valid, ...data.queries.test].map((q) => q.text))];
-  const qv = await enc.encode(queryTexts);
+  let vectors: Float32Array;
+  let qv: Float32Array;
+  const queryTexts = [...new Set([...data.queries.valid.map((q) => q.text), ...data.queries.test.map((q) => q.text), ...(o.extraQueries ?? [])])];
+  try {
+    vectors = await enc.encode(data.dataset.items.map((it) => it.text));
+    qv = await enc.encode(queryTexts);
+  } finally {
+    await enc.dispose();
+  }
+  const dim = enc.dim;
   const row = new Map(queryTexts.map((t, i) => [t, i]));
   return {
     strategy: 'content',
     vectors,
-    dim: enc.dim,
+    dim,
     numItems: data.dataset.items.length,
     encodeQueries(texts: string[]): Float32Array {
-      const out = new Float32Array(texts.length * enc.dim);
+      const out = new Float32Array(texts.length * dim);
       texts.forEach((t, i) => {
         const r = row.get(t);
-        if (r === undefined) throw new Error(`lib/embed/pretrained.ts: query "${t}" was not pre-encoded (only validation and test queries are)`);
-        out.set(qv.subarray(r * enc.dim, (r + 1) * enc.dim), i * enc.dim);
+        if (r === undefined) {
+          throw new Error(`lib/embed/pretrained.ts encodeQueries: query "${t}" was not pre-encoded (only validation, test and option extraQueries texts are)`);
+        }
+        out.set(qv.subarray(r * dim, (r + 1) * dim), i * dim);
       });
       return out;
     },
-    info: { method: 'pretrained-sentence-transformer', modelDir: path.resolve(o.modelDir), dim: enc.dim, quantized: !!o.quantized, seconds: (Date.now() - t0) / 1000 },
+    info: {
+      method: 'pretrained-sentence-transformer',
+      modelDir: enc.modelDir,
+      modelFile: enc.modelFile,
+      dim,
+      pooling: o.pooling ?? 'mean',
+      quantized: !!o.quantized,
+      queriesEncoded: queryTexts.length,
+      seconds: (Date.now() - t0) / 1000,
+    },
   };
 }

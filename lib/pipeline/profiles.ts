@@ -69,7 +69,7 @@ const PROFILES: Record<ProfileName, Profile> = {
     generate: {
       train: {
         model: { dModel: 128, numHeads: 4, dFF: 512, encoderLayers: 2, decoderLayers: 2 },
-        epochs: 4,
+        epochs: 3,
         batchSize: 256,
         lr: 2e-3,
         examplesPerEpoch: 30000,
