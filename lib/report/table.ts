@@ -51,7 +51,7 @@ export function dataFrameToRows(df: DataFrameLike): TableRow[] {
   });
 }
 
-function toRows(data: TableRow[] | DataFrameLike): TableRow[] {
+function toRows(data: readonly object[] | DataFrameLike): TableRow[] {
   if (isDataFrameLike(data)) return dataFrameToRows(data);
   if (!Array.isArray(data)) {
     throw new Error('showTable: expected an array of row objects or a danfo DataFrame');
@@ -76,7 +76,7 @@ function isNumeric(v: unknown): boolean {
 }
 
 /** Both representations of a table; `showTable` displays them. */
-export function renderTable(data: TableRow[] | DataFrameLike, opts: TableOptions = {}): MimeBundle {
+export function renderTable(data: readonly object[] | DataFrameLike, opts: TableOptions = {}): MimeBundle {
   const allRows = toRows(data);
   const digits = opts.digits ?? 3;
   const maxRows = opts.maxRows ?? 200;
@@ -112,6 +112,7 @@ export function renderTable(data: TableRow[] | DataFrameLike, opts: TableOptions
 }
 
 /** Displays a table (HTML, with an aligned plain-text copy in the same output). */
-export function showTable(data: TableRow[] | DataFrameLike, opts: TableOptions = {}): void {
+/** Displays rows (any plain objects, e.g. interfaces without an index signature) or a danfo DataFrame. */
+export function showTable(data: readonly object[] | DataFrameLike, opts: TableOptions = {}): void {
   emitDisplay(renderTable(data, opts));
 }
