@@ -218,7 +218,7 @@ export class TextTower {
     // Results leave the tidy through closure variables: returning typed arrays from tf.tidy makes
     // it walk every element looking for tensors (measured: a fifth of the step).
     let loss = NaN;
-    let gx = new Float32Array(0);
+    let gx: Float32Array = new Float32Array(0);
     tf.tidy(() => {
       const f = (xt: tf.Tensor, ...dense: tf.Tensor[]) => this.partsLoss(xt as tf.Tensor2D, dense, parts, masks);
       const { value, grads } = tf.valueAndGrads(f)([tf.tensor2d(x, [R, d]), ...this.denseTensors()]);
