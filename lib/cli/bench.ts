@@ -5,7 +5,7 @@ import { parseArgs, UsageError } from './args';
 const BENCHES = ['matmul', 'contrastive', 'kmeans', 'seq2seq'] as const;
 
 export async function benchCommand(argv: string[]): Promise<number> {
-  const { positional, flags, options } = parseArgs(argv, { flags: ['json'], options: ['n', 'prompts', 'steps'] });
+  const { positional, flags, options } = parseArgs(argv, { flags: ['json'], options: ['n', 'prompts', 'steps', 'd-model', 'd-ff'] });
   const name = positional[0];
   if (!name || !(BENCHES as readonly string[]).includes(name)) {
     throw new UsageError(`expected a benchmark name: ${BENCHES.join(', ')}`);
@@ -29,6 +29,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
       const o: Record<string, number> = {};
       if (options.prompts) o.decodePrompts = Number(options.prompts);
       if (options.steps) o.trainSteps = Number(options.steps);
+      if (options['d-model']) o.dModel = Number(options['d-model']);
+      if (options['d-ff']) o.dFF = Number(options['d-ff']);
       result = await (await import('../bench/seq2seq')).runSeq2SeqBench(o);
       break;
     }
