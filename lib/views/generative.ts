@@ -4,7 +4,7 @@ import type { EpochRecord } from '../generate/train';
 import { buildExampleSets, decodeExamples, makeTries, recommendItems, searchItems, type GenerativeModel } from '../generate/generative';
 import { bootstrapMean, hitsAtK } from '../eval/metrics';
 import { Rng } from '../util/random';
-import type { BeamSearchOptions } from '../generate/beamSearch';
+import type { BeamSearchOptions, DecodedIds } from '../generate/beamSearch';
 import type { SweepPoint } from '../eval/generative';
 import type { PreparedData } from '../types';
 
@@ -33,10 +33,7 @@ const label = (data: PreparedData, i: number) => {
   return `${it.title}${it.year ? ` (${it.year})` : ''}`;
 };
 
-/** The top items the model generates for a query, with their Semantic IDs and beam scores. */
-export function searchExample(model: GenerativeModel, data: PreparedData, query: string, target: number | null, opts: BeamSearchOptions, top = 10): Record<string, string | number>[] {
-  const tries = makeTries(model);
-  const [d] = searchItems(model, [query], tries, opts);
+function itemRows(data: PreparedData, d: DecodedIds, target: number | null, top: number): Record<string, string | number>[] {
   return d.items.slice(0, top).map((item, rank) => ({
     rank: rank + 1,
     item: label(data, item),
@@ -46,17 +43,14 @@ export function searchExample(model: GenerativeModel, data: PreparedData, query:
   }));
 }
 
+/** The top items the model generates for a query, with their beam scores. */
+export function searchExample(model: GenerativeModel, data: PreparedData, query: string, target: number | null, opts: BeamSearchOptions, top = 10): Record<string, string | number>[] {
+  return itemRows(data, searchItems(model, [query], makeTries(model), opts)[0], target, top);
+}
+
 /** The top next items the model generates for a user's history. */
 export function recExample(model: GenerativeModel, data: PreparedData, history: Int32Array, target: number | null, opts: BeamSearchOptions, top = 10): Record<string, string | number>[] {
-  const tries = makeTries(model);
-  const [d] = recommendItems(model, [history], tries, opts);
-  return d.items.slice(0, top).map((item, rank) => ({
-    rank: rank + 1,
-    item: label(data, item),
-    genres: data.dataset.items[item].genres.join('|'),
-    'log-prob': d.itemScores?.[rank] ?? '',
-    target: item === target ? 'yes' : '',
-  }));
+  return itemRows(data, recommendItems(model, [history], makeTries(model), opts)[0], target, top);
 }
 
 export function historyRows(data: PreparedData, history: Int32Array, last = 10): Record<string, string>[] {
