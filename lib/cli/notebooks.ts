@@ -6,7 +6,7 @@ import { parseArgs, UsageError } from './args';
 export async function notebooksCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== 'run') throw new UsageError(`expected "notebooks run [names...]", got "notebooks ${sub ?? ''}"`);
-  const { positional, options, flags } = parseArgs(rest, { flags: ['keep-going'], options: ['profile', 'out', 'timeout'] });
+  const { positional, options, flags } = parseArgs(rest, { flags: ['keep-going'], options: ['profile', 'out', 'timeout', 'jobs'] });
   const profile = getProfile(options.profile);
   const runs = await runNotebooks({
     names: positional.length ? positional : undefined,
@@ -14,6 +14,7 @@ export async function notebooksCommand(argv: string[]): Promise<number> {
     outDir: options.out,
     timeoutSec: options.timeout ? Number(options.timeout) : undefined,
     keepGoing: flags.has('keep-going'),
+    jobs: options.jobs ? Number(options.jobs) : 1,
   });
   for (const r of runs) process.stdout.write(`${r.name}\t${r.seconds.toFixed(1)}s\t${r.html}\n`);
   return 0;

@@ -27,7 +27,7 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   const { json, md } = await collectAndWrite(profile, tables, outDir);
   process.stderr.write(`[reproduce] tables written: ${json}, ${md} (${formatSeconds((Date.now() - t0) / 1000)})\n`);
   if (!flags.has('no-notebooks')) {
-    await runNotebooks({ profile: profile.name, outDir });
+    await runNotebooks({ profile: profile.name, outDir, jobs });
   }
   process.stderr.write(`[reproduce] done in ${formatSeconds((Date.now() - t0) / 1000)}: ${path.join(outDir, 'index.html')}\n`);
   return 0;

@@ -36,6 +36,8 @@ export interface RunNotebooksOptions {
   notebooksDir?: string;
   /** Run the remaining notebooks after a failure, then throw one error naming every failure (default false). */
   keepGoing?: boolean;
+  /** Notebooks executed at once (default 1). */
+  jobs?: number;
 }
 
 /** One executed notebook. */
@@ -313,16 +315,32 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<NotebookR
   const runs: NotebookRun[] = [];
   const failures: Error[] = [];
   const start = Date.now();
-  try {
-    for (let i = 0; i < names.length; i++) {
+  // Notebooks are independent (they share stages only through the artifact cache), so up to `jobs`
+  // run at once; results keep the notebooks' order.
+  const jobs = Math.max(1, Math.min(opts.jobs ?? 1, names.length));
+  const results: (NotebookRun | undefined)[] = new Array(names.length);
+  let next = 0;
+  let stop = false;
+  const worker = async () => {
+    while (!stop && next < names.length) {
+      const i = next++;
       try {
-        runs.push(await runOne(names[i], `${i + 1}/${names.length}`, ctx));
+        results[i] = await runOne(names[i], `${i + 1}/${names.length}`, ctx);
       } catch (err) {
-        if (!opts.keepGoing) throw err;
+        if (!opts.keepGoing) {
+          stop = true;
+          throw err;
+        }
         log(`${names[i]}: FAILED`);
         failures.push(err as Error);
       }
     }
+  };
+  try {
+    const settled = await Promise.allSettled(Array.from({ length: jobs }, worker));
+    const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) throw rejected.reason;
+    for (const r of results) if (r) runs.push(r);
   } finally {
     if (fs.existsSync(outDir)) writeReportIndex(outDir, opts.profile);
   }
