@@ -70,13 +70,14 @@ const PROFILES: Record<ProfileName, Profile> = {
       train: {
         // Sized for 11 trainings in two single-threaded workers within the 90-minute budget (see
         // README, "Sizing the small profile"). `sid bench seq2seq`, one thread, idle machine:
-        // d_model 128 / d_ff 512 trains 104 examples/s, d_model 64 / d_ff 256 trains 298 (decodes
-        // 100 vs 204 prompts/s at 60 beams): 3 x 40k examples take ~8 min per training.
+        // d_model 128 / d_ff 512 trains 104 examples/s, d_model 64 / d_ff 256 trains 298; with two
+        // workers sharing the cores each d64 worker trained ~110-150 examples/s, so 3 x 30k
+        // examples take ~10-14 min per training.
         model: { dModel: 64, numHeads: 4, dFF: 256, encoderLayers: 2, decoderLayers: 2 },
         epochs: 3,
         batchSize: 256,
         lr: 3e-3,
-        examplesPerEpoch: 40000,
+        examplesPerEpoch: 30000,
         validLimit: 300,
         validDecode: { numBeams: 30, numGroups: 15 },
       },
