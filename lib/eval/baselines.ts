@@ -8,9 +8,9 @@
 import type { PreparedData, RecExample } from '../types';
 import { Rng } from '../util/random';
 import { buildBm25Index, bm25Search, type Bm25Options } from './bm25';
-import { bootstrapByGroup, bootstrapMean, hitsAtK, ndcgAtK } from './metrics';
 import { popularityRankings } from './popularity';
-import type { MetricSet, TaskResult } from './retrieval';
+import { summarizeTask, type TaskResult } from './summary';
+
 
 export interface BaselineOptions {
   /** Cut-offs (default [10, 30]). */
@@ -67,31 +67,6 @@ export function randomRankings(
   return out;
 }
 
-/** Recall@K and NDCG@K per cut-off with bootstrap intervals, overall and by bucket of the target. */
-export function summarizeTask(
-  rankings: ArrayLike<ArrayLike<number>>,
-  targets: number[],
-  data: Pick<PreparedData, 'buckets'>,
-  ks: number[],
-  iterations: number,
-  seed: number,
-): TaskResult {
-  const overall: MetricSet = {};
-  const byBucket: Record<string, MetricSet> = {};
-  for (const name of data.buckets.names) byBucket[name] = {};
-  const groups = Int32Array.from(targets, (t) => data.buckets.bucketOf[t]);
-  for (const k of ks) {
-    for (const [m, values] of [
-      [`recall@${k}`, hitsAtK(rankings, targets, k)],
-      [`ndcg@${k}`, ndcgAtK(rankings, targets, k)],
-    ] as const) {
-      overall[m] = bootstrapMean(values, { iterations, seed });
-      const g = bootstrapByGroup(values, groups, data.buckets.names, { iterations, seed });
-      for (const name of data.buckets.names) byBucket[name][m] = g[name];
-    }
-  }
-  return { n: targets.length, overall, byBucket };
-}
 
 /** BM25 top-k items for each query text, over the items' `text`. */
 export function bm25Rankings(data: Pick<PreparedData, 'dataset'>, queries: string[], k: number, opts: Bm25Options = {}): Int32Array[] {

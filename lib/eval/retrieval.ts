@@ -8,7 +8,8 @@
  */
 import { tf } from '../backend/index';
 import type { PreparedData, RecExample, SearchQuery } from '../types';
-import { bootstrapByGroup, bootstrapMean, hitsAtK, ndcgAtK, type Estimate } from './metrics';
+import { hitsAtK } from './metrics';
+import { summarizeTask, type TaskResult } from './summary';
 
 /** The part of an embedding model this module reads (same shape as lib/embed/model.ts EmbeddingModel). */
 export interface RetrievalModel {
@@ -35,13 +36,7 @@ export interface RetrievalOptions extends RecUserOptions {
   maxExamples?: number;
 }
 
-export type MetricSet = Record<string, Estimate>;
-
-export interface TaskResult {
-  n: number;
-  overall: MetricSet;
-  byBucket: Record<string, MetricSet>;
-}
+export type { MetricSet, TaskResult } from './summary';
 
 export interface RetrievalReport {
   strategy: string;
@@ -165,23 +160,6 @@ export function meanRecall(rankings: Int32Array[], targets: ArrayLike<number>, k
   return h.length ? s / h.length : 0;
 }
 
-function summarize(rankings: Int32Array[], targets: number[], data: PreparedData, ks: number[], iterations: number, seed: number): TaskResult {
-  const overall: MetricSet = {};
-  const byBucket: Record<string, MetricSet> = {};
-  for (const name of data.buckets.names) byBucket[name] = {};
-  const groups = Int32Array.from(targets, (t) => data.buckets.bucketOf[t]);
-  for (const k of ks) {
-    for (const [m, values] of [
-      [`recall@${k}`, hitsAtK(rankings, targets, k)],
-      [`ndcg@${k}`, ndcgAtK(rankings, targets, k)],
-    ] as const) {
-      overall[m] = bootstrapMean(values, { iterations, seed });
-      const g = bootstrapByGroup(values, groups, data.buckets.names, { iterations, seed });
-      for (const name of data.buckets.names) byBucket[name][m] = g[name];
-    }
-  }
-  return { n: targets.length, overall, byBucket };
-}
 
 export async function evaluateRetrieval(model: RetrievalModel, data: PreparedData, o: RetrievalOptions = {}): Promise<RetrievalReport> {
   const ks = o.ks ?? [10, 30];
@@ -199,13 +177,13 @@ export async function evaluateRetrieval(model: RetrievalModel, data: PreparedDat
   let search: TaskResult | null = null;
   let searchMissing: string | undefined;
   if (model.encodeQueries) {
-    search = summarize(searchRankings(model, queries, kMax), queries.map((q) => q.item), data, ks, iterations, seed);
+    search = summarizeTask(searchRankings(model, queries, kMax), queries.map((q) => q.item), data, ks, iterations, seed);
   } else {
     searchMissing = `strategy ${model.strategy ?? '?'} has no text side: its item vectors come from interactions only, so there is no query encoder`;
   }
   const historyLength = o.historyLength ?? 20;
   const recencyDecay = o.recencyDecay ?? 0.9;
   const recR = recRankings(model.vectors, model.dim, recExamples, kMax, { historyLength, recencyDecay });
-  const rec = summarize(recR, recExamples.map((e) => e.target), data, ks, iterations, seed);
+  const rec = summarizeTask(recR, recExamples.map((e) => e.target), data, ks, iterations, seed);
   return { strategy: model.strategy ?? '?', split, search, searchMissing, rec, settings: { ks, historyLength, recencyDecay } };
 }
