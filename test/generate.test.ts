@@ -99,6 +99,32 @@ test('beam search as wide as all valid IDs equals exhaustive scoring', () => {
   model.dispose();
 });
 
+test('excluded items are never returned and free their beams for the next best IDs', () => {
+  const vocab = tinyVocab();
+  const space = vocab.spaces[0];
+  const trie = new PrefixTrie(space, vocab.size);
+  const model = randomModel(3);
+  const prompts = randomPrompts(4, 5);
+  const exclude = [[0, 5], [], [11, 3, 7], [2]];
+  const decoded = beamSearch(model, prompts, space, trie, { numBeams: 12 }, exclude);
+  prompts.forEach((p, i) => {
+    const ref = exhaustive(model, p, space);
+    // Every item except the excluded, ranked by exact score: the beam is as wide as all IDs.
+    const order = Array.from(ref.keys()).filter((it) => !exclude[i].includes(it)).sort((a, b) => ref[b] - ref[a]);
+    assert.deepEqual(decoded[i].items, order);
+  });
+  // Narrow beams: the excluded item's slot goes to another ID, so the list keeps its length.
+  const narrow = beamSearch(model, prompts, space, trie, { numBeams: 4 });
+  const top = narrow.map((d) => [d.items[0]]);
+  const without = beamSearch(model, prompts, space, trie, { numBeams: 4 }, top);
+  without.forEach((d, i) => {
+    assert.ok(!d.items.includes(top[i][0]));
+    assert.equal(d.items.length, narrow[i].items.length);
+  });
+  assert.throws(() => beamSearch(model, prompts, space, trie, { numBeams: 4 }, [[1]]), /exclude has 1 entries for 4 prompts/);
+  model.dispose();
+});
+
 test('one group equals plain beam search (reference written from prefix scores)', () => {
   const vocab = tinyVocab();
   const space = vocab.spaces[0];

@@ -1,11 +1,27 @@
 /**
  * Contrastive bi-encoder item embeddings: the search-tuned, rec-objective and multi-task strategies.
  *
+ * Towers (`tower`):
+ * - 'hashed' (default): hashed word/char n-grams -> trainable embedding bag -> dense -> layer norm
+ *   (textTower.ts). Trains from scratch on the data set's own text, with nothing to download.
+ * - 'pretrained-adapter': a frozen local sentence-transformer (`pretrained`, the same options as
+ *   the content strategy's, pretrained.ts) encodes every item and query text once; a trainable
+ *   adapter (`adapter`: dense d_in -> dim, plus a residual ReLU block with `layers: 2`) maps those
+ *   features, L2-normalised (adapterTower.ts). `trainAdapterBiEncoder` takes precomputed features
+ *   directly. `encodeQueries` serves the pre-encoded training, validation, test and
+ *   `pretrained.extraQueries` texts (transformers.js is asynchronous).
+ *   It is not the default because it needs a local model folder and a pass of the encoder over
+ *   every query text, while the hashed tower trains anywhere without a model download.
+ * Both towers share one training loop (`runContrastive`): pair sampling, in-batch softmax loss with
+ * temperature, symmetric option and duplicate-positive masking (`stackedPartsLoss`), the multi-task
+ * batch mix and loss weight, validation and early stopping.
+ *
  * Choices (see also textTower.ts):
  * - One tower with shared weights encodes queries and items (Siamese, as the paper's fine-tuned
  *   sentence-transformer). Items may also carry a learned per-item id row in the same bag (weight 1,
  *   not diluted by text length): `itemIdEmbedding`, default off (measured in the report: on
- *   ml-latest-small it helps the rec objective's training fit but not validation recall).
+ *   ml-latest-small it helps the rec objective's training fit but not validation recall); hashed
+ *   tower only.
  * - Multi-task default batch mix is 'alternating' (whole batches from one task, sentence-transformers'
  *   round-robin): each task keeps the full batch of in-batch negatives at the same step cost, and
  *   search-vs-rec negatives never meet in one softmax, where they would be trivially separable.
@@ -13,26 +29,44 @@
  * - Early stopping on validation Recall@K (valid queries, valid rec examples, or their mean for
  *   multi-task), keeping the best epoch's weights.
  */
-import type { PreparedData } from '../types';
+import type { PreparedData, SearchQuery } from '../types';
 import { initBackend } from '../backend/index';
 import { Rng } from '../util/random';
 import { Progress } from '../util/progress';
-import { buildBags, resolveHashing, selectBags, type BagBatch, type HashingOptions } from './textFeatures';
+import { buildBags, resolveHashing, selectBags, type HashingOptions } from './textFeatures';
 import { TextTower, encodeWithWeights, type PairBatch, type TowerSnapshot } from './textTower';
 import { PairSampler, recPairs, searchPairs, type PairList } from './pairs';
 import { meanRecall, recRankings, topKCosine } from '../eval/retrieval';
-import type { EmbeddingModel } from './model';
+import { checkVectors, type EmbeddingModel } from './model';
+import {
+  AdapterTower, encodeWithAdapter, pretrainedFeatures, resolveAdapterOptions, selectRows,
+  type AdapterOptions, type AdapterPretrainedOptions, type AdapterWeights, type FeaturePairBatch, type FrozenFeatures,
+} from './adapterTower';
 
 export type ContrastiveObjective = 'search' | 'rec' | 'multitask';
 
+export type BiEncoderTower = 'hashed' | 'pretrained-adapter';
+
 export interface BiEncoderOptions {
+  /**
+   * 'hashed' (default): trainable hashed n-gram embedding bag. 'pretrained-adapter': frozen local
+   * sentence-transformer features (`pretrained`) + trainable adapter (`adapter`).
+   */
+  tower?: BiEncoderTower;
+  /** Tower 'pretrained-adapter' only (required there): the local model folder and how to run it. */
+  pretrained?: AdapterPretrainedOptions;
+  /** Tower 'pretrained-adapter' only: adapter layers (default 2) and hidden size (default 256). */
+  adapter?: AdapterOptions;
   /** Output (and table) dimension. Default 128. */
   dim?: number;
+  /** Hashed tower only. */
   hashing?: HashingOptions;
-  /** Add a learned per-item id row to item bags. Default false. */
+  /** Add a learned per-item id row to item bags (hashed tower only). Default false. */
   itemIdEmbedding?: boolean;
   batchSize?: number;
+  /** Adam learning rate of the dense layers (hashed) or of the adapter. Default 2e-3. */
   learningRate?: number;
+  /** Hashed tower only. */
   tableLearningRate?: number;
   temperature?: number;
   symmetric?: boolean;
@@ -55,6 +89,7 @@ export interface BiEncoderOptions {
   validK?: number;
   historyLength?: number;
   recencyDecay?: number;
+  /** Hashed tower only. */
   tableUpdate?: 'sparse' | 'dense';
   seed?: number;
 }
@@ -72,20 +107,76 @@ export interface EpochLog {
 interface TaskData {
   pairs: PairList;
   sampler: PairSampler;
-  /** Bags of the left side: query bags (search) or item bags (rec). */
-  leftBags: BagBatch;
+  /** Left side: training-query rows (search) or items (rec). */
   leftIsItem: boolean;
 }
 
-export async function trainBiEncoder(data: PreparedData, objective: ContrastiveObjective, o: BiEncoderOptions = {}): Promise<EmbeddingModel> {
+/**
+ * One in-batch part as indices: left[i] is a training-query row (search) or an item (rec), right[i]
+ * an item. Each tower maps indices to its own inputs (bags or feature rows).
+ */
+interface IndexPairBatch {
+  left: Int32Array;
+  right: Int32Array;
+  leftIsItem: boolean;
+}
+
+type Part = { batch: IndexPairBatch; weight: number };
+
+/** What the shared training loop asks of a tower. */
+interface TowerDriver<S> {
+  /** One optimisation step on the weighted sum of the parts' losses; returns the loss. */
+  step(parts: Part[]): number;
+  /** Item vectors [N, dim] with the current weights. */
+  encodeItems(): Float32Array;
+  /** Vectors of the validation queries the loop chose (`LoopSetup.validQueries`). */
+  encodeValidQueries(): Float32Array;
+  snapshot(): S;
+  dispose(): void;
+  /** The tower's resolved settings, for the model's info. */
+  settings: Record<string, unknown>;
+}
+
+interface LoopSetup {
+  validQueries: SearchQuery[];
+}
+
+interface LoopResult<S> {
+  snap: S;
+  settings: Record<string, unknown>;
+  bestEpoch: number;
+  log: EpochLog[];
+  steps: number;
+  stoppedEarly: boolean;
+  stepsPerEpoch: number;
+  searchPairs: number;
+  recPairs: number;
+  recWindow: number | null;
+  B: number;
+  batchMix: 'alternating' | 'mixed';
+  recWeight: number;
+  validK: number;
+  seed: number;
+}
+
+const WHERE = 'lib/embed/biencoder.ts';
+
+function checkObjective(objective: ContrastiveObjective): void {
   if (!['search', 'rec', 'multitask'].includes(objective)) {
-    throw new Error(`lib/embed/biencoder.ts: objective must be search, rec or multitask, got ${objective}`);
+    throw new Error(`${WHERE}: objective must be search, rec or multitask, got ${objective}`);
   }
-  await initBackend();
+}
+
+/**
+ * The training loop both towers share: pair sampling per task, the multi-task batch mix, the loss
+ * weights, validation Recall@K and early stopping with the best epoch's snapshot.
+ */
+function runContrastive<S>(
+  data: PreparedData, objective: ContrastiveObjective, o: BiEncoderOptions, dim: number, label: string,
+  makeTower: (setup: LoopSetup) => TowerDriver<S>,
+): LoopResult<S> {
   const t0 = Date.now();
-  const items = data.dataset.items;
-  const N = items.length;
-  const dim = o.dim ?? 128;
+  const N = data.dataset.items.length;
   const B = o.batchSize ?? 256;
   const epochs = o.epochs ?? 10;
   const patience = o.patience ?? 2;
@@ -93,22 +184,18 @@ export async function trainBiEncoder(data: PreparedData, objective: ContrastiveO
   const batchMix = o.batchMix ?? 'alternating';
   const validK = o.validK ?? 30;
   const seed = o.seed ?? 1;
-  const idEmb = o.itemIdEmbedding ?? false;
-  if (!Number.isInteger(B) || B < 2) throw new Error(`lib/embed/biencoder.ts: option batchSize must be an integer >= 2, got ${o.batchSize}`);
-  if (batchMix !== 'alternating' && batchMix !== 'mixed') throw new Error(`lib/embed/biencoder.ts: option batchMix must be 'alternating' or 'mixed', got ${o.batchMix}`);
-  if (!(recWeight >= 0)) throw new Error(`lib/embed/biencoder.ts: option recWeight must be >= 0, got ${o.recWeight}`);
-  const h = resolveHashing(o.hashing);
-  const rows = h.buckets + (idEmb ? N : 0);
-  const itemBags = buildBags(items.map((it) => it.text), h, idEmb ? Int32Array.from(items, (_, i) => h.buckets + i) : undefined);
+  if (!Number.isInteger(B) || B < 2) throw new Error(`${WHERE}: option batchSize must be an integer >= 2, got ${o.batchSize}`);
+  if (batchMix !== 'alternating' && batchMix !== 'mixed') throw new Error(`${WHERE}: option batchMix must be 'alternating' or 'mixed', got ${o.batchMix}`);
+  if (!(recWeight >= 0)) throw new Error(`${WHERE}: option recWeight must be >= 0, got ${o.recWeight}`);
   const rng = new Rng(seed);
   const tasks: Partial<Record<'search' | 'rec', TaskData>> = {};
   if (objective !== 'rec') {
     const pairs = searchPairs(data.queries.train, N);
-    tasks.search = { pairs, sampler: new PairSampler(pairs.left.length, rng.fork('search')), leftBags: buildBags(data.queries.train.map((q) => q.text), h), leftIsItem: false };
+    tasks.search = { pairs, sampler: new PairSampler(pairs.left.length, rng.fork('search')), leftIsItem: false };
   }
   if (objective !== 'search') {
     const pairs = recPairs(data.rec.train, o.recWindow ?? 3, N);
-    tasks.rec = { pairs, sampler: new PairSampler(pairs.left.length, rng.fork('rec')), leftBags: itemBags, leftIsItem: true };
+    tasks.rec = { pairs, sampler: new PairSampler(pairs.left.length, rng.fork('rec')), leftIsItem: true };
   }
   const totalPairs = (tasks.search?.pairs.left.length ?? 0) + (tasks.rec?.pairs.left.length ?? 0);
   const stepsPerEpoch = o.stepsPerEpoch ?? Math.max(1, Math.min(o.maxStepsPerEpoch ?? 400, Math.ceil(totalPairs / B)));
@@ -118,26 +205,20 @@ export async function trainBiEncoder(data: PreparedData, objective: ContrastiveO
   const nValid = o.validExamples ?? 1000;
   const sample = <T>(xs: T[]): T[] => (xs.length <= nValid ? xs : Array.from(vRng.permutation(xs.length).subarray(0, nValid), (i) => xs[i]));
   const validQueries = tasks.search ? sample(data.queries.valid) : [];
-  const validQueryBags = buildBags(validQueries.map((q) => q.text), h);
   const validRec = tasks.rec ? sample(data.rec.valid) : [];
   const userOpts = { historyLength: o.historyLength, recencyDecay: o.recencyDecay };
 
-  const tower = new TextTower({
-    rows, dim, learningRate: o.learningRate, tableLearningRate: o.tableLearningRate, temperature: o.temperature,
-    symmetric: o.symmetric, tableUpdate: o.tableUpdate, seed,
-  });
-  const makeBatch = (task: TaskData, n: number): PairBatch => {
+  const tower = makeTower({ validQueries });
+  const makeBatch = (task: TaskData, n: number): IndexPairBatch => {
     const idx = task.sampler.next(n);
-    const left = Int32Array.from(idx, (i) => task.pairs.left[i]);
-    const right = Int32Array.from(idx, (i) => task.pairs.right[i]);
-    return { anchors: selectBags(task.leftBags, left), positives: selectBags(itemBags, right), keysA: task.leftIsItem ? left : null, keysP: right };
+    return { left: Int32Array.from(idx, (i) => task.pairs.left[i]), right: Int32Array.from(idx, (i) => task.pairs.right[i]), leftIsItem: task.leftIsItem };
   };
   const validate = (): { s: number | null; r: number | null; score: number } => {
-    const vectors = tower.encode(itemBags);
+    const vectors = tower.encodeItems();
     let s: number | null = null;
     let r: number | null = null;
     if (validQueries.length) {
-      const qv = tower.encode(validQueryBags);
+      const qv = tower.encodeValidQueries();
       s = meanRecall(topKCosine(qv, vectors, dim, validK), validQueries.map((q) => q.item), validK);
     }
     if (validRec.length) r = meanRecall(recRankings(vectors, dim, validRec, validK, userOpts), validRec.map((e) => e.target), validK);
@@ -146,26 +227,27 @@ export async function trainBiEncoder(data: PreparedData, objective: ContrastiveO
   };
 
   const log: EpochLog[] = [];
-  const v0 = validate();
-  log.push({ epoch: 0, steps: 0, meanLoss: NaN, validSearch: v0.s, validRec: v0.r, score: v0.score, seconds: 0 });
-  let best: { score: number; epoch: number; snap: TowerSnapshot } = { score: v0.score, epoch: 0, snap: tower.snapshot() };
-  const progress = new Progress({ label: `embed:${objective}`, total: epochs * stepsPerEpoch, unit: 'steps' });
+  let best: { score: number; epoch: number; snap: S } | null = null;
+  const progress = new Progress({ label, total: epochs * stepsPerEpoch, unit: 'steps' });
   let stepsDone = 0;
   let stoppedEarly = false;
   try {
+    const v0 = validate();
+    log.push({ epoch: 0, steps: 0, meanLoss: NaN, validSearch: v0.s, validRec: v0.r, score: v0.score, seconds: 0 });
+    best = { score: v0.score, epoch: 0, snap: tower.snapshot() };
     for (let epoch = 1; epoch <= epochs; epoch++) {
       let lossSum = 0;
       for (let s = 0; s < stepsPerEpoch; s++) {
         let loss: number;
         if (objective !== 'multitask') {
-          loss = tower.trainStep(makeBatch(tasks[objective]!, B));
+          loss = tower.step([{ batch: makeBatch(tasks[objective]!, B), weight: 1 }]);
         } else if (batchMix === 'alternating') {
-          loss = stepsDone % 2 === 0 ? tower.trainStep(makeBatch(tasks.search!, B)) : tower.trainStep(makeBatch(tasks.rec!, B), recWeight);
+          loss = stepsDone % 2 === 0 ? tower.step([{ batch: makeBatch(tasks.search!, B), weight: 1 }]) : tower.step([{ batch: makeBatch(tasks.rec!, B), weight: recWeight }]);
         } else {
           const half = Math.max(2, Math.floor(B / 2));
-          loss = tower.trainStepParts([{ batch: makeBatch(tasks.search!, half), weight: 1 }, { batch: makeBatch(tasks.rec!, half), weight: recWeight }]);
+          loss = tower.step([{ batch: makeBatch(tasks.search!, half), weight: 1 }, { batch: makeBatch(tasks.rec!, half), weight: recWeight }]);
         }
-        if (!Number.isFinite(loss)) throw new Error(`lib/embed/biencoder.ts: loss became ${loss} at epoch ${epoch} step ${s}; lower the learning rates`);
+        if (!Number.isFinite(loss)) throw new Error(`${WHERE}: loss became ${loss} at epoch ${epoch} step ${s}; lower the learning rates`);
         lossSum += loss;
         stepsDone++;
         progress.tick(1, `loss ${loss.toFixed(4)}`);
@@ -173,7 +255,7 @@ export async function trainBiEncoder(data: PreparedData, objective: ContrastiveO
       const v = validate();
       log.push({ epoch, steps: stepsDone, meanLoss: lossSum / stepsPerEpoch, validSearch: v.s, validRec: v.r, score: v.score, seconds: (Date.now() - t0) / 1000 });
       if (process.env.SID_QUIET !== '1') {
-        process.stderr.write(`[embed:${objective}] epoch ${epoch} loss ${(lossSum / stepsPerEpoch).toFixed(4)} valid R@${validK} search ${v.s?.toFixed(4) ?? '-'} rec ${v.r?.toFixed(4) ?? '-'}\n`);
+        process.stderr.write(`[${label}] epoch ${epoch} loss ${(lossSum / stepsPerEpoch).toFixed(4)} valid R@${validK} search ${v.s?.toFixed(4) ?? '-'} rec ${v.r?.toFixed(4) ?? '-'}\n`);
       }
       if (v.score > best.score) best = { score: v.score, epoch, snap: tower.snapshot() };
       else if (epoch - best.epoch >= patience) {
@@ -185,7 +267,65 @@ export async function trainBiEncoder(data: PreparedData, objective: ContrastiveO
     tower.dispose();
   }
   progress.finish();
-  const snap = best.snap;
+  return {
+    snap: best!.snap, settings: tower.settings, bestEpoch: best!.epoch, log, steps: stepsDone, stoppedEarly, stepsPerEpoch,
+    searchPairs: tasks.search?.pairs.left.length ?? 0, recPairs: tasks.rec?.pairs.left.length ?? 0, recWindow: tasks.rec ? o.recWindow ?? 3 : null,
+    B, batchMix, recWeight, validK, seed,
+  };
+}
+
+export async function trainBiEncoder(data: PreparedData, objective: ContrastiveObjective, o: BiEncoderOptions = {}): Promise<EmbeddingModel> {
+  checkObjective(objective);
+  const tower = o.tower ?? 'hashed';
+  if (tower === 'pretrained-adapter') {
+    checkAdapterOptions(o);
+    if (o.pretrained === undefined) {
+      throw new Error(`${WHERE}: option tower is 'pretrained-adapter' but option pretrained is missing; expected { modelDir: <local transformers.js sentence-transformer folder> }`);
+    }
+    const features = await pretrainedFeatures(data, o.pretrained);
+    return trainAdapterBiEncoder(data, objective, features, o);
+  }
+  if (tower !== 'hashed') throw new Error(`${WHERE}: option tower must be 'hashed' or 'pretrained-adapter', got ${JSON.stringify(o.tower)}`);
+  for (const k of ['pretrained', 'adapter'] as const) {
+    if (o[k] !== undefined) throw new Error(`${WHERE}: option ${k} is set but option tower is 'hashed' (the default); set tower: 'pretrained-adapter' to use it`);
+  }
+  return trainHashedBiEncoder(data, objective, o);
+}
+
+async function trainHashedBiEncoder(data: PreparedData, objective: ContrastiveObjective, o: BiEncoderOptions): Promise<EmbeddingModel> {
+  await initBackend();
+  const t0 = Date.now();
+  const items = data.dataset.items;
+  const N = items.length;
+  const dim = o.dim ?? 128;
+  const idEmb = o.itemIdEmbedding ?? false;
+  const h = resolveHashing(o.hashing);
+  const rows = h.buckets + (idEmb ? N : 0);
+  const itemBags = buildBags(items.map((it) => it.text), h, idEmb ? Int32Array.from(items, (_, i) => h.buckets + i) : undefined);
+  const queryBags = objective !== 'rec' ? buildBags(data.queries.train.map((q) => q.text), h) : null;
+  const r = runContrastive<TowerSnapshot>(data, objective, o, dim, `embed:${objective}`, ({ validQueries }) => {
+    const validQueryBags = buildBags(validQueries.map((q) => q.text), h);
+    const tower = new TextTower({
+      rows, dim, learningRate: o.learningRate, tableLearningRate: o.tableLearningRate, temperature: o.temperature,
+      symmetric: o.symmetric, tableUpdate: o.tableUpdate, seed: o.seed ?? 1,
+    });
+    const toBags = (b: IndexPairBatch): PairBatch => ({
+      anchors: selectBags(b.leftIsItem ? itemBags : queryBags!, b.left),
+      positives: selectBags(itemBags, b.right),
+      keysA: b.leftIsItem ? b.left : null,
+      keysP: b.right,
+    });
+    const { temperature, symmetric, learningRate, tableLearningRate, tableUpdate } = tower.opts;
+    return {
+      step: (parts) => tower.trainStepParts(parts.map((p) => ({ batch: toBags(p.batch), weight: p.weight }))),
+      encodeItems: () => tower.encode(itemBags),
+      encodeValidQueries: () => tower.encode(validQueryBags),
+      snapshot: () => tower.snapshot(),
+      dispose: () => tower.dispose(),
+      settings: { temperature, symmetric, learningRate, tableLearningRate, tableUpdate },
+    };
+  });
+  const snap = r.snap;
   const vectors = encodeWithWeights(snap.table, snap.dense, dim, itemBags);
   return {
     strategy: objective,
@@ -199,25 +339,117 @@ export async function trainBiEncoder(data: PreparedData, objective: ContrastiveO
       dim,
       hashing: h,
       itemIdEmbedding: idEmb,
-      batchSize: B,
-      batchMix: objective === 'multitask' ? batchMix : null,
-      recWeight: objective === 'multitask' ? recWeight : null,
-      temperature: tower.opts.temperature,
-      symmetric: tower.opts.symmetric,
-      learningRate: tower.opts.learningRate,
-      tableLearningRate: tower.opts.tableLearningRate,
-      tableUpdate: tower.opts.tableUpdate,
-      searchPairs: tasks.search?.pairs.left.length ?? 0,
-      recPairs: tasks.rec?.pairs.left.length ?? 0,
-      recWindow: tasks.rec ? o.recWindow ?? 3 : null,
-      stepsPerEpoch,
-      steps: stepsDone,
-      bestEpoch: best.epoch,
-      stoppedEarly,
-      validK,
-      epochs: log,
+      batchSize: r.B,
+      batchMix: objective === 'multitask' ? r.batchMix : null,
+      recWeight: objective === 'multitask' ? r.recWeight : null,
+      ...r.settings,
+      searchPairs: r.searchPairs,
+      recPairs: r.recPairs,
+      recWindow: r.recWindow,
+      stepsPerEpoch: r.stepsPerEpoch,
+      steps: r.steps,
+      bestEpoch: r.bestEpoch,
+      stoppedEarly: r.stoppedEarly,
+      validK: r.validK,
+      epochs: r.log,
       seconds: (Date.now() - t0) / 1000,
-      seed,
+      seed: r.seed,
+    },
+  };
+}
+
+/** Adapter-tower options that can be checked before any model is loaded. */
+function checkAdapterOptions(o: BiEncoderOptions): void {
+  if (o.itemIdEmbedding) {
+    throw new Error(`${WHERE}: option itemIdEmbedding is only available with tower 'hashed' (the adapter sees frozen text features only), got true with tower 'pretrained-adapter'`);
+  }
+  resolveAdapterOptions(o.adapter);
+}
+
+/**
+ * The contrastive bi-encoder with the frozen-features + adapter tower, on precomputed features
+ * (`trainBiEncoder` with tower 'pretrained-adapter' computes them with a local sentence-transformer
+ * and calls this). Same objectives, loss, batch mix, validation and early stopping as the hashed
+ * tower; `encodeQueries` maps texts through `features.queries` and the trained adapter. The
+ * hashed-only options (hashing, itemIdEmbedding, tableLearningRate, tableUpdate) are not used.
+ */
+export async function trainAdapterBiEncoder(
+  data: PreparedData, objective: ContrastiveObjective, features: FrozenFeatures, o: BiEncoderOptions = {},
+): Promise<EmbeddingModel> {
+  checkObjective(objective);
+  checkAdapterOptions(o);
+  const N = data.dataset.items.length;
+  const d = features?.dim;
+  if (!Number.isInteger(d) || d < 1) throw new Error(`${WHERE}: features.dim must be a positive integer, got ${d}`);
+  if (!(features.items instanceof Float32Array) || features.items.length !== N * d) {
+    throw new Error(`${WHERE}: features.items must be a Float32Array of ${N} items x ${d} = ${N * d} values, got ${features.items?.length}`);
+  }
+  checkVectors(`${WHERE} features.items`, features.items, d, N);
+  await initBackend();
+  const t0 = Date.now();
+  const dim = o.dim ?? 128;
+  const queryFeatures = (texts: string[], what: string): Float32Array => {
+    const x = features.queries(texts);
+    if (x.length !== texts.length * d) throw new Error(`${WHERE}: features.queries gave ${x.length} values for ${texts.length} ${what} of width ${d}`);
+    return x;
+  };
+  const r = runContrastive<AdapterWeights>(data, objective, o, dim, `embed:${objective}:adapter`, ({ validQueries }) => {
+    const tower = new AdapterTower({
+      inputDim: d, dim, layers: o.adapter?.layers, hidden: o.adapter?.hidden, learningRate: o.learningRate,
+      temperature: o.temperature, symmetric: o.symmetric, seed: o.seed ?? 1,
+    });
+    // Computed once per training; batches copy rows.
+    const trainQ = objective !== 'rec' ? queryFeatures(data.queries.train.map((q) => q.text), 'training queries') : null;
+    const validQ = queryFeatures(validQueries.map((q) => q.text), 'validation queries');
+    const toRows = (b: IndexPairBatch): FeaturePairBatch => ({
+      anchors: selectRows(b.leftIsItem ? features.items : trainQ!, d, b.left),
+      positives: selectRows(features.items, d, b.right),
+      keysA: b.leftIsItem ? b.left : null,
+      keysP: b.right,
+    });
+    return {
+      step: (parts) => tower.trainStepParts(parts.map((p) => ({ batch: toRows(p.batch), weight: p.weight }))),
+      encodeItems: () => tower.encode(features.items),
+      encodeValidQueries: () => tower.encode(validQ),
+      snapshot: () => tower.snapshot(),
+      dispose: () => tower.dispose(),
+      settings: {
+        adapter: { layers: tower.opts.layers, hidden: tower.opts.layers === 2 ? tower.opts.hidden : null },
+        temperature: tower.opts.temperature,
+        symmetric: tower.opts.symmetric,
+        learningRate: tower.opts.learningRate,
+      },
+    };
+  });
+  const snap = r.snap;
+  return {
+    strategy: objective,
+    vectors: encodeWithAdapter(snap, features.items),
+    dim,
+    numItems: N,
+    encodeQueries: (texts: string[]) => encodeWithAdapter(snap, queryFeatures(texts, 'queries')),
+    info: {
+      method: 'pretrained-adapter-biencoder',
+      tower: 'pretrained-adapter',
+      objective,
+      dim,
+      featureDim: d,
+      features: features.info ?? null,
+      batchSize: r.B,
+      batchMix: objective === 'multitask' ? r.batchMix : null,
+      recWeight: objective === 'multitask' ? r.recWeight : null,
+      ...r.settings,
+      searchPairs: r.searchPairs,
+      recPairs: r.recPairs,
+      recWindow: r.recWindow,
+      stepsPerEpoch: r.stepsPerEpoch,
+      steps: r.steps,
+      bestEpoch: r.bestEpoch,
+      stoppedEarly: r.stoppedEarly,
+      validK: r.validK,
+      epochs: r.log,
+      seconds: (Date.now() - t0) / 1000,
+      seed: r.seed,
     },
   };
 }

@@ -2,7 +2,8 @@
  * One entry point for item embeddings of every Semantic ID strategy:
  *   content       TF-IDF + truncated SVD (LSA) of the item text, or with `content.pretrained` a local
  *                 sentence-transformer through transformers.js (pretrained.ts)
- *   search        bi-encoder fine-tuned on (training query, item text)
+ *   search        bi-encoder fine-tuned on (training query, item text); `biencoder.tower` picks the
+ *                 hashed n-gram tower (default) or frozen sentence-transformer features + adapter
  *   rec           collaborative filtering (implicit ALS) on training interactions
  *   fused-concat  [search ; rec], each L2-normalised
  *   fused-svd     search reduced to rec's dimension by truncated SVD, added to rec
@@ -22,12 +23,14 @@ export type { EmbeddingModel, EmbeddingStrategy } from './model';
 export { EMBEDDING_STRATEGIES, l2NormalizeRows } from './model';
 export type { ContentOptions, ContentPretrainedOptions } from './content';
 export type { PretrainedOptions, PretrainedPooling, PretrainedTextEncoder } from './pretrained';
-export type { BiEncoderOptions, ContrastiveObjective, EpochLog } from './biencoder';
+export type { BiEncoderOptions, BiEncoderTower, ContrastiveObjective, EpochLog } from './biencoder';
+export type { AdapterOptions, AdapterPretrainedOptions, FrozenFeatures } from './adapterTower';
 export type { CfOptions } from './cf';
 export type { FusedSvdOptions } from './fusion';
 export { buildContentEmbeddings } from './content';
 export { buildPretrainedEmbeddings, loadPretrainedEncoder } from './pretrained';
-export { trainBiEncoder } from './biencoder';
+export { trainBiEncoder, trainAdapterBiEncoder } from './biencoder';
+export { pretrainedFeatures } from './adapterTower';
 export { buildCfEmbeddings } from './cf';
 export { fusedConcat, fusedSvd } from './fusion';
 
@@ -35,7 +38,11 @@ export interface EmbeddingOptions {
   /** Seed for every stochastic part (overridden by a part's own `seed`). Default 1. */
   seed?: number;
   content?: ContentOptions;
-  /** Bi-encoder settings for 'search' and 'multitask' (and the search side of fused strategies). */
+  /**
+   * Bi-encoder settings for 'search' and 'multitask' (and the search side of fused strategies);
+   * `tower: 'pretrained-adapter'` with `pretrained: { modelDir }` trains an adapter on frozen
+   * sentence-transformer features instead of the hashed n-gram tower.
+   */
   biencoder?: BiEncoderOptions;
   /** Overrides for 'multitask' only (merged over `biencoder`). */
   multitask?: BiEncoderOptions;

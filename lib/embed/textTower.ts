@@ -43,8 +43,11 @@ export interface PairBatch {
   keysP: Int32Array;
 }
 
-/** Plain Adam over a Float32Array parameter (the dense layers are small: 16k floats at dim 128). */
-class DenseAdam {
+/**
+ * Plain Adam over a Float32Array parameter (the dense layers are small: 16k floats at dim 128).
+ * Also the optimiser of the adapter tower (adapterTower.ts).
+ */
+export class DenseAdam {
   private readonly m: Float32Array;
   private readonly v: Float32Array;
   private t = 0;
@@ -139,28 +142,12 @@ export class TextTower {
 
   /** Additive mask [B, B]: a large negative where pair j must not be a negative for pair i. */
   static maskBias(keysA: Int32Array | null, keysP: Int32Array): Float32Array {
-    const B = keysP.length;
-    const m = new Float32Array(B * B);
-    for (let i = 0; i < B; i++) {
-      for (let j = 0; j < B; j++) {
-        if (i === j) continue;
-        let dup = keysP[i] === keysP[j];
-        if (!dup && keysA) dup = keysA[i] === keysA[j] || keysA[i] === keysP[j] || keysP[i] === keysA[j];
-        if (dup) m[i * B + j] = -1e4;
-      }
-    }
-    return m;
+    return duplicateMaskBias(keysA, keysP);
   }
 
   /** In-batch softmax loss on unit vectors a, p [B, dim]. */
   private contrastiveLoss(a: tf.Tensor2D, p: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
-    const B = a.shape[0];
-    const logits = tf.add(tf.mul(matMulFast(a, tf.transpose(p)), 1 / this.opts.temperature), mask) as tf.Tensor2D;
-    const eye = tf.eye(B);
-    const dir = (l: tf.Tensor2D) => tf.neg(tf.div(tf.sum(tf.mul(tf.logSoftmax(l), eye)), B));
-    let loss = dir(logits);
-    if (this.opts.symmetric) loss = tf.mul(tf.add(loss, dir(tf.transpose(logits))), 0.5);
-    return loss as tf.Scalar;
+    return inBatchSoftmaxLoss(a, p, mask, this.opts);
   }
 
   /** One optimisation step on a batch; `weight` scales the loss (multi-task). Returns the loss. */
@@ -192,18 +179,7 @@ export class TextTower {
   private partsLoss(x: tf.Tensor2D, dense: tf.Tensor[], parts: Array<{ batch: PairBatch; weight: number }>, masks: Float32Array[]): tf.Scalar {
     const [w, b, g, be] = dense;
     const h = this.head(x, w, b, g, be);
-    let total: tf.Tensor | null = null;
-    let row = 0;
-    parts.forEach((part, k) => {
-      const B = part.batch.keysP.length;
-      const mask = tf.tensor2d(masks[k], [B, B]);
-      const ha = tf.slice(h, [row, 0], [B, this.dim]) as tf.Tensor2D;
-      const hp = tf.slice(h, [row + B, 0], [B, this.dim]) as tf.Tensor2D;
-      row += 2 * B;
-      const l = tf.mul(this.contrastiveLoss(ha, hp, mask), part.weight);
-      total = total ? tf.add(total, l) : l;
-    });
-    return total as unknown as tf.Scalar;
+    return stackedPartsLoss(h, parts.map((p, k) => ({ size: p.batch.keysP.length, weight: p.weight, mask: masks[k] })), this.opts);
   }
 
   private sparseStep(parts: Array<{ batch: PairBatch; weight: number }>, masks: Float32Array[]): number {
@@ -269,6 +245,61 @@ export class TextTower {
     this.tableVar?.dispose();
     this.tableOptimizer?.dispose();
   }
+}
+
+/**
+ * Additive mask [B, B] for the in-batch softmax: a large negative where pair j must not be a
+ * negative for pair i (same positive item, or, with item anchors, any item shared between the pairs).
+ */
+export function duplicateMaskBias(keysA: Int32Array | null, keysP: Int32Array): Float32Array {
+  const B = keysP.length;
+  const m = new Float32Array(B * B);
+  for (let i = 0; i < B; i++) {
+    for (let j = 0; j < B; j++) {
+      if (i === j) continue;
+      let dup = keysP[i] === keysP[j];
+      if (!dup && keysA) dup = keysA[i] === keysA[j] || keysA[i] === keysP[j] || keysP[i] === keysA[j];
+      if (dup) m[i * B + j] = -1e4;
+    }
+  }
+  return m;
+}
+
+export interface SoftmaxLossOptions {
+  temperature: number;
+  symmetric: boolean;
+}
+
+/** In-batch softmax loss (MultipleNegativesRankingLoss) on unit vectors a, p [B, dim] with an additive mask. */
+export function inBatchSoftmaxLoss(a: tf.Tensor2D, p: tf.Tensor2D, mask: tf.Tensor2D, o: SoftmaxLossOptions): tf.Scalar {
+  const B = a.shape[0];
+  const logits = tf.add(tf.mul(matMulFast(a, tf.transpose(p)), 1 / o.temperature), mask) as tf.Tensor2D;
+  const eye = tf.eye(B);
+  const dir = (l: tf.Tensor2D) => tf.neg(tf.div(tf.sum(tf.mul(tf.logSoftmax(l), eye)), B));
+  let loss = dir(logits);
+  if (o.symmetric) loss = tf.mul(tf.add(loss, dir(tf.transpose(logits))), 0.5);
+  return loss as tf.Scalar;
+}
+
+/**
+ * Weighted sum of the in-batch losses of several parts whose tower outputs are stacked in h
+ * [sum of 2*size_k, dim] (anchors then positives of each part, in order). Each part is its own
+ * softmax: negatives never cross parts. Shared by the hashed and the adapter towers.
+ */
+export function stackedPartsLoss(h: tf.Tensor2D, parts: Array<{ size: number; weight: number; mask: Float32Array }>, o: SoftmaxLossOptions): tf.Scalar {
+  const dim = h.shape[1];
+  let total: tf.Tensor | null = null;
+  let row = 0;
+  for (const part of parts) {
+    const B = part.size;
+    const mask = tf.tensor2d(part.mask, [B, B]);
+    const ha = tf.slice(h, [row, 0], [B, dim]) as tf.Tensor2D;
+    const hp = tf.slice(h, [row + B, 0], [B, dim]) as tf.Tensor2D;
+    row += 2 * B;
+    const l = tf.mul(inBatchSoftmaxLoss(ha, hp, mask, o), part.weight);
+    total = total ? tf.add(total, l) : l;
+  }
+  return total as unknown as tf.Scalar;
 }
 
 /** projection -> layer norm -> L2 normalisation: the tower's dense part. */

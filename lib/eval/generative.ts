@@ -36,6 +36,11 @@ export interface GenerativeEvalOptions {
   bootstrap?: BootstrapOptions;
   makeTrie?: TrieFactory;
   seed?: number;
+  /**
+   * Keep items the user has already interacted with in rec rankings (default false: they are left
+   * out, as the dense-retrieval and popularity baselines do, so all three rank the same candidates).
+   */
+  keepSeen?: boolean;
 }
 
 export interface SweepPoint extends BeamSetting {
@@ -97,7 +102,7 @@ export function evaluateGenerative(
     const step = 500;
     for (let s = 0; s < examples.length; s += step) {
       const part = examples.slice(s, s + step);
-      for (const d of decodeExamples(model, task, part, tries, decode)) rankings.push(d.items);
+      for (const d of decodeExamples(model, task, part, tries, decode, opts.keepSeen)) rankings.push(d.items);
       progress.tick(part.length);
     }
     progress.finish();
@@ -116,7 +121,7 @@ export function evaluateGenerative(
     const sweepExamples = sample(sets.test[task], opts.sweepLimit ?? 500, `sweep-${task}`);
     for (const setting of opts.beamSweep ?? []) {
       const s0 = Date.now();
-      const dec = decodeExamples(model, task, sweepExamples, tries, { ...decode, ...setting });
+      const dec = decodeExamples(model, task, sweepExamples, tries, { ...decode, ...setting }, opts.keepSeen);
       const hits = hitsAtK(dec.map((d) => d.items), sweepExamples.map((e) => e.item), opts.sweepK ?? 30);
       sweep.push({ ...setting, recall: bootstrapMean(hits, opts.bootstrap), seconds: (Date.now() - s0) / 1000 });
     }

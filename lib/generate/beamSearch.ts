@@ -9,6 +9,10 @@
  * Scores are log-softmax over the whole ID vocabulary (the training distribution), masked to the tokens
  * the trie allows; they are not renormalised over the allowed tokens.
  *
+ * Excluded items (per prompt, e.g. a user's history): at the last position the token that would
+ * complete an excluded item's ID is masked, so no beam is spent on it; items of a colliding ID that
+ * are excluded are also dropped when the beams are expanded into items.
+ *
  * Cost: the encoder runs once per prompt, cross-attention K/V once per prompt, and beams are folded
  * into the cross-attention query length. The first step runs one row per prompt (every beam shares
  * the start token); later steps run one new row per beam against a self-attention KV cache reordered
@@ -16,7 +20,7 @@
  * (measured in lib/bench/seq2seq.ts).
  */
 import { tf } from '../backend/index';
-import type { IdSpaceLike, IdTrieLike } from './idContract';
+import { idTokensOf, type IdSpaceLike, type IdTrieLike } from './idContract';
 import { disposeCache, disposeMemory, reorderCache, type DecoderCache, type Seq2SeqModel } from './model';
 import { padBatch } from './prompts';
 
@@ -55,6 +59,8 @@ export function beamSearch(
   space: IdSpaceLike,
   trie: IdTrieLike,
   opts: BeamSearchOptions = {},
+  /** Per prompt, items that must not be returned (aligned with `prompts`; missing = none). */
+  exclude?: readonly (ArrayLike<number> | undefined)[],
 ): DecodedIds[] {
   const numBeams = opts.numBeams ?? 60;
   const numGroups = opts.numGroups ?? 1;
@@ -64,11 +70,13 @@ export function beamSearch(
     throw new Error(`beamSearch: numGroups (${numGroups}) must be a positive divisor of numBeams (${numBeams})`);
   }
   if (trie.depth !== space.ids.length) throw new Error(`beamSearch: trie depth ${trie.depth} != ID length ${space.ids.length} of space "${space.name}"`);
+  if (exclude && exclude.length !== prompts.length) throw new Error(`beamSearch: exclude has ${exclude.length} entries for ${prompts.length} prompts`);
   const promptBatch = opts.promptBatch ?? Math.max(1, Math.floor(4096 / numBeams));
   const out: DecodedIds[] = [];
   for (let start = 0; start < prompts.length; start += promptBatch) {
     const chunk = prompts.slice(start, start + promptBatch);
-    out.push(...decodeChunk(model, chunk, space, trie, numBeams, numGroups, penalty, opts.maxItems ?? Infinity));
+    const excluded = exclude?.slice(start, start + promptBatch).map((items) => (items && items.length ? new Exclusion(space, items) : null));
+    out.push(...decodeChunk(model, chunk, space, trie, numBeams, numGroups, penalty, opts.maxItems ?? Infinity, excluded));
   }
   return out;
 }
@@ -82,6 +90,7 @@ function decodeChunk(
   numGroups: number,
   penalty: number,
   maxItems: number,
+  excluded: (Exclusion | null)[] | undefined,
 ): DecodedIds[] {
   const P = prompts.length;
   const depth = space.ids.length;
@@ -124,8 +133,11 @@ function decodeChunk(
       }
       const next: (Beam | null)[][] = [];
       const freq = new Float64Array(V);
+      const banned = new Uint8Array(V);
+      const lastStep = t === depth - 1;
       for (let p = 0; p < P; p++) {
         const cur = t === 0 ? [{ tokens: [], score: 0, row: p } as Beam] : beams[p];
+        const ex = lastStep ? excluded?.[p] ?? null : null;
         const slots: (Beam | null)[] = new Array(numBeams).fill(null);
         freq.fill(0);
         for (let g = 0; g < numGroups; g++) {
@@ -140,8 +152,10 @@ function decodeChunk(
             const r = p * rowsPerPrompt + b;
             const base = r * V;
             const mbase = r * width;
+            const ban = ex ? ex.lastTokens(beam.tokens) : undefined;
+            if (ban) for (const tok of ban) banned[tok] = 1;
             for (let tok = lo; tok < hi; tok++) {
-              if (!allowed[mbase + tok]) continue;
+              if (!allowed[mbase + tok] || banned[tok]) continue;
               const s = beam.score + logp[base + tok] - penalty * freq[tok];
               if (topScore.length === groupSize && s <= topScore[groupSize - 1]) continue;
               let k = topScore.length < groupSize ? topScore.length : groupSize - 1;
@@ -157,6 +171,7 @@ function decodeChunk(
               topBeam[k] = b;
               topTok[k] = tok;
             }
+            if (ban) for (const tok of ban) banned[tok] = 0;
           }
           for (let j = 0; j < topScore.length; j++) {
             const parent = cur[topBeam[j]]!;
@@ -187,11 +202,34 @@ function decodeChunk(
     disposeMemory(mem);
     if (cache) disposeCache(cache);
   }
-  return beams.map((slots) => collectItems(slots, trie, maxItems));
+  return beams.map((slots, p) => collectItems(slots, trie, maxItems, excluded?.[p] ?? null));
+}
+
+/** A prompt's excluded items, indexed by the ID prefix that precedes each one's last token. */
+class Exclusion {
+  readonly items: Set<number>;
+  private readonly byPrefix = new Map<string, number[]>();
+
+  constructor(space: IdSpaceLike, items: ArrayLike<number>) {
+    this.items = new Set(Array.from(items));
+    const L = space.ids.length;
+    for (const item of this.items) {
+      const toks = idTokensOf(space, item);
+      const key = toks.subarray(0, L - 1).join(',');
+      const list = this.byPrefix.get(key);
+      if (list) list.push(toks[L - 1]);
+      else this.byPrefix.set(key, [toks[L - 1]]);
+    }
+  }
+
+  /** Last tokens that would complete an excluded item's ID after `prefix` (absolute token ids). */
+  lastTokens(prefix: readonly number[]): number[] | undefined {
+    return this.byPrefix.get(prefix.join(','));
+  }
 }
 
 /** Ranks the final beams by score (ties: slot order) and expands them into distinct items. */
-function collectItems(slots: (Beam | null)[], trie: IdTrieLike, maxItems: number): DecodedIds {
+function collectItems(slots: (Beam | null)[], trie: IdTrieLike, maxItems: number, excluded: Exclusion | null): DecodedIds {
   const live = slots
     .map((b, i) => ({ b, i }))
     .filter((x): x is { b: Beam; i: number } => x.b !== null)
@@ -205,7 +243,7 @@ function collectItems(slots: (Beam | null)[], trie: IdTrieLike, maxItems: number
     seenIds.add(key);
     res.beams.push({ tokens: Int32Array.from(b.tokens), score: b.score });
     for (const item of trie.itemsAt(b.tokens)) {
-      if (seenItems.has(item) || res.items.length >= maxItems) continue;
+      if (seenItems.has(item) || res.items.length >= maxItems || excluded?.items.has(item)) continue;
       seenItems.add(item);
       res.items.push(item);
       res.itemScores.push(b.score);

@@ -65,8 +65,9 @@ export function searchExamples(prompts: PromptEncoder, space: IdSpaceLike, queri
   return queries.map((q) => ({ task: 'search' as const, input: prompts.searchPrompt(q.text), target: idTokensOf(space, q.item), item: q.item }));
 }
 
+/** Held-out rec examples; each carries its full history as `seen` (left out of its ranking). */
 export function recExamples(prompts: PromptEncoder, space: IdSpaceLike, examples: RecExample[]): Seq2SeqExample[] {
-  return examples.map((e) => ({ task: 'rec' as const, input: prompts.recPrompt(e.history, space), target: idTokensOf(space, e.target), item: e.target }));
+  return examples.map((e) => ({ task: 'rec' as const, input: prompts.recPrompt(e.history, space), target: idTokensOf(space, e.target), item: e.target, seen: e.history }));
 }
 
 /** Next-item windows of the training sequences: each item (after the first) predicted from its prefix. */
@@ -165,14 +166,22 @@ export function makeTries(model: GenerativeModel, makeTrie: TrieFactory = defaul
   return { search, rec };
 }
 
-/** Decodes the prompts of `examples` (all of one task) into ranked items. */
-export function decodeExamples(model: GenerativeModel, task: Task, examples: Seq2SeqExample[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE): DecodedIds[] {
-  return decodePrompts(model, task, examples.map((e) => e.input), tries, opts);
+/**
+ * Decodes the prompts of `examples` (all of one task) into ranked items. An example's `seen` items
+ * are never returned (the same protocol as the dense and popularity baselines), unless `keepSeen`.
+ */
+export function decodeExamples(
+  model: GenerativeModel, task: Task, examples: Seq2SeqExample[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE, keepSeen = false,
+): DecodedIds[] {
+  const exclude = keepSeen || !examples.some((e) => e.seen) ? undefined : examples.map((e) => e.seen);
+  return decodePrompts(model, task, examples.map((e) => e.input), tries, opts, exclude);
 }
 
-export function decodePrompts(model: GenerativeModel, task: Task, prompts: Int32Array[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE): DecodedIds[] {
+export function decodePrompts(
+  model: GenerativeModel, task: Task, prompts: Int32Array[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE, exclude?: (ArrayLike<number> | undefined)[],
+): DecodedIds[] {
   const space = findSpace(model.vocab, model.spaces[task]);
-  return beamSearch(model.net, prompts, space, tries[task], opts);
+  return beamSearch(model.net, prompts, space, tries[task], opts, exclude);
 }
 
 /** Ranked items for free-text queries. */
@@ -180,10 +189,10 @@ export function searchItems(model: GenerativeModel, queries: string[], tries: Ta
   return decodePrompts(model, 'search', queries.map((q) => model.prompts.searchPrompt(q)), tries, opts);
 }
 
-/** Ranked next items for histories (oldest first). */
-export function recommendItems(model: GenerativeModel, histories: ArrayLike<number>[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE): DecodedIds[] {
+/** Ranked next items for histories (oldest first); items already in a history are left out unless `keepSeen`. */
+export function recommendItems(model: GenerativeModel, histories: ArrayLike<number>[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE, keepSeen = false): DecodedIds[] {
   const space = findSpace(model.vocab, model.spaces.rec);
-  return decodePrompts(model, 'rec', histories.map((h) => model.prompts.recPrompt(h, space)), tries, opts);
+  return decodePrompts(model, 'rec', histories.map((h) => model.prompts.recPrompt(h, space)), tries, opts, keepSeen ? undefined : histories);
 }
 
 const FORMAT = 'sid-seq2seq-1';

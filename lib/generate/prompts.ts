@@ -36,6 +36,8 @@ export interface Seq2SeqExample {
   input: Int32Array;
   target: Int32Array;
   item: number;
+  /** Rec evaluation: items the user has already interacted with, left out of the ranked list. */
+  seen?: ArrayLike<number>;
 }
 
 export class PromptEncoder {

@@ -70,12 +70,12 @@ const PROFILES: Record<ProfileName, Profile> = {
       train: {
         // Sized for 11 trainings in two single-threaded workers within the 90-minute budget (see
         // README, "Sizing the small profile"). `sid bench seq2seq`, one thread, idle machine:
-        // d_model 128 / d_ff 512 trains 104 examples/s, d_model 64 / d_ff 256 trains 298; with two
-        // workers sharing the cores each d64 worker trained ~110-150 examples/s, so 3 x 30k
-        // examples take ~10-14 min per training.
+        // d_model 128 / d_ff 512 trains 104 examples/s, d_model 64 / d_ff 256 trains 298; two d64
+        // trainings side by side at batch 64 ran 150-165 examples/s each, so 3 x 30k examples take
+        // ~10 min per training. Batch 64 rather than 256: four times the steps for the same examples.
         model: { dModel: 64, numHeads: 4, dFF: 256, encoderLayers: 2, decoderLayers: 2 },
         epochs: 3,
-        batchSize: 256,
+        batchSize: 64,
         lr: 3e-3,
         examplesPerEpoch: 30000,
         validLimit: 300,

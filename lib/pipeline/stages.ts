@@ -64,7 +64,7 @@ export function codeVersion(paths: string[]): string {
 
 const CODE = {
   data: ['lib/data', 'lib/types.ts'],
-  embed: ['lib/embed', 'lib/backend', 'lib/eval/retrieval.ts', 'lib/eval/metrics.ts'],
+  embed: ['lib/embed', 'lib/backend', 'lib/eval/retrieval.ts', 'lib/eval/summary.ts', 'lib/eval/metrics.ts'],
   ids: ['lib/quantize'],
   experiment: ['lib/generate', 'lib/eval/generative.ts', 'lib/eval/metrics.ts'],
 };
