@@ -55,8 +55,10 @@ export class Progress {
 
 export function formatSeconds(s: number): string {
   if (!isFinite(s)) return '?';
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${Math.round(s - 60 * m)}s`;
+  if (s < 59.95) return `${s.toFixed(1)}s`;
+  // Round once, then split, so 119.7 s reads 2m0s rather than 1m60s.
+  const t = Math.round(s);
+  const m = Math.floor(t / 60);
+  if (m < 60) return `${m}m${t - 60 * m}s`;
   return `${Math.floor(m / 60)}h${m % 60}m`;
 }
