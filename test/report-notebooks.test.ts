@@ -185,6 +185,43 @@ describe('a failing notebook', { skip: skipRun }, () => {
   });
 });
 
+describe('reusing executed notebooks', { skip: skipRun }, () => {
+  it('skips a notebook only while its source and the reuse key are unchanged', async () => {
+    const nbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-nbreuse-'));
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-report-reuse-'));
+    const cell = (id: string, source: string, tags?: string[]) => ({ cell_type: 'code', id, metadata: tags ? { tags } : {}, execution_count: null, outputs: [], source });
+    const write = (cells: object[]) =>
+      fs.writeFileSync(
+        path.join(nbDir, '97_reuse.ipynb'),
+        JSON.stringify({ cells, metadata: { kernelspec: { name: 'sid-ts', display_name: 'TypeScript (sid)', language: 'typescript' } }, nbformat: 4, nbformat_minor: 5 }),
+      );
+    const cells = [cell('parameters', "const profile = process.env.SID_PROFILE ?? 'tiny';", ['parameters']), cell('draw', 'console.log(`draw ${Math.random()}`);')];
+    const run = (reuseKey: string) => runNotebooks({ names: ['97_reuse'], profile: 'reuse', outDir, notebooksDir: nbDir, timeoutSec: 60, reuseKey });
+    const drawn = () => JSON.stringify(cellById(JSON.parse(fs.readFileSync(path.join(outDir, '97_reuse.ipynb'), 'utf8')), 'draw').outputs);
+    try {
+      write(cells);
+      const [first] = await run('key-a');
+      assert.ok(!first.reused);
+      const firstDraw = drawn();
+      assert.match(firstDraw, /draw 0\.\d+/);
+      const [second] = await run('key-a');
+      assert.equal(second.reused, true);
+      assert.equal(drawn(), firstDraw);
+      const [third] = await run('key-b');
+      assert.ok(!third.reused);
+      assert.notEqual(drawn(), firstDraw);
+      const thirdDraw = drawn();
+      write([...cells, cell('more', "console.log('changed');")]);
+      const [fourth] = await run('key-b');
+      assert.ok(!fourth.reused);
+      assert.notEqual(drawn(), thirdDraw);
+    } finally {
+      fs.rmSync(nbDir, { recursive: true, force: true });
+      fs.rmSync(outDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('stored notebooks', () => {
   const dir = path.join(root, 'notebooks');
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb'));

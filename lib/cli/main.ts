@@ -13,7 +13,8 @@ Usage:
   sid ids          --embedding <s> --tokenizer <t> [--profile <p>] [--json]   Semantic IDs and diagnostics
   sid train        --embedding <s> [--tokenizer <t>] [--space shared|separate] [--profile <p>]
   sid eval         --embedding <s> [--tokenizer <t>] [--space shared|separate] [--profile <p>] [--json]
-  sid reproduce    [--profile <p>] [--jobs N] [--tables a,b] [--no-notebooks]   every table into reports/<p>/
+  sid reproduce    [--profile <p>] [--jobs N] [--tables a,b] [--no-notebooks] [--rerun-notebooks]
+                   every table into reports/<p>/ (executed notebooks are reused while nothing they show changed)
   sid notebooks run [names...] [--profile <p>]                   execute notebooks into reports/<p>/
   sid bench        <matmul|contrastive|kmeans|seq2seq> [--json]
 

@@ -1,11 +1,14 @@
 /** `sid reproduce` (every table into reports/<profile>/) and `sid run-config` (one experiment; used by its workers). */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../backend/index';
 import { collectAndWrite } from '../pipeline/collect';
 import { getProfile } from '../pipeline/profiles';
 import { runExperiments } from '../pipeline/runner';
-import { createContext, experimentStage, parseSpecId } from '../pipeline/stages';
+import { artifactKey } from '../pipeline/cache';
+import { codeVersion, createContext, dataFingerprint, experimentStage, parseSpecId } from '../pipeline/stages';
 import { experimentsFor, TABLE_NAMES, type TableName } from '../pipeline/tables';
 import { runNotebooks } from '../report/notebooks';
 import { projectRoot } from '../util/fs';
@@ -13,7 +16,7 @@ import { formatSeconds } from '../util/progress';
 import { intOption, parseArgs, UsageError } from './args';
 
 export async function reproduceCommand(argv: string[]): Promise<number> {
-  const { options, flags } = parseArgs(argv, { flags: ['no-notebooks'], options: ['profile', 'jobs', 'tables', 'out'] });
+  const { options, flags } = parseArgs(argv, { flags: ['no-notebooks', 'rerun-notebooks'], options: ['profile', 'jobs', 'tables', 'out'] });
   const profile = getProfile(options.profile);
   const jobs = intOption(options, 'jobs', Math.max(1, os.cpus().length));
   const tables = (options.tables ? options.tables.split(',') : [...TABLE_NAMES]) as TableName[];
@@ -24,10 +27,22 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   const t0 = Date.now();
   await initBackend();
   await runExperiments(profile, experimentsFor(tables), { jobs });
-  const { json, md } = await collectAndWrite(profile, tables, outDir);
+  const { json, md, doc } = await collectAndWrite(profile, tables, outDir);
   process.stderr.write(`[reproduce] tables written: ${json}, ${md} (${formatSeconds((Date.now() - t0) / 1000)})\n`);
   if (!flags.has('no-notebooks')) {
-    await runNotebooks({ profile: profile.name, outDir, jobs });
+    // Executed notebooks are reused while the tables, the code, the data and the installed packages
+    // are those they were run with (and their source is unchanged): a warm run then takes seconds.
+    const reuseKey = flags.has('rerun-notebooks')
+      ? undefined
+      : artifactKey('notebooks', {
+          profile,
+          tables,
+          rows: doc.rows,
+          data: dataFingerprint(profile),
+          code: codeVersion(['lib']),
+          packages: createHash('sha256').update(fs.readFileSync(path.join(projectRoot(), 'package-lock.json'))).digest('hex'),
+        });
+    await runNotebooks({ profile: profile.name, outDir, jobs, reuseKey });
   }
   process.stderr.write(`[reproduce] done in ${formatSeconds((Date.now() - t0) / 1000)}: ${path.join(outDir, 'index.html')}\n`);
   return 0;

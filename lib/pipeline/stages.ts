@@ -84,7 +84,7 @@ export interface DataStageResult {
 }
 
 /** Size and modification time of the data files: a changed file changes every downstream key. */
-function dataFingerprint(profile: Profile): unknown {
+export function dataFingerprint(profile: Profile): unknown {
   const opts = profile.data;
   if (opts.dataset === 'synthetic') return { synthetic: opts.synthetic ?? {} };
   const dir = opts.dir ?? resolveMovieLensDir(opts.dataset);

@@ -5,6 +5,7 @@
  * offline, plots included) and `index.html`.
  */
 import { spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectRoot, writeFileAtomic } from '../util/fs';
@@ -38,6 +39,12 @@ export interface RunNotebooksOptions {
   keepGoing?: boolean;
   /** Notebooks executed at once (default 1). */
   jobs?: number;
+  /**
+   * Everything the notebooks' outputs depend on besides their own source (results, code, data),
+   * hashed by the caller. When set, an executed copy recorded with the same key and the same source
+   * is up to date and is not run again; when unset every notebook runs.
+   */
+  reuseKey?: string;
 }
 
 /** One executed notebook. */
@@ -50,6 +57,8 @@ export interface NotebookRun {
   /** The HTML report. */
   html: string;
   seconds: number;
+  /** True when the executed copy was up to date (see `reuseKey`) and was not run again. */
+  reused?: boolean;
 }
 
 /** The folder Jupyter must search (JUPYTER_PATH) to find the `sid-ts` kernel. */
@@ -202,6 +211,22 @@ interface RunContext {
   profile: string;
   timeoutSec: number;
   env: NodeJS.ProcessEnv;
+  reuseKey?: string;
+}
+
+function sha256File(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** The recorded run of an executed copy, if it matches `reuseKey` and the source's current hash. */
+function upToDate(notebook: string, html: string, reuseKey: string, sourceSha: string): number | null {
+  if (!fs.existsSync(notebook) || !fs.existsSync(html)) return null;
+  try {
+    const sid = JSON.parse(fs.readFileSync(notebook, 'utf8')).metadata?.sid;
+    return sid?.reuseKey === reuseKey && sid?.sourceSha256 === sourceSha && typeof sid.seconds === 'number' ? sid.seconds : null;
+  } catch {
+    return null; // unreadable copy: run again
+  }
 }
 
 async function runOne(name: string, position: string, ctx: RunContext): Promise<NotebookRun> {
@@ -209,6 +234,14 @@ async function runOne(name: string, position: string, ctx: RunContext): Promise<
   const notebook = path.join(ctx.outDir, `${name}.ipynb`);
   const html = path.join(ctx.outDir, `${name}.html`);
   fs.mkdirSync(ctx.outDir, { recursive: true });
+  const sourceSha = sha256File(source);
+  if (ctx.reuseKey) {
+    const seconds = upToDate(notebook, html, ctx.reuseKey, sourceSha);
+    if (seconds !== null) {
+      log(`${position} ${name}: up to date (results, code and notebook unchanged) -> ${displayPath(html)}`);
+      return { name, source, notebook, html, seconds, reused: true };
+    }
+  }
   const tmp = fs.mkdtempSync(path.join(ctx.outDir, `.run-${name}-`));
   const tmpNb = path.join(tmp, `${name}.ipynb`);
   const tmpHtml = path.join(tmp, `${name}.html`);
@@ -227,7 +260,10 @@ async function runOne(name: string, position: string, ctx: RunContext): Promise<
       throw new Error(describeFailure(name, displayPath(source, ctx.root), partial, result.status, result.stderr));
     }
     const executed = JSON.parse(fs.readFileSync(tmpNb, 'utf8'));
-    executed.metadata = { ...executed.metadata, sid: { profile: ctx.profile, seconds: Math.round(seconds * 10) / 10, executed: new Date().toISOString() } };
+    executed.metadata = {
+      ...executed.metadata,
+      sid: { profile: ctx.profile, seconds: Math.round(seconds * 10) / 10, executed: new Date().toISOString(), sourceSha256: sourceSha, reuseKey: ctx.reuseKey },
+    };
     fs.writeFileSync(tmpNb, JSON.stringify(executed, null, 1) + '\n');
     fs.writeFileSync(tmpHtml, finishReportHtml(fs.readFileSync(tmpHtml, 'utf8')));
     fs.renameSync(tmpNb, notebook);
@@ -311,7 +347,7 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<NotebookR
     SID_PLOTLY_INLINE: '0',
     ...(opts.env ?? {}),
   };
-  const ctx: RunContext = { root, dir, outDir, profile: opts.profile, timeoutSec, env };
+  const ctx: RunContext = { root, dir, outDir, profile: opts.profile, timeoutSec, env, reuseKey: opts.reuseKey };
   const runs: NotebookRun[] = [];
   const failures: Error[] = [];
   const start = Date.now();
