@@ -62,8 +62,10 @@ export function codeVersion(paths: string[]): string {
   return v;
 }
 
+// Source each stage's output depends on. Keys chain (embeddings take the data key as input, IDs the
+// embedding key, ...), so the seeded generator in lib/util/random.ts, listed under data, reaches all.
 const CODE = {
-  data: ['lib/data', 'lib/types.ts'],
+  data: ['lib/data', 'lib/types.ts', 'lib/util/random.ts'],
   embed: ['lib/embed', 'lib/backend', 'lib/eval/retrieval.ts', 'lib/eval/summary.ts', 'lib/eval/metrics.ts'],
   ids: ['lib/quantize'],
   experiment: ['lib/generate', 'lib/eval/generative.ts', 'lib/eval/metrics.ts'],
