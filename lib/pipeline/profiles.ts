@@ -69,7 +69,7 @@ const PROFILES: Record<ProfileName, Profile> = {
     generate: {
       train: {
         // Sized for 11 trainings in two single-threaded workers within the 90-minute budget (see
-        // README, "Sizing the small profile"). `sid bench seq2seq`, one thread, idle machine:
+        // README, "The small profile on ml-latest-small": cold run 61.7 min). `sid bench seq2seq`, one thread, idle machine:
         // d_model 128 / d_ff 512 trains 104 examples/s, d_model 64 / d_ff 256 trains 298; two d64
         // trainings side by side at batch 64 ran 150-165 examples/s each, so 3 x 30k examples take
         // ~10 min per training. Batch 64 rather than 256: four times the steps for the same examples.
