@@ -68,11 +68,12 @@ const PROFILES: Record<ProfileName, Profile> = {
     ids: { levels: 2, k: 256, collisions: 'extra-level', tokenizers: {} },
     generate: {
       train: {
-        // Sized for 11 trainings in two single-threaded workers within the 90-minute budget (see
-        // README, "The small profile on ml-latest-small": cold run 61.7 min). `sid bench seq2seq`, one thread, idle machine:
-        // d_model 128 / d_ff 512 trains 104 examples/s, d_model 64 / d_ff 256 trains 298; two d64
-        // trainings side by side at batch 64 ran 150-165 examples/s each, so 3 x 30k examples take
-        // ~10 min per training. Batch 64 rather than 256: four times the steps for the same examples.
+        // Sized for 11 trainings in two single-threaded workers within the 90-minute budget (README,
+        // "The small profile on ml-latest-small": the cold run took 61.7 min). `sid bench seq2seq`,
+        // one thread, idle machine: d_model 128 / d_ff 512 trains 104 examples/s, d_model 64 / d_ff
+        // 256 trains 298; two d64 trainings side by side at batch 64 ran 150-175 examples/s each, so
+        // 3 x 30k examples take ~9 min per training. Batch 64 rather than 256: four times the steps
+        // for the same examples.
         model: { dModel: 64, numHeads: 4, dFF: 256, encoderLayers: 2, decoderLayers: 2 },
         epochs: 3,
         batchSize: 64,
