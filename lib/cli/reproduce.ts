@@ -1,6 +1,4 @@
 /** `sid reproduce` (every table into reports/<profile>/) and `sid run-config` (one experiment; used by its workers). */
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../backend/index';
@@ -12,6 +10,7 @@ import { codeVersion, createContext, dataFingerprint, experimentStage, parseSpec
 import { experimentsFor, TABLE_NAMES, type TableName } from '../pipeline/tables';
 import { runNotebooks } from '../report/notebooks';
 import { projectRoot } from '../util/fs';
+import { sha256File } from '../util/hash';
 import { formatSeconds } from '../util/progress';
 import { intOption, parseArgs, UsageError } from './args';
 
@@ -40,7 +39,7 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
           rows: doc.rows,
           data: dataFingerprint(profile),
           code: codeVersion(['lib']),
-          packages: createHash('sha256').update(fs.readFileSync(path.join(projectRoot(), 'package-lock.json'))).digest('hex'),
+          packages: sha256File(path.join(projectRoot(), 'package-lock.json')),
         });
     await runNotebooks({ profile: profile.name, outDir, jobs, reuseKey });
   }

@@ -18,7 +18,7 @@ import type { PreparedData } from '../types';
 import { Rng } from '../util/random';
 import { matMulFast } from './ops';
 import { DenseAdam, duplicateMaskBias, stackedPartsLoss } from './textTower';
-import { loadPretrainedEncoder } from './pretrained';
+import { preEncodeTexts } from './pretrained';
 import type { ContentPretrainedOptions } from './content';
 
 export interface AdapterOptions {
@@ -229,41 +229,26 @@ export async function pretrainedFeatures(data: PreparedData, o: AdapterPretraine
     throw new Error(`${WHERE}: tower 'pretrained-adapter' needs option pretrained.modelDir (a local transformers.js sentence-transformer folder), got ${JSON.stringify(o?.modelDir)}`);
   }
   const t0 = Date.now();
-  const enc = await loadPretrainedEncoder({ modelDir: o.modelDir, batchSize: o.batchSize, quantized: o.quantized, pooling: o.pooling });
   const q = data.queries;
-  const queryTexts = [...new Set([...q.train, ...q.valid, ...q.test].map((x) => x.text).concat(o.extraQueries ?? []))];
-  let items: Float32Array;
-  let qf: Float32Array;
-  try {
-    items = await enc.encode(data.dataset.items.map((it) => it.text));
-    qf = await enc.encode(queryTexts);
-  } finally {
-    await enc.dispose();
-  }
-  const dim = enc.dim;
-  const row = new Map(queryTexts.map((t, i) => [t, i]));
+  const pre = await preEncodeTexts(
+    { modelDir: o.modelDir, batchSize: o.batchSize, quantized: o.quantized, pooling: o.pooling },
+    data.dataset.items.map((it) => it.text),
+    [...q.train, ...q.valid, ...q.test].map((x) => x.text).concat(o.extraQueries ?? []),
+    WHERE,
+    ' by the frozen encoder (only training, validation, test and option pretrained.extraQueries texts are)',
+  );
   return {
-    dim,
-    items,
-    queries(texts: string[]): Float32Array {
-      const out = new Float32Array(texts.length * dim);
-      texts.forEach((t, i) => {
-        const r = row.get(t);
-        if (r === undefined) {
-          throw new Error(`${WHERE} encodeQueries: query "${t}" was not pre-encoded by the frozen encoder (only training, validation, test and option pretrained.extraQueries texts are)`);
-        }
-        out.set(qf.subarray(r * dim, (r + 1) * dim), i * dim);
-      });
-      return out;
-    },
+    dim: pre.dim,
+    items: pre.items,
+    queries: (texts: string[]) => pre.queries(texts),
     info: {
       encoder: 'pretrained-sentence-transformer',
-      modelDir: enc.modelDir,
-      model: path.basename(enc.modelDir),
-      modelFile: enc.modelFile,
+      modelDir: pre.modelDir,
+      model: path.basename(pre.modelDir),
+      modelFile: pre.modelFile,
       pooling: o.pooling ?? 'mean',
       quantized: !!o.quantized,
-      queriesEncoded: queryTexts.length,
+      queriesEncoded: pre.queriesEncoded,
       seconds: (Date.now() - t0) / 1000,
     },
   };

@@ -274,6 +274,27 @@ function runContrastive<S>(
   };
 }
 
+/** What the shared loop reports in a model's info, the tower's settings included (same for both towers). */
+function trainingInfo(r: LoopResult<unknown>, objective: ContrastiveObjective, t0: number): Record<string, unknown> {
+  return {
+    batchSize: r.B,
+    batchMix: objective === 'multitask' ? r.batchMix : null,
+    recWeight: objective === 'multitask' ? r.recWeight : null,
+    ...r.settings,
+    searchPairs: r.searchPairs,
+    recPairs: r.recPairs,
+    recWindow: r.recWindow,
+    stepsPerEpoch: r.stepsPerEpoch,
+    steps: r.steps,
+    bestEpoch: r.bestEpoch,
+    stoppedEarly: r.stoppedEarly,
+    validK: r.validK,
+    epochs: r.log,
+    seconds: (Date.now() - t0) / 1000,
+    seed: r.seed,
+  };
+}
+
 export async function trainBiEncoder(data: PreparedData, objective: ContrastiveObjective, o: BiEncoderOptions = {}): Promise<EmbeddingModel> {
   checkObjective(objective);
   const tower = o.tower ?? 'hashed';
@@ -339,21 +360,7 @@ async function trainHashedBiEncoder(data: PreparedData, objective: ContrastiveOb
       dim,
       hashing: h,
       itemIdEmbedding: idEmb,
-      batchSize: r.B,
-      batchMix: objective === 'multitask' ? r.batchMix : null,
-      recWeight: objective === 'multitask' ? r.recWeight : null,
-      ...r.settings,
-      searchPairs: r.searchPairs,
-      recPairs: r.recPairs,
-      recWindow: r.recWindow,
-      stepsPerEpoch: r.stepsPerEpoch,
-      steps: r.steps,
-      bestEpoch: r.bestEpoch,
-      stoppedEarly: r.stoppedEarly,
-      validK: r.validK,
-      epochs: r.log,
-      seconds: (Date.now() - t0) / 1000,
-      seed: r.seed,
+      ...trainingInfo(r, objective, t0),
     },
   };
 }
@@ -435,21 +442,7 @@ export async function trainAdapterBiEncoder(
       dim,
       featureDim: d,
       features: features.info ?? null,
-      batchSize: r.B,
-      batchMix: objective === 'multitask' ? r.batchMix : null,
-      recWeight: objective === 'multitask' ? r.recWeight : null,
-      ...r.settings,
-      searchPairs: r.searchPairs,
-      recPairs: r.recPairs,
-      recWindow: r.recWindow,
-      stepsPerEpoch: r.stepsPerEpoch,
-      steps: r.steps,
-      bestEpoch: r.bestEpoch,
-      stoppedEarly: r.stoppedEarly,
-      validK: r.validK,
-      epochs: r.log,
-      seconds: (Date.now() - t0) / 1000,
-      seed: r.seed,
+      ...trainingInfo(r, objective, t0),
     },
   };
 }

@@ -134,48 +134,85 @@ export async function loadPretrainedEncoder(o: PretrainedOptions): Promise<Pretr
   };
 }
 
+/** Item texts and a set of query texts encoded once; queries are then served by text, synchronously. */
+export interface PreEncodedTexts {
+  dim: number;
+  modelDir: string;
+  modelFile: string;
+  /** Row-major [itemTexts.length, dim]. */
+  items: Float32Array;
+  /** Distinct query texts encoded. */
+  queriesEncoded: number;
+  /** Rows of pre-encoded query texts; any other text is an error naming `where`. */
+  queries(texts: string[]): Float32Array;
+}
+
+/**
+ * Encodes item texts and the distinct `queryTexts` in one encoder session. transformers.js is
+ * asynchronous while `EmbeddingModel.encodeQueries` is not, so queries must be known up front;
+ * `unknownQuery` ends the error for a text that was not (it says which texts are served).
+ */
+export async function preEncodeTexts(
+  o: PretrainedOptions, itemTexts: string[], queryTexts: string[], where: string, unknownQuery: string,
+): Promise<PreEncodedTexts> {
+  const enc = await loadPretrainedEncoder(o);
+  const texts = [...new Set(queryTexts)];
+  let items: Float32Array;
+  let qv: Float32Array;
+  try {
+    items = await enc.encode(itemTexts);
+    qv = await enc.encode(texts);
+  } finally {
+    await enc.dispose();
+  }
+  const dim = enc.dim;
+  const row = new Map(texts.map((t, i) => [t, i]));
+  return {
+    dim,
+    modelDir: enc.modelDir,
+    modelFile: enc.modelFile,
+    items,
+    queriesEncoded: texts.length,
+    queries(asked: string[]): Float32Array {
+      const out = new Float32Array(asked.length * dim);
+      asked.forEach((t, i) => {
+        const r = row.get(t);
+        if (r === undefined) throw new Error(`${where} encodeQueries: query "${t}" was not pre-encoded${unknownQuery}`);
+        out.set(qv.subarray(r * dim, (r + 1) * dim), i * dim);
+      });
+      return out;
+    },
+  };
+}
+
 /**
  * The 'content' strategy with a pretrained sentence-transformer: item vectors from `item.text`,
  * plus `encodeQueries` over the pre-encoded validation, test and `extraQueries` texts.
  */
 export async function buildPretrainedEmbeddings(data: PreparedData, o: PretrainedOptions): Promise<EmbeddingModel> {
   const t0 = Date.now();
-  const enc = await loadPretrainedEncoder(o);
-  let vectors: Float32Array;
-  let qv: Float32Array;
-  const queryTexts = [...new Set([...data.queries.valid.map((q) => q.text), ...data.queries.test.map((q) => q.text), ...(o.extraQueries ?? [])])];
-  try {
-    vectors = await enc.encode(data.dataset.items.map((it) => it.text));
-    qv = await enc.encode(queryTexts);
-  } finally {
-    await enc.dispose();
-  }
-  const dim = enc.dim;
-  const row = new Map(queryTexts.map((t, i) => [t, i]));
+  const pre = await preEncodeTexts(
+    o,
+    data.dataset.items.map((it) => it.text),
+    [...data.queries.valid.map((q) => q.text), ...data.queries.test.map((q) => q.text), ...(o.extraQueries ?? [])],
+    'lib/embed/pretrained.ts',
+    ' (only validation, test and option extraQueries texts are)',
+  );
+  const dim = pre.dim;
   return {
     strategy: 'content',
-    vectors,
+    vectors: pre.items,
     dim,
     numItems: data.dataset.items.length,
-    encodeQueries(texts: string[]): Float32Array {
-      const out = new Float32Array(texts.length * dim);
-      texts.forEach((t, i) => {
-        const r = row.get(t);
-        if (r === undefined) {
-          throw new Error(`lib/embed/pretrained.ts encodeQueries: query "${t}" was not pre-encoded (only validation, test and option extraQueries texts are)`);
-        }
-        out.set(qv.subarray(r * dim, (r + 1) * dim), i * dim);
-      });
-      return out;
-    },
+    encodeQueries: (texts: string[]) => pre.queries(texts),
     info: {
       method: 'pretrained-sentence-transformer',
-      modelDir: enc.modelDir,
-      modelFile: enc.modelFile,
+      modelDir: pre.modelDir,
+      modelFile: pre.modelFile,
       dim,
       pooling: o.pooling ?? 'mean',
       quantized: !!o.quantized,
-      queriesEncoded: queryTexts.length,
+      queriesEncoded: pre.queriesEncoded,
       seconds: (Date.now() - t0) / 1000,
     },
   };

@@ -4,10 +4,10 @@
  * size and sha256 of every file; it is written to a temporary directory and renamed into place, and
  * on read any mismatch (a damaged or partial artifact) makes the cache rebuild it, never use it.
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectRoot, writeDirAtomic } from '../util/fs';
+import { sha256 } from '../util/hash';
 import { decodeValue, encodeValue } from './codec';
 
 /** Bumped when the on-disk format changes, so old artifacts are rebuilt rather than misread. */
@@ -37,14 +37,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function artifactKey(stage: string, config: unknown, inputs: string[] = []): string {
-  return createHash('sha256')
-    .update(`${CACHE_FORMAT}\n${stage}\n${canonicalJson(config)}\n${inputs.join(',')}`)
-    .digest('hex')
-    .slice(0, 20);
-}
-
-function sha256(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
+  return sha256(`${CACHE_FORMAT}\n${stage}\n${canonicalJson(config)}\n${inputs.join(',')}`).slice(0, 20);
 }
 
 export interface CacheResult<T> {

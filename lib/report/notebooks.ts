@@ -5,10 +5,10 @@
  * offline, plots included) and `index.html`.
  */
 import { spawn } from 'node:child_process';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectRoot, writeFileAtomic } from '../util/fs';
+import { sha256File } from '../util/hash';
 import { formatSeconds } from '../util/progress';
 import { IndexEntry, injectIntoHead, removeRemoteScripts, renderIndexPage } from './html';
 import { NBCONVERT_DRIVER } from './nbconvert-driver';
@@ -212,10 +212,6 @@ interface RunContext {
   timeoutSec: number;
   env: NodeJS.ProcessEnv;
   reuseKey?: string;
-}
-
-function sha256File(file: string): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
 /** The recorded run of an executed copy, if it matches `reuseKey` and the source's current hash. */
