@@ -171,6 +171,35 @@ test('constrained diverse decoding never emits an invalid ID, and groups diversi
   model.dispose();
 });
 
+test('diverse beams are ranked by log-probability, or by the penalised score as Hugging Face does', () => {
+  const vocab = tinyVocab();
+  const space = vocab.spaces[0];
+  const trie = new PrefixTrie(space, vocab.size);
+  const model = randomModel(8);
+  const prompts = randomPrompts(4, 15);
+  const opts = { numBeams: 6, numGroups: 3, diversityPenalty: 2 };
+  const byLikelihood = beamSearch(model, prompts, space, trie, opts);
+  const byPenalty = beamSearch(model, prompts, space, trie, { ...opts, finalRanking: 'penalized' });
+  let reordered = 0;
+  prompts.forEach((p, i) => {
+    const ref = exhaustive(model, p, space);
+    const a = byLikelihood[i];
+    const b = byPenalty[i];
+    // The same hypotheses are explored; only their order differs.
+    assert.deepEqual([...a.items].sort((x, y) => x - y), [...b.items].sort((x, y) => x - y));
+    // Likelihood ranking: scores are exact sequence log-probabilities, in descending order.
+    a.items.forEach((item, r) => assert.ok(Math.abs(a.itemScores[r] - ref[item]) < 1e-4));
+    assert.deepEqual(a.items, [...a.items].sort((x, y) => ref[y] - ref[x]));
+    // Penalised ranking: the beam score is the log-probability minus the penalties paid.
+    for (const beam of b.beams) assert.ok(beam.score <= beam.logProb + 1e-9);
+    for (let r = 1; r < b.beams.length; r++) assert.ok(b.beams[r - 1].score >= b.beams[r].score);
+    if (a.items.join() !== b.items.join()) reordered++;
+  });
+  assert.ok(reordered > 0, 'a penalty of 2 reorders at least one prompt');
+  assert.throws(() => beamSearch(model, prompts, space, trie, { ...opts, finalRanking: 'x' as 'likelihood' }), /finalRanking must be one of/);
+  model.dispose();
+});
+
 test('collision groups expand into all their items', () => {
   const ids = tinyIds();
   const codes = ids.codes.slice();

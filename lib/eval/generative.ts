@@ -3,7 +3,7 @@
  * history into a ranked item list, then Recall@K and NDCG@K with 95% bootstrap intervals, overall and
  * by popularity bucket of the target item, plus recall as a function of beam width.
  */
-import type { BeamSearchOptions } from '../generate/beamSearch';
+import type { BeamSearchOptions, FinalRanking } from '../generate/beamSearch';
 import {
   buildExampleSets, decodeExamples, DEFAULT_DECODE, makeTries,
   type GenerativeModel, type TaskSpaces, type TrieFactory,
@@ -18,10 +18,17 @@ import { bootstrapByGroup, bootstrapMean, hitsAtK, ndcgAtK, type BootstrapOption
 export interface BeamSetting {
   numBeams: number;
   numGroups: number;
+  /** Default: likelihood (see beamSearch). */
+  finalRanking?: FinalRanking;
+}
+
+/** "60 beams / 30 groups", with "(penalised ranking)" for Hugging Face's final ranking. */
+export function beamSettingLabel(s: BeamSetting): string {
+  return `${s.numBeams} beams / ${s.numGroups} groups${s.finalRanking === 'penalized' ? ' (penalised ranking)' : ''}`;
 }
 
 export interface GenerativeEvalOptions {
-  /** Decoding for the main metrics (default 60 beams in 30 groups, penalty 0.5). */
+  /** Decoding for the main metrics (default DEFAULT_DECODE: plain beam search, 60 beams). */
   decode?: BeamSearchOptions;
   /** Cut-offs (default [10, 30]). */
   ks?: number[];
@@ -121,7 +128,8 @@ export function evaluateGenerative(
     const sweepExamples = sample(sets.test[task], opts.sweepLimit ?? 500, `sweep-${task}`);
     for (const setting of opts.beamSweep ?? []) {
       const s0 = Date.now();
-      const dec = decodeExamples(model, task, sweepExamples, tries, { ...decode, ...setting }, opts.keepSeen);
+      // The sweep's own groups take beamSearch's default penalty (0.5 with groups, 0 without).
+      const dec = decodeExamples(model, task, sweepExamples, tries, { ...decode, diversityPenalty: undefined, ...setting }, opts.keepSeen);
       const hits = hitsAtK(dec.map((d) => d.items), sweepExamples.map((e) => e.item), opts.sweepK ?? 30);
       sweep.push({ ...setting, recall: bootstrapMean(hits, opts.bootstrap), seconds: (Date.now() - s0) / 1000 });
     }

@@ -5,7 +5,7 @@ import { buildExampleSets, decodeExamples, makeTries, recommendItems, searchItem
 import { bootstrapMean, hitsAtK } from '../eval/metrics';
 import { Rng } from '../util/random';
 import type { BeamSearchOptions, DecodedIds } from '../generate/beamSearch';
-import type { SweepPoint } from '../eval/generative';
+import { beamSettingLabel, type BeamSetting, type SweepPoint } from '../eval/generative';
 import type { PreparedData } from '../types';
 
 /** Training loss per task and validation Recall@30 per task, by epoch. */
@@ -63,7 +63,7 @@ export function beamSweepFigure(search: SweepPoint[], rec: SweepPoint[]): Figure
     type: 'scatter',
     mode: 'lines+markers',
     name,
-    x: pts.map((p) => `${p.numBeams} beams / ${p.numGroups} groups`),
+    x: pts.map(beamSettingLabel),
     y: pts.map((p) => p.recall.mean),
     error_y: { type: 'data', symmetric: false, array: pts.map((p) => p.recall.hi - p.recall.mean), arrayminus: pts.map((p) => p.recall.mean - p.recall.lo) },
   });
@@ -77,7 +77,7 @@ export function beamSweepFigure(search: SweepPoint[], rec: SweepPoint[]): Figure
 export function sweepBeams(
   model: GenerativeModel,
   data: PreparedData,
-  settings: { numBeams: number; numGroups: number }[],
+  settings: BeamSetting[],
   opts: { limit?: number; k?: number; seed?: number } = {},
 ): { search: SweepPoint[]; rec: SweepPoint[] } {
   const sets = buildExampleSets(data, model.prompts, model.vocab, model.spaces, 0);
@@ -90,7 +90,7 @@ export function sweepBeams(
     const sample = all.length <= limit ? all : Array.from(rng.fork(task).permutation(all.length).subarray(0, limit), (i) => all[i]);
     for (const s of settings) {
       const t0 = Date.now();
-      const dec = decodeExamples(model, task, sample, tries, { ...s, diversityPenalty: s.numGroups > 1 ? 0.5 : 0 });
+      const dec = decodeExamples(model, task, sample, tries, { diversityPenalty: s.numGroups > 1 ? 0.5 : 0, ...s });
       const hits = hitsAtK(dec.map((d) => d.items), sample.map((e) => e.item), opts.k ?? 30);
       out[task].push({ ...s, recall: bootstrapMean(hits, { seed: opts.seed }), seconds: (Date.now() - t0) / 1000 });
     }
