@@ -3,8 +3,10 @@ import { EMBEDDING_STRATEGIES, type EmbeddingStrategy } from '../embed/index';
 import { TOKENIZER_NAMES, type TokenizerName } from '../quantize/tokenizer';
 import { initBackend } from '../backend/index';
 import { getProfile } from '../pipeline/profiles';
-import { createContext, embeddingStage, experimentStage, idStage, parseSpecId, specId, type ExperimentSpec, type StoredExperiment } from '../pipeline/stages';
-import { choice, parseArgs } from './args';
+import { createContext, dataStage, embeddingStage, experimentStage, idStage, parseSpecId, specId, type ExperimentSpec, type StoredExperiment } from '../pipeline/stages';
+import { compareRecToPopularity, type PairedComparison } from '../eval/compare';
+import { choice, intOption, parseArgs, UsageError } from './args';
+import type { Profile } from '../pipeline/profiles';
 
 function print(json: boolean, value: unknown, text: () => string): void {
   process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text() + '\n');
@@ -80,14 +82,47 @@ export function experimentSummary(r: StoredExperiment): Record<string, unknown> 
   };
 }
 
+/** Training options `sid train` / `sid eval` can override; each changes the experiment's cache key. */
+const TRAIN_OVERRIDES = ['epochs', 'examples-per-epoch', 'batch-size', 'lr', 'search-fraction', 'history-length'] as const;
+
+/** A number in [min, max] (min excluded when `openMin`), or undefined when the option is absent. */
+function numberOption(options: Record<string, string>, name: string, min: number, max: number, openMin: boolean): number | undefined {
+  const raw = options[name];
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || v > max || (openMin ? v <= min : v < min)) {
+    throw new UsageError(`--${name} must be a number in ${openMin ? '(' : '['}${min}, ${max}], got "${raw}"`);
+  }
+  return v;
+}
+
+/** The profile with the training options given on the command line (the profile itself is unchanged). */
+export function withTrainOverrides(profile: Profile, options: Record<string, string>): Profile {
+  const t = { ...profile.generate.train };
+  const set = <K extends keyof typeof t>(key: K, value: (typeof t)[K] | undefined) => {
+    if (value !== undefined) t[key] = value;
+  };
+  set('epochs', options.epochs === undefined ? undefined : intOption(options, 'epochs', 1));
+  set('examplesPerEpoch', options['examples-per-epoch'] === undefined ? undefined : intOption(options, 'examples-per-epoch', 1));
+  set('batchSize', options['batch-size'] === undefined ? undefined : intOption(options, 'batch-size', 1));
+  set('lr', numberOption(options, 'lr', 0, 1, true));
+  set('searchFraction', numberOption(options, 'search-fraction', 0, 1, false));
+  set('historyLength', options['history-length'] === undefined ? undefined : intOption(options, 'history-length', 1));
+  return { ...profile, generate: { ...profile.generate, train: t } };
+}
+
 async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<number> {
-  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'tokenizer', 'space', 'profile'] });
+  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'tokenizer', 'space', 'profile', ...TRAIN_OVERRIDES] });
   const spec = specFromOptions(options);
   await initBackend();
-  const ctx = createContext(getProfile(options.profile));
+  const ctx = createContext(withTrainOverrides(getProfile(options.profile), options));
   const exp = await experimentStage(ctx, spec);
   const r = exp.result;
-  const summary = { profile: ctx.profile.name, key: exp.key, cached: exp.cached, modelDir: exp.modelDir, ...experimentSummary(r) };
+  const { data } = await dataStage(ctx);
+  // Only when every test user was decoded (the stored rankings carry no user index).
+  let recVsPopularity: PairedComparison | null = null;
+  if (r.evaluation.rec.n === data.rec.test.length) recVsPopularity = compareRecToPopularity(data, r.evaluation.rec, 30, { seed: ctx.profile.seed });
+  const summary = { profile: ctx.profile.name, key: exp.key, cached: exp.cached, modelDir: exp.modelDir, ...experimentSummary(r), recVsPopularity };
   print(flags.has('json'), summary, () => {
     const lines = [`${specId(spec)} (${ctx.profile.name}): ${r.vocabSize} ID tokens, ${exp.cached ? 'from cache' : 'trained'} (${exp.key})`];
     if (mode === 'train') {
@@ -103,6 +138,10 @@ async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<nu
     for (const t of ['search', 'rec'] as const) {
       const m = r.evaluation[t].metrics;
       lines.push(`${t.padEnd(6)} n=${r.evaluation[t].n} Recall@10 ${fmt(m['recall@10'])} Recall@30 ${fmt(m['recall@30'])} NDCG@30 ${fmt(m['ndcg@30'])}`);
+    }
+    if (recVsPopularity) {
+      const c = recVsPopularity;
+      lines.push(`rec Recall@30 against popularity on the same ${c.model.n} users: ${c.model.mean.toFixed(4)} vs ${c.baseline.mean.toFixed(4)}, difference ${fmt(c.difference)} (paired bootstrap)`);
     }
     return lines.join('\n');
   });

@@ -1,0 +1,45 @@
+/**
+ * Paired comparison of a generative model's rec rankings with the popularity baseline on the same
+ * test users: both recalls and their difference, with a bootstrap interval over users (resampling
+ * users keeps each user's pair together, so the interval is much tighter than comparing two
+ * separate intervals).
+ */
+import type { PreparedData } from '../types';
+import { bootstrapMean, hitsAtK, type BootstrapOptions, type Estimate } from './metrics';
+import { popularityRankings } from './popularity';
+import type { TaskEvaluation } from './generative';
+
+export interface PairedComparison {
+  k: number;
+  model: Estimate;
+  baseline: Estimate;
+  /** model minus baseline, per user, bootstrapped. */
+  difference: Estimate;
+}
+
+/** Per-example differences a[i] - b[i], bootstrapped (the same resampled examples for both). */
+export function pairedDifference(a: ArrayLike<number>, b: ArrayLike<number>, opts: BootstrapOptions = {}): Estimate {
+  if (a.length !== b.length) throw new Error(`pairedDifference: ${a.length} values against ${b.length}`);
+  const d = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) d[i] = a[i] - b[i];
+  return bootstrapMean(d, opts);
+}
+
+/**
+ * Recall@k of the model's rec rankings against popularity (training counts, history left out) on the
+ * same users. The evaluation must cover every test user in order (an evaluation `limit` at least the
+ * number of test users), since stored rankings carry no user index.
+ */
+export function compareRecToPopularity(data: PreparedData, rec: TaskEvaluation, k = 30, opts: BootstrapOptions = {}): PairedComparison {
+  const examples = data.rec.test;
+  if (rec.n !== examples.length || rec.targets.some((t, i) => t !== examples[i].target)) {
+    throw new Error(
+      `compareRecToPopularity: the rec evaluation holds ${rec.n} examples, not the ${examples.length} test users in order ` +
+        `(evaluate with a limit of at least ${examples.length} to compare with popularity)`,
+    );
+  }
+  const targets = examples.map((e) => e.target);
+  const model = hitsAtK(rec.rankings, targets, k);
+  const baseline = hitsAtK(popularityRankings(data.buckets.counts, examples, k), targets, k);
+  return { k, model: bootstrapMean(model, opts), baseline: bootstrapMean(baseline, opts), difference: pairedDifference(model, baseline, opts) };
+}
