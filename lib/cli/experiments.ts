@@ -128,12 +128,12 @@ async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<nu
     if (mode === 'train') {
       for (const h of r.history) {
         lines.push(
-          `epoch ${h.epoch}: loss ${h.trainLoss.toFixed(4)} (search ${h.searchLoss.toFixed(4)}, rec ${h.recLoss.toFixed(4)}), ` +
+          `epoch ${h.epoch + 1}: loss ${h.trainLoss.toFixed(4)} (search ${h.searchLoss.toFixed(4)}, rec ${h.recLoss.toFixed(4)}), ` +
             `${h.examplesPerSecond.toFixed(0)} ex/s` +
             (h.valid ? `, valid R@30 search ${h.valid.search.toFixed(4)} rec ${h.valid.rec.toFixed(4)}` : ''),
         );
       }
-      lines.push(`best epoch ${r.bestEpoch}; trained in ${r.trainSeconds.toFixed(0)} s`);
+      lines.push(`best epoch ${r.bestEpoch + 1}; trained in ${r.trainSeconds.toFixed(0)} s`);
     }
     for (const t of ['search', 'rec'] as const) {
       const m = r.evaluation[t].metrics;
