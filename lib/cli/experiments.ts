@@ -102,12 +102,13 @@ export function withTrainOverrides(profile: Profile, options: Record<string, str
   const set = <K extends keyof typeof t>(key: K, value: (typeof t)[K] | undefined) => {
     if (value !== undefined) t[key] = value;
   };
-  set('epochs', options.epochs === undefined ? undefined : intOption(options, 'epochs', 1));
-  set('examplesPerEpoch', options['examples-per-epoch'] === undefined ? undefined : intOption(options, 'examples-per-epoch', 1));
-  set('batchSize', options['batch-size'] === undefined ? undefined : intOption(options, 'batch-size', 1));
+  const positiveInt = (name: string) => (options[name] === undefined ? undefined : intOption(options, name, 1));
+  set('epochs', positiveInt('epochs'));
+  set('examplesPerEpoch', positiveInt('examples-per-epoch'));
+  set('batchSize', positiveInt('batch-size'));
   set('lr', numberOption(options, 'lr', 0, 1, true));
   set('searchFraction', numberOption(options, 'search-fraction', 0, 1, false));
-  set('historyLength', options['history-length'] === undefined ? undefined : intOption(options, 'history-length', 1));
+  set('historyLength', positiveInt('history-length'));
   return { ...profile, generate: { ...profile.generate, train: t } };
 }
 
