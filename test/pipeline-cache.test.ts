@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ArtifactCache, artifactKey, canonicalJson } from '../lib/pipeline/cache';
-import { decodeValue, encodeValue } from '../lib/pipeline/codec';
+import { decodeValue, encodeValue } from '../lib/util/codec';
 
 function tempCache(): ArtifactCache {
   return new ArtifactCache(fs.mkdtempSync(path.join(os.tmpdir(), 'sid-cache-')));

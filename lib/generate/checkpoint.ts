@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { decodeValue, encodeValue } from '../pipeline/codec';
+import { decodeValue, encodeValue } from '../util/codec';
 import { writeDirAtomic } from '../util/fs';
 
 export function writeBundle(dir: string, value: unknown): void {

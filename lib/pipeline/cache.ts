@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectRoot, writeDirAtomic } from '../util/fs';
 import { sha256 } from '../util/hash';
-import { decodeValue, encodeValue } from './codec';
+import { decodeValue, encodeValue } from '../util/codec';
 
 /** Bumped when the on-disk format changes, so old artifacts are rebuilt rather than misread. */
 export const CACHE_FORMAT = 1;

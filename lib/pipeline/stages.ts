@@ -22,7 +22,7 @@ import type { IdDiagnostics } from '../quantize/diagnostics';
 import type { SemanticIdSet } from '../types';
 import { projectRoot } from '../util/fs';
 import { ArtifactCache, artifactKey } from './cache';
-import { decodeValue } from './codec';
+import { decodeValue } from '../util/codec';
 import type { Profile } from './profiles';
 
 export interface PipelineContext {
