@@ -9,7 +9,7 @@ import { tf } from '../backend/index';
 import { Progress } from '../util/progress';
 import { Rng, hashString32 } from '../util/random';
 import { AdamW, learningRate, type AdamWState } from './adamw';
-import { bundleExists, readBundle, weightsFromRecord, weightsToRecord, writeBundle } from './checkpoint';
+import { openCheckpoint, weightsFromRecord, weightsToRecord, writeBundle } from './checkpoint';
 import type { Seq2SeqModel } from './model';
 import { padBatch, padTargets, type Seq2SeqExample } from './prompts';
 
@@ -109,8 +109,10 @@ export function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExampl
   let best: Map<string, Float32Array> | null = null;
   const statePath = o.checkpointDir ? path.join(o.checkpointDir, 'state') : null;
   const bestPath = o.checkpointDir ? path.join(o.checkpointDir, 'best') : null;
-  if (statePath && o.resume && bundleExists(statePath)) {
-    const st = readBundle<TrainState>(statePath);
+  // The checkpoint is verified (sizes, sha256) first; a damaged one is reported and training restarts.
+  const resumed = statePath && o.resume ? openCheckpoint<TrainState, { weights: Record<string, Float32Array> }>(statePath, bestPath) : null;
+  if (statePath && resumed) {
+    const st = resumed.state;
     if (st.fingerprint !== fingerprint) {
       throw new Error(`trainSeq2Seq: checkpoint ${statePath} belongs to another configuration; remove it or set resume: false`);
     }
@@ -120,7 +122,8 @@ export function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExampl
     bestEpoch = st.bestEpoch;
     bestScore = st.bestScore;
     startEpoch = st.epoch + 1;
-    if (bestPath && bundleExists(bestPath)) best = weightsFromRecord(readBundle<{ weights: Record<string, Float32Array> }>(bestPath).weights);
+    if (resumed.best) best = weightsFromRecord(resumed.best.weights);
+    process.stderr.write(`[train] resuming from checkpoint ${statePath} after epoch ${startEpoch} of ${o.epochs}\n`);
   }
 
   const progress = new Progress({ label: o.label, total: (o.epochs - startEpoch) * batchesPerEpoch * o.batchSize, unit: 'ex' });

@@ -319,7 +319,7 @@ export async function experimentStage(ctx: PipelineContext, spec: ExperimentSpec
       trainSeconds,
       evalSeconds: (Date.now() - t1) / 1000,
     };
-  });
+  }, { companions: [modelDir] }); // the saved model is checked with the result
   return { result: res.value, key: res.key, cached: res.cached, modelDir };
 }
 
@@ -328,7 +328,7 @@ export async function cachedExperiment(ctx: PipelineContext, spec: ExperimentSpe
   const { key: dataKey } = await dataStage(ctx);
   const voc = await vocabularyStage(ctx, spec);
   const { key } = experimentKey(ctx, spec, dataKey, voc.keys);
-  const files = ctx.cache.readFiles('experiment', key);
+  const files = ctx.cache.readFiles('experiment', key, { companions: [path.join(ctx.cache.root, 'models', key)] });
   if (!files) return null;
   return decodeValue<StoredExperiment>(files['value.json'].toString('utf8'), new Uint8Array(files['arrays.bin']));
 }
