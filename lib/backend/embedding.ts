@@ -7,6 +7,7 @@
  * the row of its id.
  */
 import * as tf from '@tensorflow/tfjs';
+import { deviceEmbeddingLookup } from './webgpuEmbedding';
 
 interface WasmTensorData {
   memoryOffset: number;
@@ -84,6 +85,8 @@ export function embeddingLookup(table: tf.Variable | tf.Tensor2D, ids: Int32Arra
   const [numRows, dim] = table.shape as [number, number];
   checkIds(ids, numRows, 'embeddingLookup');
   const shape = lookupShape(ids.length, dim, outShape, 'embeddingLookup');
+  // On a GPU the table stays on the device (a gather and a segment-sum gradient).
+  if (tf.getBackend() === 'webgpu') return deviceEmbeddingLookup(table as tf.Tensor, ids, shape);
   const lookup = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const t = inputs[0] as tf.Tensor;
     const rows = gatherRows(float32Values(t), dim, ids);

@@ -2,15 +2,18 @@
  * The one place that chooses the tfjs backend. Await `initBackend()` once before using `tf`, and
  * import `tf` from here (never from '@tensorflow/tfjs' directly) so the choice stays in one place.
  *
- * Order tried: @tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node (both optional, loaded only if
+ * Order tried: webgpu (Dawn; only where a GPU device node exists and the adapter is hardware, see
+ * webgpu.ts), @tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node (both optional, loaded only if
  * installed), the wasm backend (SIMD; multi-threaded on request), then the pure-JS cpu backend.
  *
  * Settings (an explicit option wins over the environment):
- *   backend  opts.backend | SID_BACKEND = tfjs-node-gpu | tfjs-node | wasm | cpu  (forces one; an
- *            unavailable forced backend is an error)
+ *   backend  opts.backend | SID_BACKEND = webgpu | tfjs-node-gpu | tfjs-node | wasm | cpu  (forces
+ *            one; an unavailable forced backend is an error; a forced webgpu accepts a software adapter)
  *   threads  opts.threads | SID_THREADS = wasm threads (default: all cores; 1 = single thread, what
  *            the pipeline sets when two worker processes share the cores)
  *   SID_QUIET=1 silences the one-line report of the choice on stderr.
+ *   SID_BACKEND_OVERRIDE wins even over opts.backend: it runs code (and tests) written for one
+ *            backend on another, e.g. the wasm kernel tests on webgpu.
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -19,6 +22,7 @@ import { MAX_WASM_THREADS, startWasmBackend } from './wasmThreads';
 import { installFastMatMul } from './fastMatMul';
 import { loadNodeBackend } from './nodeBackends';
 import { installBroadcastMatMulGradient } from './matMulGradient';
+import { formatAdapter, gpuDeviceNodePresent, startWebGpuBackend, type WebGpuAdapterReport } from './webgpu';
 
 export { tf };
 export { embeddingLookup, gatherRows, scatterAddRows, float32Values } from './embedding';
@@ -28,9 +32,11 @@ export { gelu, geluTanhReference } from './activations';
 export { installFastMatMul, fastMatMulInstalled } from './fastMatMul';
 export { MAX_WASM_THREADS } from './wasmThreads';
 export { installBroadcastMatMulGradient } from './matMulGradient';
+export { formatAdapter } from './webgpu';
+export type { WebGpuAdapterReport } from './webgpu';
 
-export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
-export const BACKEND_NAMES: readonly BackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+export type BackendName = 'webgpu' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['webgpu', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
 
 export interface BackendOptions {
   backend?: BackendName;
@@ -43,6 +49,8 @@ export interface BackendInfo {
   /** Threads the backend computes with (wasm: as reported by the backend itself). */
   threads: number;
   simd?: boolean;
+  /** webgpu: the adapter it runs on. */
+  adapter?: WebGpuAdapterReport;
 }
 
 let ready: Promise<BackendInfo> | null = null;
@@ -66,19 +74,34 @@ function report(info: BackendInfo): void {
   if (process.env.SID_QUIET === '1') return;
   const detail = info.name === 'wasm'
     ? ` (${info.simd ? 'simd' : 'no simd'}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`
+    : info.adapter ? ` (${formatAdapter(info.adapter)})`
     : info.name === 'cpu' ? '' : ` (${info.threads} threads)`;
   process.stderr.write(`[backend] ${info.name}${detail}\n`);
 }
 
 async function choose(opts: BackendOptions): Promise<BackendInfo> {
   installBroadcastMatMulGradient();
-  const forced = parseBackend(opts.backend, 'initBackend({ backend })') ?? parseBackend(process.env.SID_BACKEND, 'SID_BACKEND');
+  const forced = parseBackend(process.env.SID_BACKEND_OVERRIDE, 'SID_BACKEND_OVERRIDE') ??
+    parseBackend(opts.backend, 'initBackend({ backend })') ?? parseBackend(process.env.SID_BACKEND, 'SID_BACKEND');
   const threads = parseThreads(opts.threads, 'initBackend({ threads })') ??
     parseThreads(process.env.SID_THREADS, 'SID_THREADS') ?? os.cpus().length;
   const order: BackendName[] = forced ? [forced] : [...BACKEND_NAMES];
   const failures: string[] = [];
   for (const name of order) {
     try {
+      if (name === 'webgpu') {
+        // Unforced, only a hardware adapter counts, and only where a GPU device node exists.
+        if (!forced && !gpuDeviceNodePresent()) {
+          failures.push('webgpu: no GPU device node');
+          continue;
+        }
+        const started = await startWebGpuBackend({ allowSoftware: Boolean(forced) });
+        if (!started.ok) {
+          failures.push(`webgpu: ${started.reason}`);
+          continue;
+        }
+        return { name, threads: 1, adapter: started.report };
+      }
       if (name === 'tfjs-node-gpu' || name === 'tfjs-node') {
         const loaded = loadNodeBackend(name);
         if (!loaded.ok) {
@@ -130,7 +153,7 @@ export function initBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
     return ready;
   }
   return ready.then((info) => {
-    if (opts.backend !== undefined && opts.backend !== info.name) {
+    if (opts.backend !== undefined && opts.backend !== info.name && !process.env.SID_BACKEND_OVERRIDE) {
       throw new Error(`initBackend: backend already initialised as '${info.name}', cannot switch to '${opts.backend}'`);
     }
     if (opts.threads !== undefined && info.name === 'wasm' && Math.min(opts.threads, MAX_WASM_THREADS) !== info.threads) {
