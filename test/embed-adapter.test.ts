@@ -22,7 +22,7 @@ import { AdapterTower, encodeWithAdapter, type FrozenFeatures } from '../lib/emb
 import { loadPretrainedEncoder } from '../lib/embed/pretrained';
 import { buildEmbeddings } from '../lib/embed/index';
 import { evaluateRetrieval } from '../lib/eval/retrieval';
-import type { EmbeddingModel } from '../lib/embed/model';
+import type { EmbeddingModel } from '../lib/embed/embeddingModel';
 import type { Item, PreparedData, SearchQuery } from '../lib/types';
 import { Rng, hashString32 } from '../lib/util/random';
 

@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../lib/backend';
 import { Rng } from '../lib/util/random';
-import { embeddingBag, matMulFast } from '../lib/embed/ops';
+import { embeddingBag, matMulFast } from '../lib/embed/bagOps';
 import { SparseEmbeddingTable } from '../lib/embed/sparseTable';
 import { TextTower } from '../lib/embed/textTower';
 import { buildBags, hashedFeatureIds, resolveHashing, selectBags, type BagBatch } from '../lib/embed/textFeatures';

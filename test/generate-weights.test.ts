@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../lib/backend';
-import { Seq2SeqModel, parameterShapes, type Seq2SeqConfig } from '../lib/generate/model';
+import { Seq2SeqModel, parameterShapes, type Seq2SeqConfig } from '../lib/generate/seq2seqModel';
 import { hfT5Name, t5WeightsFor, type PretrainedSource } from '../lib/generate/weights';
 import { TINY_MODEL } from './generate-fixtures';
 

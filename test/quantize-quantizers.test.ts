@@ -4,7 +4,7 @@ import { initBackend, tf } from '../lib/backend';
 import { gaussianMixture } from '../lib/bench/kmeans';
 import { fitRqVae } from '../lib/quantize/rqVae';
 import { encodeRlfq, fitRlfq } from '../lib/quantize/rlfq';
-import { TOKENIZER_NAMES, finalizeIds, fitTokenizer } from '../lib/quantize/tokenizer';
+import { QUANTIZER_NAMES, finalizeIds, fitQuantizer } from '../lib/quantize/quantizer';
 import { codeOfItem, itemsForCode } from '../lib/quantize/ids';
 import { checkSemanticIds } from '../lib/quantize/ids';
 
@@ -50,9 +50,9 @@ test('ResidualLFQ: codes are the sign bits, training lowers the loss, determinis
   assert.throws(() => fitRlfq(x, { k: 12 }), /powers of two/);
 });
 
-test('fitTokenizer: all four tokenizers give valid raw IDs, diagnostics, and round-tripping final IDs', () => {
-  for (const name of TOKENIZER_NAMES) {
-    const fit = fitTokenizer(name, x, { levels: 2, k: 8, seed: 1, rqVae: { epochs: 1, hidden: [16], latentDim: 8 }, rlfq: { epochs: 2 } });
+test('fitQuantizer: all four quantizers give valid raw IDs, diagnostics, and round-tripping final IDs', () => {
+  for (const name of QUANTIZER_NAMES) {
+    const fit = fitQuantizer(name, x, { levels: 2, k: 8, seed: 1, rqVae: { epochs: 1, hidden: [16], latentDim: 8 }, rlfq: { epochs: 2 } });
     checkSemanticIds(fit.ids, name);
     assert.equal(fit.ids.length, 2);
     const diag = fit.diagnostics;
@@ -67,12 +67,12 @@ test('fitTokenizer: all four tokenizers give valid raw IDs, diagnostics, and rou
       }
     }
   }
-  assert.throws(() => fitTokenizer('nope' as never, x), /unknown tokenizer/);
+  assert.throws(() => fitQuantizer('nope' as never, x), /unknown quantizer/);
 });
 
 test('RQ-KMeans on well-separated data beats the hierarchical baseline in reconstruction per code budget', () => {
-  const rq = fitTokenizer('rq-kmeans', x, { levels: 2, k: 4, seed: 1 });
-  const km = fitTokenizer('kmeans', x, { levels: 1, k: 4, seed: 1 });
+  const rq = fitQuantizer('rq-kmeans', x, { levels: 2, k: 4, seed: 1 });
+  const km = fitQuantizer('hier-kmeans', x, { levels: 1, k: 4, seed: 1 });
   // One RQ level equals one k-means level; the second RQ level must improve on it.
   assert.ok(rq.diagnostics.relativeError! < km.diagnostics.relativeError!);
 });

@@ -8,7 +8,7 @@
 import { initBackend, tf } from '../backend/index';
 import { beamSearch } from '../generate/beamSearch';
 import { AdamW } from '../generate/adamw';
-import { disposeCache, disposeMemory, reorderCache, Seq2SeqModel, type Seq2SeqConfig } from '../generate/model';
+import { disposeCache, disposeMemory, reorderCache, Seq2SeqModel, type Seq2SeqConfig } from '../generate/seq2seqModel';
 import type { Seq2SeqExample } from '../generate/prompts';
 import { trainStep } from '../generate/train';
 import { PrefixTrie } from '../quantize/trie';

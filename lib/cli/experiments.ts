@@ -1,12 +1,24 @@
 /** `sid embed`, `sid ids`, `sid train`, `sid eval`: one configuration at a time, reusing cached stages. */
 import { EMBEDDING_STRATEGIES, type EmbeddingStrategy } from '../embed/index';
-import { TOKENIZER_NAMES, type TokenizerName } from '../quantize/tokenizer';
+import { parseQuantizerName, QUANTIZER_NAMES, type QuantizerName } from '../quantize/quantizer';
 import { initBackend } from '../backend/index';
 import { getProfile } from '../pipeline/profiles';
 import { createContext, dataStage, embeddingStage, experimentStage, idStage, parseSpecId, specId, type ExperimentSpec, type StoredExperiment } from '../pipeline/stages';
 import { compareRecToPopularity, type PairedComparison } from '../eval/compare';
 import { choice, intOption, parseArgs, UsageError } from './args';
 import type { Profile } from '../pipeline/profiles';
+
+/** `--quantizer` (default rq-kmeans); `--tokenizer` is its former name, still accepted. */
+function quantizerOption(options: Record<string, string>): QuantizerName {
+  if (options.quantizer !== undefined && options.tokenizer !== undefined) throw new UsageError('give --quantizer only (--tokenizer is its former name)');
+  const flag = options.quantizer !== undefined ? 'quantizer' : 'tokenizer';
+  const raw = options[flag];
+  if (flag === 'tokenizer' && raw !== undefined) process.stderr.write('sid: --tokenizer is deprecated; use --quantizer\n');
+  if (raw === undefined) return 'rq-kmeans';
+  const name = parseQuantizerName(raw, `--${flag}`);
+  if (!name) throw new UsageError(`--${flag} must be one of ${QUANTIZER_NAMES.join(', ')}, got "${raw}"`);
+  return name;
+}
 
 function print(json: boolean, value: unknown, text: () => string): void {
   process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text() + '\n');
@@ -34,17 +46,17 @@ export async function embedCommand(argv: string[]): Promise<number> {
 }
 
 export async function idsCommand(argv: string[]): Promise<number> {
-  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'tokenizer', 'profile', 'collisions'] });
+  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'quantizer', 'tokenizer', 'profile', 'collisions'] });
   const strategy = choice<EmbeddingStrategy>('embedding', options.embedding, EMBEDDING_STRATEGIES, 'multitask');
-  const tokenizer = choice<TokenizerName>('tokenizer', options.tokenizer, TOKENIZER_NAMES, 'rq-kmeans');
+  const quantizer = quantizerOption(options);
   await initBackend();
   const ctx = createContext(getProfile(options.profile));
   const collisions = choice('collisions', options.collisions, ['extra-level', 'none'] as const, ctx.profile.ids.collisions);
-  const res = await idStage(ctx, strategy, tokenizer, collisions);
+  const res = await idStage(ctx, strategy, quantizer, collisions);
   const d = res.ids.diagnostics;
-  print(flags.has('json'), { strategy, tokenizer, collisions, profile: ctx.profile.name, key: res.key, cached: res.cached, length: res.ids.ids.length, cardinalities: res.ids.ids.cardinalities, seconds: res.ids.seconds, diagnostics: d }, () =>
+  print(flags.has('json'), { strategy, quantizer, collisions, profile: ctx.profile.name, key: res.key, cached: res.cached, length: res.ids.ids.length, cardinalities: res.ids.ids.cardinalities, seconds: res.ids.seconds, diagnostics: d }, () =>
     [
-      `${tokenizer} on ${strategy} (${ctx.profile.name}): ${res.ids.ids.length} positions, cardinalities ${res.ids.ids.cardinalities.join(' x ')}`,
+      `${quantizer} on ${strategy} (${ctx.profile.name}): ${res.ids.ids.length} positions, cardinalities ${res.ids.ids.cardinalities.join(' x ')}`,
       ...d.positions.map((p, i) => `level ${i + 1}: usage ${(100 * p.usage).toFixed(1)}%, entropy ${p.entropyBits.toFixed(2)} bits`),
       `distinct codes ${d.distinctCodes}, collision rate ${(100 * d.collisionRate).toFixed(1)}%, largest group ${d.largestCollisionGroup}`,
       `relative reconstruction error ${d.relativeError === null ? '-' : d.relativeError.toFixed(4)}`,
@@ -55,9 +67,9 @@ export async function idsCommand(argv: string[]): Promise<number> {
 
 function specFromOptions(options: Record<string, string>): ExperimentSpec {
   const embedding = choice<ExperimentSpec['embedding']>('embedding', options.embedding, [...EMBEDDING_STRATEGIES, 'separate'], 'multitask');
-  const tokenizer = choice<TokenizerName>('tokenizer', options.tokenizer, TOKENIZER_NAMES, 'rq-kmeans');
+  const quantizer = quantizerOption(options);
   const space = choice('space', options.space, ['shared', 'separate'] as const, embedding === 'separate' ? 'separate' : 'shared');
-  return parseSpecId(specId({ embedding, tokenizer, space }));
+  return parseSpecId(specId({ embedding, quantizer, space }));
 }
 
 /** A JSON-friendly summary of an experiment (the per-example rankings left out). */
@@ -113,7 +125,7 @@ export function withTrainOverrides(profile: Profile, options: Record<string, str
 }
 
 async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<number> {
-  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'tokenizer', 'space', 'profile', ...TRAIN_OVERRIDES] });
+  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'quantizer', 'tokenizer', 'space', 'profile', ...TRAIN_OVERRIDES] });
   const spec = specFromOptions(options);
   await initBackend();
   const ctx = createContext(withTrainOverrides(getProfile(options.profile), options));

@@ -10,9 +10,9 @@ Usage:
   sid data stats   [--dataset <name>|--profile <p>] [--json]   counts, splits, queries, buckets
   sid data fetch   <ml-latest-small|ml-25m> [--dest <dir>]     download the GroupLens archive
   sid embed        --strategy <s> [--profile <p>] [--json]      build item embeddings, print retrieval metrics
-  sid ids          --embedding <s> --tokenizer <t> [--profile <p>] [--json]   Semantic IDs and diagnostics
-  sid train        --embedding <s> [--tokenizer <t>] [--space shared|separate] [--profile <p>]
-  sid eval         --embedding <s> [--tokenizer <t>] [--space shared|separate] [--profile <p>] [--json]
+  sid ids          --embedding <s> --quantizer <q> [--profile <p>] [--json]   Semantic IDs and diagnostics
+  sid train        --embedding <s> [--quantizer <q>] [--space shared|separate] [--profile <p>]
+  sid eval         --embedding <s> [--quantizer <q>] [--space shared|separate] [--profile <p>] [--json]
   sid reproduce    [--profile <p>] [--jobs N] [--tables a,b] [--no-notebooks] [--rerun-notebooks]
                    every table into reports/<p>/ (executed notebooks are reused while nothing they show changed)
   sid notebooks run [names...] [--profile <p>]                   execute notebooks into reports/<p>/

@@ -49,7 +49,7 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
 
 export async function runConfigCommand(argv: string[]): Promise<number> {
   const { positional, options } = parseArgs(argv, { options: ['profile'] });
-  if (positional.length !== 1) throw new UsageError('expected one experiment id <embedding>/<tokenizer>/<shared|separate>');
+  if (positional.length !== 1) throw new UsageError('expected one experiment id <embedding>/<quantizer>/<shared|separate>');
   const spec = parseSpecId(positional[0]);
   await initBackend();
   const exp = await experimentStage(createContext(getProfile(options.profile)), spec);

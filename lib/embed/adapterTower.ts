@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { tf } from '../backend/index';
 import type { PreparedData } from '../types';
 import { Rng } from '../util/random';
-import { matMulFast } from './ops';
+import { matMulFast } from './bagOps';
 import { DenseAdam, duplicateMaskBias, stackedPartsLoss } from './textTower';
 import { preEncodeTexts } from './pretrained';
 import type { ContentPretrainedOptions } from './content';

@@ -52,7 +52,7 @@ export function embeddingBag(table: tf.Tensor2D, bags: BagBatch): tf.Tensor2D {
   const p = padBags(bags);
   for (let i = 0; i < p.ids.length; i++) {
     if (p.ids[i] < 0 || p.ids[i] >= vocab) {
-      throw new Error(`lib/embed/ops.ts embeddingBag: id ${p.ids[i]} outside the table's ${vocab} rows`);
+      throw new Error(`embeddingBag: id ${p.ids[i]} outside the table's ${vocab} rows`);
     }
   }
   const f = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {

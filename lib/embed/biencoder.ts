@@ -37,7 +37,7 @@ import { buildBags, resolveHashing, selectBags, type HashingOptions } from './te
 import { TextTower, encodeWithWeights, type PairBatch, type TowerSnapshot } from './textTower';
 import { PairSampler, recPairs, searchPairs, type PairList } from './pairs';
 import { meanRecall, recRankings, topKCosine } from '../eval/retrieval';
-import { checkVectors, type EmbeddingModel } from './model';
+import { checkVectors, type EmbeddingModel } from './embeddingModel';
 import {
   AdapterTower, encodeWithAdapter, pretrainedFeatures, resolveAdapterOptions, selectRows,
   type AdapterOptions, type AdapterPretrainedOptions, type AdapterWeights, type FeaturePairBatch, type FrozenFeatures,

@@ -13,7 +13,7 @@
 import type { PreparedData } from '../types';
 import { Rng } from '../util/random';
 import { Progress } from '../util/progress';
-import { l2NormalizeRows, type EmbeddingModel } from './model';
+import { l2NormalizeRows, type EmbeddingModel } from './embeddingModel';
 
 export interface CfOptions {
   /** Factor dimension. Default 64. */

@@ -7,7 +7,7 @@
 import type { PreparedData } from '../types';
 import { fitTfidf, type TfidfOptions } from './tfidf';
 import { csrOperator, randomizedSvd, type CsrMatrix } from './svd';
-import { l2NormalizeRows, type EmbeddingModel } from './model';
+import { l2NormalizeRows, type EmbeddingModel } from './embeddingModel';
 import type { PretrainedPooling } from './pretrained';
 
 export interface ContentOptions {

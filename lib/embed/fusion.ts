@@ -10,7 +10,7 @@
  * Separate (two ID spaces) needs no fusion: keep the pair as it is.
  */
 import { randomizedSvd, denseOperator } from './svd';
-import { l2NormalizeRows, type EmbeddingModel } from './model';
+import { l2NormalizeRows, type EmbeddingModel } from './embeddingModel';
 
 function normalized(m: EmbeddingModel): Float32Array {
   return l2NormalizeRows(m.vectors.slice(), m.dim);

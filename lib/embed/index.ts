@@ -17,10 +17,10 @@ import { buildPretrainedEmbeddings } from './pretrained';
 import { trainBiEncoder, type BiEncoderOptions } from './biencoder';
 import { buildCfEmbeddings, type CfOptions } from './cf';
 import { fusedConcat, fusedSvd, type FusedSvdOptions } from './fusion';
-import { checkVectors, EMBEDDING_STRATEGIES, type EmbeddingModel, type EmbeddingStrategy } from './model';
+import { checkVectors, EMBEDDING_STRATEGIES, type EmbeddingModel, type EmbeddingStrategy } from './embeddingModel';
 
-export type { EmbeddingModel, EmbeddingStrategy } from './model';
-export { EMBEDDING_STRATEGIES, l2NormalizeRows } from './model';
+export type { EmbeddingModel, EmbeddingStrategy } from './embeddingModel';
+export { EMBEDDING_STRATEGIES, l2NormalizeRows } from './embeddingModel';
 export type { ContentOptions, ContentPretrainedOptions } from './content';
 export type { PretrainedOptions, PretrainedPooling, PretrainedTextEncoder } from './pretrained';
 export type { BiEncoderOptions, BiEncoderTower, ContrastiveObjective, EpochLog } from './biencoder';

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import type { PreparedData } from '../types';
 import { Progress } from '../util/progress';
-import type { EmbeddingModel } from './model';
+import type { EmbeddingModel } from './embeddingModel';
 
 export type PretrainedPooling = 'mean' | 'cls';
 

@@ -11,7 +11,7 @@
  */
 import { tf } from '../backend/index';
 import { Rng } from '../util/random';
-import { embeddingBag, matMulFast } from './ops';
+import { embeddingBag, matMulFast } from './bagOps';
 import { SparseEmbeddingTable, bagSum } from './sparseTable';
 import type { BagBatch } from './textFeatures';
 

@@ -7,7 +7,7 @@
 import type { PreparedData } from '../types';
 import { bootstrapMean, hitsAtK, type BootstrapOptions, type Estimate } from './metrics';
 import { popularityRankings } from './popularity';
-import type { TaskEvaluation } from './generative';
+import type { TaskEvaluation } from './generativeEval';
 
 export interface PairedComparison {
   k: number;

@@ -7,7 +7,7 @@ import type { BeamSearchOptions, FinalRanking } from '../generate/beamSearch';
 import {
   buildExampleSets, decodeExamples, DEFAULT_DECODE, makeTries,
   type GenerativeModel, type TaskSpaces, type TrieFactory,
-} from '../generate/generative';
+} from '../generate/jointModel';
 import type { IdVocabularyLike } from '../generate/idContract';
 import type { Seq2SeqExample, Task } from '../generate/prompts';
 import type { PreparedData } from '../types';

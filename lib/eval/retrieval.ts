@@ -11,7 +11,7 @@ import type { PreparedData, RecExample, SearchQuery } from '../types';
 import { hitsAtK } from './metrics';
 import { summarizeTask, type TaskResult } from './summary';
 
-/** The part of an embedding model this module reads (same shape as lib/embed/model.ts EmbeddingModel). */
+/** The part of an embedding model this module reads (same shape as lib/embed/embeddingModel.ts EmbeddingModel). */
 export interface RetrievalModel {
   strategy?: string;
   vectors: Float32Array;

@@ -29,7 +29,7 @@
  */
 import { tf } from '../backend/index';
 import { idTokensOf, type IdSpaceLike, type IdTrieLike } from './idContract';
-import { disposeCache, disposeMemory, reorderCache, type DecoderCache, type Seq2SeqModel } from './model';
+import { disposeCache, disposeMemory, reorderCache, type DecoderCache, type Seq2SeqModel } from './seq2seqModel';
 import { padBatch } from './prompts';
 
 export interface BeamSearchOptions {

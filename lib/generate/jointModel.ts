@@ -11,7 +11,7 @@ import { Rng } from '../util/random';
 import { beamSearch, type BeamSearchOptions, type DecodedIds } from './beamSearch';
 import { readBundle, weightsFromRecord, weightsToRecord, writeBundle } from './checkpoint';
 import { findSpace, idTokensOf, type IdSpaceLike, type IdTrieLike, type IdVocabularyLike } from './idContract';
-import { DEFAULT_MODEL_SIZE, Seq2SeqModel, type Seq2SeqConfig } from './model';
+import { DEFAULT_MODEL_SIZE, Seq2SeqModel, type Seq2SeqConfig } from './seq2seqModel';
 import { PAD_ID, PromptEncoder, type PromptEncoderState, type PromptOptions, type Seq2SeqExample, type Task } from './prompts';
 import { WordTokenizer, type WordTokenizerOptions } from './textTokenizer';
 import { trainSeq2Seq, type EpochRecord, type TrainOptions } from './train';

@@ -13,7 +13,7 @@
  */
 import { tf } from '../backend/index';
 import { Rng } from '../util/random';
-import { embedRows, gelu, linear, oneHotRows, rmsNorm } from './ops';
+import { embedRows, gelu, linear, oneHotRows, rmsNorm } from './layers';
 import { relativeBucketMatrix } from './relativePosition';
 
 export interface Seq2SeqConfig {

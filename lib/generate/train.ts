@@ -10,7 +10,7 @@ import { Progress } from '../util/progress';
 import { Rng, hashString32 } from '../util/random';
 import { AdamW, learningRate, type AdamWState } from './adamw';
 import { openCheckpoint, weightsFromRecord, weightsToRecord, writeBundle } from './checkpoint';
-import type { Seq2SeqModel } from './model';
+import type { Seq2SeqModel } from './seq2seqModel';
 import { padBatch, padTargets, type Seq2SeqExample } from './prompts';
 
 export interface TrainOptions {

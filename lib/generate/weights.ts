@@ -13,7 +13,7 @@
  * Not handled here: the text side (a pretrained SentencePiece tokenizer would replace WordTokenizer and
  * define the input vocabulary layout, so `shared` would be T5's embedding plus new ID-token rows).
  */
-import { parameterShapes, type Seq2SeqConfig } from './model';
+import { parameterShapes, type Seq2SeqConfig } from './seq2seqModel';
 
 export interface PretrainedSource {
   /** Values and shape of a tensor by Hugging Face name, or null when absent. */

@@ -6,10 +6,10 @@
 import type { DataOptions } from '../data/prepare';
 import { embeddingOptionsForProfile, type EmbeddingOptions } from '../embed/index';
 import type { RetrievalOptions } from '../eval/retrieval';
-import type { GenerativeEvalOptions } from '../eval/generative';
-import { DEFAULT_DECODE, PAPER_DECODE, type GenerativeTrainOptions } from '../generate/generative';
+import type { GenerativeEvalOptions } from '../eval/generativeEval';
+import { DEFAULT_DECODE, PAPER_DECODE, type GenerativeTrainOptions } from '../generate/jointModel';
 import type { CollisionMode } from '../quantize/ids';
-import type { TokenizerName, TokenizerOptions } from '../quantize/tokenizer';
+import type { QuantizerName, QuantizerOptions } from '../quantize/quantizer';
 
 export type ProfileName = 'tiny' | 'small' | 'paper';
 export const PROFILE_NAMES: readonly ProfileName[] = ['tiny', 'small', 'paper'];
@@ -27,7 +27,7 @@ export interface Profile {
     /** Codes per level. */
     k: number;
     collisions: CollisionMode;
-    tokenizers: Partial<Record<TokenizerName, Omit<TokenizerOptions, 'levels' | 'k' | 'seed'>>>;
+    quantizers: Partial<Record<QuantizerName, Omit<QuantizerOptions, 'levels' | 'k' | 'seed'>>>;
   };
   generate: {
     train: Omit<GenerativeTrainOptions, 'seed' | 'checkpointDir' | 'label' | 'validate' | 'onEpoch' | 'makeTrie'>;
@@ -45,7 +45,7 @@ const PROFILES: Record<ProfileName, Profile> = {
     embed: embeddingOptionsForProfile('tiny'),
     retrieval: RETRIEVAL,
     // 400 items: 2 x 32 codes leave room for distinct IDs while keeping every code well used.
-    ids: { levels: 2, k: 32, collisions: 'extra-level', tokenizers: {} },
+    ids: { levels: 2, k: 32, collisions: 'extra-level', quantizers: {} },
     generate: {
       train: {
         model: { dModel: 64, numHeads: 4, dFF: 256, encoderLayers: 1, decoderLayers: 1 },
@@ -65,7 +65,7 @@ const PROFILES: Record<ProfileName, Profile> = {
     data: { dataset: 'ml-latest-small', queriesPerItem: 10, minHistory: 5 },
     embed: embeddingOptionsForProfile('small'),
     retrieval: RETRIEVAL,
-    ids: { levels: 2, k: 256, collisions: 'extra-level', tokenizers: {} },
+    ids: { levels: 2, k: 256, collisions: 'extra-level', quantizers: {} },
     generate: {
       train: {
         // Sized for 11 trainings in two single-threaded workers within the 90-minute budget (README,
@@ -93,7 +93,7 @@ const PROFILES: Record<ProfileName, Profile> = {
     data: { dataset: 'ml-25m', queriesPerItem: 20, minHistory: 5, paperScale: true },
     embed: embeddingOptionsForProfile('paper'),
     retrieval: RETRIEVAL,
-    ids: { levels: 2, k: 256, collisions: 'extra-level', tokenizers: {} },
+    ids: { levels: 2, k: 256, collisions: 'extra-level', quantizers: {} },
     generate: {
       train: {
         model: { dModel: 256, numHeads: 4, dFF: 1024, encoderLayers: 4, decoderLayers: 4 },

@@ -16,7 +16,7 @@ export interface ResultRow {
   /** Embedding strategy ("content", "search", "rec", "separate", "fused-concat", "fused-svd", "multitask"), or the baseline's name. */
   embedding: string;
   /** Tokenizer, or null for rows without Semantic IDs. */
-  tokenizer: string | null;
+  quantizer: string | null;
   /** "shared" or "separate" ID tokens, or null for rows without Semantic IDs. */
   space: string | null;
   /** What produced the ranking: the generative model, dense retrieval over the embedding, or a baseline. */
@@ -43,7 +43,7 @@ export function experimentRows(table: string, method: string, spec: ExperimentSp
   const out: ResultRow[] = [];
   for (const task of ['search', 'rec'] as const) {
     const t = r.evaluation[task];
-    const base = { table, method, embedding: spec.embedding, tokenizer: spec.tokenizer, space: spec.space, model: 'generative' as const, task };
+    const base = { table, method, embedding: spec.embedding, quantizer: spec.quantizer, space: spec.space, model: 'generative' as const, task };
     for (const [metric, e] of Object.entries(t.metrics)) {
       out.push(row(base, metric, 'all', e));
       if (buckets) for (const [b, be] of Object.entries(t.byBucket[metric] ?? {})) out.push(row(base, metric, b, be));
@@ -58,7 +58,7 @@ export function retrievalRows(table: string, method: string, report: RetrievalRe
   for (const task of ['search', 'rec'] as const) {
     const t = report[task];
     if (!t) continue;
-    const base = { table, method, embedding: report.strategy, tokenizer: null, space: null, model: 'dense' as const, task };
+    const base = { table, method, embedding: report.strategy, quantizer: null, space: null, model: 'dense' as const, task };
     for (const [metric, e] of Object.entries(t.overall)) out.push(row(base, metric, 'all', e));
     for (const [b, set] of Object.entries(t.byBucket)) for (const [metric, e] of Object.entries(set)) out.push(row(base, metric, b, e));
   }
@@ -68,20 +68,20 @@ export function retrievalRows(table: string, method: string, report: RetrievalRe
 /** Rows of a non-generative baseline on one task. */
 export function baselineRows(method: string, task: Task, t: TaskResult): ResultRow[] {
   const out: ResultRow[] = [];
-  const base = { table: 'baselines', method, embedding: method.toLowerCase(), tokenizer: null, space: null, model: 'baseline' as const, task };
+  const base = { table: 'baselines', method, embedding: method.toLowerCase(), quantizer: null, space: null, model: 'baseline' as const, task };
   for (const [metric, e] of Object.entries(t.overall)) out.push(row(base, metric, 'all', e));
   for (const [b, set] of Object.entries(t.byBucket)) for (const [metric, e] of Object.entries(set)) out.push(row(base, metric, b, e));
   return out;
 }
 
 /** Finds one value: the row of (method, task, metric, bucket) in a table. */
-export function pick(rows: ResultRow[], q: { table?: string; method?: string; embedding?: string; tokenizer?: string; space?: string; model?: string; task: Task; metric?: string; bucket?: string }): ResultRow | undefined {
+export function pick(rows: ResultRow[], q: { table?: string; method?: string; embedding?: string; quantizer?: string; space?: string; model?: string; task: Task; metric?: string; bucket?: string }): ResultRow | undefined {
   return rows.find(
     (r) =>
       (q.table === undefined || r.table === q.table) &&
       (q.method === undefined || r.method === q.method) &&
       (q.embedding === undefined || r.embedding === q.embedding) &&
-      (q.tokenizer === undefined || r.tokenizer === q.tokenizer) &&
+      (q.quantizer === undefined || r.quantizer === q.quantizer) &&
       (q.space === undefined || r.space === q.space) &&
       (q.model === undefined || r.model === q.model) &&
       r.task === q.task &&

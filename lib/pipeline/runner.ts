@@ -27,12 +27,12 @@ function defaultLog(line: string): void {
 /** Builds the embeddings and IDs every experiment needs (cheap next to the trainings, and shared). */
 export async function buildSharedStages(ctx: PipelineContext, specs: ExperimentSpec[], log = defaultLog): Promise<void> {
   const strategies = new Set<string>();
-  const idPairs = new Map<string, [ExperimentSpec['embedding'], ExperimentSpec['tokenizer']]>();
+  const idPairs = new Map<string, [ExperimentSpec['embedding'], ExperimentSpec['quantizer']]>();
   for (const s of specs) {
     const embs = s.embedding === 'separate' ? (['search', 'rec'] as const) : [s.embedding];
     for (const e of embs) {
       strategies.add(e);
-      idPairs.set(`${e}/${s.tokenizer}`, [e, s.tokenizer]);
+      idPairs.set(`${e}/${s.quantizer}`, [e, s.quantizer]);
     }
   }
   // search and rec first: the fused strategies reuse them in memory.

@@ -1,6 +1,6 @@
 /**
  * The pipeline's stages with their cache keys:
- *   data -> embeddings(strategy) -> IDs(tokenizer, collisions) -> generative model -> results.
+ *   data -> embeddings(strategy) -> IDs(quantizer, collisions) -> generative model -> results.
  * A stage's key hashes its options and its inputs' keys, so a notebook rerun or another table that
  * needs the same stage reuses it. In one process, embeddings built for one strategy are kept in
  * memory and reused as the parts of the fused strategies.
@@ -10,13 +10,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { prepareData, resolveMovieLensDir, type PreparedDataset } from '../data/index';
 import { buildEmbeddings, EMBEDDING_STRATEGIES, type EmbeddingModel, type EmbeddingStrategy } from '../embed/index';
-import { evaluateGenerative, type GenerativeEvaluation } from '../eval/generative';
-import { loadModel, saveModel, trainGenerativeModel, type GenerativeModel, type TaskSpaces } from '../generate/generative';
+import { evaluateGenerative, type GenerativeEvaluation } from '../eval/generativeEval';
+import { loadModel, saveModel, trainGenerativeModel, type GenerativeModel, type TaskSpaces } from '../generate/jointModel';
 import type { EpochRecord } from '../generate/train';
 import { buildIdVocabulary, type IdVocabulary } from '../quantize/vocabulary';
 import { evaluateRetrieval, type RetrievalReport } from '../eval/retrieval';
 import { asMatrix } from '../quantize/matrix';
-import { fitTokenizer, TOKENIZER_NAMES, type TokenizerName } from '../quantize/tokenizer';
+import { fitQuantizer, parseQuantizerName, QUANTIZER_NAMES, type QuantizerName } from '../quantize/quantizer';
 import { makeSemanticIds, type CollisionMode } from '../quantize/ids';
 import type { IdDiagnostics } from '../quantize/diagnostics';
 import type { SemanticIdSet } from '../types';
@@ -68,7 +68,7 @@ const CODE = {
   data: ['lib/data', 'lib/types.ts', 'lib/util/random.ts'],
   embed: ['lib/embed', 'lib/backend', 'lib/eval/retrieval.ts', 'lib/eval/summary.ts', 'lib/eval/metrics.ts'],
   ids: ['lib/quantize'],
-  experiment: ['lib/generate', 'lib/eval/generative.ts', 'lib/eval/metrics.ts'],
+  experiment: ['lib/generate', 'lib/eval/generativeEval.ts', 'lib/eval/metrics.ts'],
 };
 
 async function memoize<T>(ctx: PipelineContext, key: string, make: () => Promise<T>): Promise<T> {
@@ -158,7 +158,7 @@ async function liveModel(
 // ---------------------------------------------------------------- Semantic IDs
 
 export interface StoredIds {
-  tokenizer: string;
+  quantizer: string;
   embedding: string;
   ids: SemanticIdSet;
   /** Diagnostics of the raw codes (before collision handling). */
@@ -172,26 +172,26 @@ export interface IdStageResult {
   cached: boolean;
 }
 
-/** Semantic IDs of every item from one embedding and one tokenizer. */
+/** Semantic IDs of every item from one embedding and one quantizer. */
 export async function idStage(
   ctx: PipelineContext,
   strategy: EmbeddingStrategy,
-  tokenizer: TokenizerName,
+  quantizer: QuantizerName,
   collisions: CollisionMode = ctx.profile.ids.collisions,
 ): Promise<IdStageResult> {
   const { data } = await dataStage(ctx);
   const emb = await embeddingStage(ctx, strategy);
-  const tokOpts = ctx.profile.ids.tokenizers[tokenizer] ?? {};
-  const config = { tokenizer, collisions, levels: ctx.profile.ids.levels, k: ctx.profile.ids.k, tokOpts, seed: ctx.profile.seed, code: codeVersion(CODE.ids) };
-  return memoize(ctx, `ids:${strategy}:${tokenizer}:${collisions}:${emb.key}`, async () => {
+  const tokOpts = ctx.profile.ids.quantizers[quantizer] ?? {};
+  const config = { quantizer, collisions, levels: ctx.profile.ids.levels, k: ctx.profile.ids.k, tokOpts, seed: ctx.profile.seed, code: codeVersion(CODE.ids) };
+  return memoize(ctx, `ids:${strategy}:${quantizer}:${collisions}:${emb.key}`, async () => {
     const res = await ctx.cache.getOrBuild<StoredIds>('ids', config, [emb.key], () => {
       const x = asMatrix(emb.embedding.vectors, data.dataset.items.length, emb.embedding.dim, `embeddings(${strategy})`);
-      const fit = fitTokenizer(tokenizer, x, { ...tokOpts, levels: ctx.profile.ids.levels, k: ctx.profile.ids.k, seed: ctx.profile.seed });
+      const fit = fitQuantizer(quantizer, x, { ...tokOpts, levels: ctx.profile.ids.levels, k: ctx.profile.ids.k, seed: ctx.profile.seed });
       const ids = makeSemanticIds(fit.ids.codes, fit.ids.numItems, fit.ids.cardinalities, {
         collisions,
         popularity: data.buckets.counts,
       });
-      return { tokenizer, embedding: strategy, ids, diagnostics: fit.diagnostics, seconds: fit.seconds };
+      return { quantizer, embedding: strategy, ids, diagnostics: fit.diagnostics, seconds: fit.seconds };
     });
     return { ids: res.value, key: res.key, cached: res.cached };
   });
@@ -200,29 +200,30 @@ export async function idStage(
 // ---------------------------------------------------------------- generative model + evaluation
 
 /**
- * One row of the experiments: which embedding gives the IDs, which tokenizer, and whether both tasks
+ * One row of the experiments: which embedding gives the IDs, which quantizer, and whether both tasks
  * share one set of ID tokens. `embedding: 'separate'` takes search IDs from the search-tuned embedding
  * and rec IDs from the rec-based one (two token sets, as in the paper's "Separate"); any other
  * embedding with `space: 'separate'` uses the same codes with a distinct token set per task.
  */
 export interface ExperimentSpec {
   embedding: EmbeddingStrategy | 'separate';
-  tokenizer: TokenizerName;
+  quantizer: QuantizerName;
   space: 'shared' | 'separate';
 }
 
 export function specId(s: ExperimentSpec): string {
-  return `${s.embedding}/${s.tokenizer}/${s.space}`;
+  return `${s.embedding}/${s.quantizer}/${s.space}`;
 }
 
 export function parseSpecId(id: string): ExperimentSpec {
-  const [embedding, tokenizer, space] = id.split('/');
+  const [embedding, quantizerName, space] = id.split('/');
   const strategies: string[] = [...EMBEDDING_STRATEGIES, 'separate'];
-  if (!strategies.includes(embedding) || !(TOKENIZER_NAMES as readonly string[]).includes(tokenizer) || (space !== 'shared' && space !== 'separate')) {
-    throw new Error(`experiment id "${id}" must be <embedding>/<tokenizer>/<shared|separate> with embedding in ${strategies.join(', ')} and tokenizer in ${TOKENIZER_NAMES.join(', ')}`);
+  const quantizer = parseQuantizerName(quantizerName ?? '', `experiment id "${id}"`);
+  if (!strategies.includes(embedding) || !quantizer || (space !== 'shared' && space !== 'separate')) {
+    throw new Error(`experiment id "${id}" must be <embedding>/<quantizer>/<shared|separate> with embedding in ${strategies.join(', ')} and quantizer in ${QUANTIZER_NAMES.join(', ')}`);
   }
   if (embedding === 'separate' && space !== 'separate') throw new Error(`experiment id "${id}": the separate embeddings need --space separate`);
-  return { embedding: embedding as ExperimentSpec['embedding'], tokenizer: tokenizer as TokenizerName, space };
+  return { embedding: embedding as ExperimentSpec['embedding'], quantizer, space };
 }
 
 export interface VocabularyResult {
@@ -235,8 +236,8 @@ export interface VocabularyResult {
 /** The ID vocabulary of an experiment: one shared space, or a search and a rec space. */
 export async function vocabularyStage(ctx: PipelineContext, spec: ExperimentSpec): Promise<VocabularyResult> {
   if (spec.embedding === 'separate') {
-    const s = await idStage(ctx, 'search', spec.tokenizer);
-    const r = await idStage(ctx, 'rec', spec.tokenizer);
+    const s = await idStage(ctx, 'search', spec.quantizer);
+    const r = await idStage(ctx, 'rec', spec.quantizer);
     return {
       vocab: buildIdVocabulary([{ name: 'search', ids: s.ids.ids }, { name: 'rec', ids: r.ids.ids }]),
       spaces: { search: 'search', rec: 'rec' },
@@ -244,7 +245,7 @@ export async function vocabularyStage(ctx: PipelineContext, spec: ExperimentSpec
       diagnostics: { search: s.ids.diagnostics, rec: r.ids.diagnostics },
     };
   }
-  const res = await idStage(ctx, spec.embedding, spec.tokenizer);
+  const res = await idStage(ctx, spec.embedding, spec.quantizer);
   if (spec.space === 'separate') {
     return {
       vocab: buildIdVocabulary([{ name: 'search', ids: res.ids.ids }, { name: 'rec', ids: res.ids.ids }]),

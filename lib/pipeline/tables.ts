@@ -16,26 +16,26 @@ export interface TableRowSpec {
 const rq = 'rq-kmeans' as const;
 
 export const TASK_TRADEOFF: TableRowSpec[] = [
-  { method: 'Content-based', spec: { embedding: 'content', tokenizer: rq, space: 'shared' } },
-  { method: 'Search-based (search-tuned)', spec: { embedding: 'search', tokenizer: rq, space: 'shared' } },
-  { method: 'Rec-based (CF)', spec: { embedding: 'rec', tokenizer: rq, space: 'shared' } },
-  { method: 'Separate (task-specific IDs)', spec: { embedding: 'separate', tokenizer: rq, space: 'separate' } },
-  { method: 'Fused Concat', spec: { embedding: 'fused-concat', tokenizer: rq, space: 'shared' } },
-  { method: 'Fused SVD', spec: { embedding: 'fused-svd', tokenizer: rq, space: 'shared' } },
-  { method: 'Multi-task', spec: { embedding: 'multitask', tokenizer: rq, space: 'shared' } },
+  { method: 'Content-based', spec: { embedding: 'content', quantizer: rq, space: 'shared' } },
+  { method: 'Search-based (search-tuned)', spec: { embedding: 'search', quantizer: rq, space: 'shared' } },
+  { method: 'Rec-based (CF)', spec: { embedding: 'rec', quantizer: rq, space: 'shared' } },
+  { method: 'Separate (task-specific IDs)', spec: { embedding: 'separate', quantizer: rq, space: 'separate' } },
+  { method: 'Fused Concat', spec: { embedding: 'fused-concat', quantizer: rq, space: 'shared' } },
+  { method: 'Fused SVD', spec: { embedding: 'fused-svd', quantizer: rq, space: 'shared' } },
+  { method: 'Multi-task', spec: { embedding: 'multitask', quantizer: rq, space: 'shared' } },
 ];
 
 export const QUANTIZERS: TableRowSpec[] = [
-  { method: 'RQ-KMeans', spec: { embedding: 'multitask', tokenizer: 'rq-kmeans', space: 'shared' } },
-  { method: 'K-Means (hierarchical)', spec: { embedding: 'multitask', tokenizer: 'kmeans', space: 'shared' } },
-  { method: 'RQ-VAE', spec: { embedding: 'multitask', tokenizer: 'rq-vae', space: 'shared' } },
-  { method: 'ResidualLFQ', spec: { embedding: 'multitask', tokenizer: 'rlfq', space: 'shared' } },
+  { method: 'RQ-KMeans', spec: { embedding: 'multitask', quantizer: 'rq-kmeans', space: 'shared' } },
+  { method: 'K-Means (hierarchical)', spec: { embedding: 'multitask', quantizer: 'hier-kmeans', space: 'shared' } },
+  { method: 'RQ-VAE', spec: { embedding: 'multitask', quantizer: 'rq-vae', space: 'shared' } },
+  { method: 'ResidualLFQ', spec: { embedding: 'multitask', quantizer: 'rlfq', space: 'shared' } },
 ];
 
 export const SHARED_VS_SEPARATE: TableRowSpec[] = [
-  { method: 'Multi-task, shared tokens', spec: { embedding: 'multitask', tokenizer: rq, space: 'shared' } },
-  { method: 'Multi-task, separate tokens (same codes)', spec: { embedding: 'multitask', tokenizer: rq, space: 'separate' } },
-  { method: 'Separate embeddings and tokens', spec: { embedding: 'separate', tokenizer: rq, space: 'separate' } },
+  { method: 'Multi-task, shared tokens', spec: { embedding: 'multitask', quantizer: rq, space: 'shared' } },
+  { method: 'Multi-task, separate tokens (same codes)', spec: { embedding: 'multitask', quantizer: rq, space: 'separate' } },
+  { method: 'Separate embeddings and tokens', spec: { embedding: 'separate', quantizer: rq, space: 'separate' } },
 ];
 
 /** Every method of the other tables, split by popularity bucket. */
@@ -49,7 +49,7 @@ export const TABLES: Record<TableName, TableRowSpec[]> = {
 };
 
 function key(s: ExperimentSpec): string {
-  return `${s.embedding}/${s.tokenizer}/${s.space}`;
+  return `${s.embedding}/${s.quantizer}/${s.space}`;
 }
 
 function dedupe(rows: TableRowSpec[]): TableRowSpec[] {

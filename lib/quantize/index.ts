@@ -11,4 +11,4 @@ export * from './artifact';
 export * from './vocabulary';
 export * from './trie';
 export * from './diagnostics';
-export * from './tokenizer';
+export * from './quantizer';

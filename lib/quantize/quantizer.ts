@@ -1,6 +1,6 @@
 /**
- * One entry point for the four tokenizers. `fitTokenizer` returns the raw codes as a SemanticIdSet
- * BEFORE collision handling (one position per tokenizer level); apply `makeSemanticIds(fit.ids.codes,
+ * One entry point for the four quantizers (embedding -> Semantic ID codes). `fitQuantizer` returns the raw codes as a SemanticIdSet
+ * BEFORE collision handling (one position per quantizer level); apply `makeSemanticIds(fit.ids.codes,
  * ...)` or `finalizeIds(fit, ...)` to resolve collisions. Diagnostics are computed on the raw codes.
  */
 import type { SemanticIdSet } from '../types';
@@ -14,10 +14,25 @@ import { RlfqOptions, fitRlfq } from './rlfq';
 import { decodeResidual, fitRqKMeans } from './rqKmeans';
 import { RqVaeOptions, fitRqVae } from './rqVae';
 
-export type TokenizerName = 'rq-kmeans' | 'kmeans' | 'rq-vae' | 'rlfq';
-export const TOKENIZER_NAMES: readonly TokenizerName[] = ['rq-kmeans', 'kmeans', 'rq-vae', 'rlfq'];
+export type QuantizerName = 'rq-kmeans' | 'hier-kmeans' | 'rq-vae' | 'rlfq';
+export const QUANTIZER_NAMES: readonly QuantizerName[] = ['rq-kmeans', 'hier-kmeans', 'rq-vae', 'rlfq'];
 
-export interface TokenizerOptions {
+/** Names accepted for compatibility, with the name each now stands for. */
+const DEPRECATED_NAMES: Record<string, QuantizerName> = { kmeans: 'hier-kmeans' };
+
+/**
+ * The quantizer a user-supplied name stands for, or null when unknown. A deprecated name is accepted
+ * with one line on stderr saying what to write instead.
+ */
+export function parseQuantizerName(name: string, where: string): QuantizerName | null {
+  if ((QUANTIZER_NAMES as readonly string[]).includes(name)) return name as QuantizerName;
+  const now = DEPRECATED_NAMES[name];
+  if (!now) return null;
+  process.stderr.write(`${where}: quantizer "${name}" is deprecated; it is now called "${now}"\n`);
+  return now;
+}
+
+export interface QuantizerOptions {
   /** Levels (default 2). */
   levels?: number;
   /** Codes per level (default 256). */
@@ -32,20 +47,20 @@ export interface TokenizerOptions {
   stats?: AssignStats;
 }
 
-export interface TokenizerFit {
-  name: TokenizerName;
+export interface QuantizerFit {
+  name: QuantizerName;
   /** Raw codes, one position per level, before collision handling. */
   ids: SemanticIdSet;
-  /** Reconstruction of x from the codes (all four tokenizers have one). */
+  /** Reconstruction of x from the codes (all four quantizers have one). */
   reconstruct?: () => Float32Array;
   diagnostics: IdDiagnostics;
-  /** The fitted model (codebooks / weights), tokenizer specific. */
+  /** The fitted model (codebooks / weights), quantizer specific. */
   model: unknown;
   seconds: number;
 }
 
-export function fitTokenizer(name: TokenizerName, x: Matrix, opts: TokenizerOptions = {}): TokenizerFit {
-  checkMatrix(x, `lib/quantize/tokenizer.ts fitTokenizer(${name})`);
+export function fitQuantizer(name: QuantizerName, x: Matrix, opts: QuantizerOptions = {}): QuantizerFit {
+  checkMatrix(x, `fitQuantizer(${name})`);
   const levels = opts.levels ?? 2;
   const k = opts.k ?? 256;
   const seed = opts.seed ?? 0;
@@ -63,7 +78,7 @@ export function fitTokenizer(name: TokenizerName, x: Matrix, opts: TokenizerOpti
       reconstruct = () => decodeResidual(fit.model, fit.codes, x.rows);
       break;
     }
-    case 'kmeans': {
+    case 'hier-kmeans': {
       const fit = fitHierKMeans(x, { levels, k, seed, kmeans: opts.kmeans }, opts.stats);
       codes = fit.codes;
       ks = fit.k;
@@ -88,7 +103,7 @@ export function fitTokenizer(name: TokenizerName, x: Matrix, opts: TokenizerOpti
       break;
     }
     default:
-      throw new Error(`lib/quantize/tokenizer.ts fitTokenizer: unknown tokenizer "${String(name)}" (expected ${TOKENIZER_NAMES.join(', ')})`);
+      throw new Error(`fitQuantizer: unknown quantizer "${String(name)}" (expected ${QUANTIZER_NAMES.join(', ')})`);
   }
   const seconds = (performance.now() - t0) / 1000;
   const ids: SemanticIdSet = { numItems: x.rows, length: ks.length, cardinalities: ks.slice(), codes };
@@ -97,6 +112,6 @@ export function fitTokenizer(name: TokenizerName, x: Matrix, opts: TokenizerOpti
 }
 
 /** The final IDs of a fit after collision handling. */
-export function finalizeIds(fit: TokenizerFit, opts: IdOptions = {}): SemanticIdSet {
+export function finalizeIds(fit: QuantizerFit, opts: IdOptions = {}): SemanticIdSet {
   return makeSemanticIds(fit.ids.codes, fit.ids.numItems, fit.ids.cardinalities, opts);
 }

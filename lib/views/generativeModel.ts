@@ -1,11 +1,11 @@
 /** Figures and worked examples for the generative model (notebook 03). */
 import type { Figure } from '../report/plot';
 import type { EpochRecord } from '../generate/train';
-import { buildExampleSets, decodeExamples, makeTries, recommendItems, searchItems, type GenerativeModel } from '../generate/generative';
+import { buildExampleSets, decodeExamples, makeTries, recommendItems, searchItems, type GenerativeModel } from '../generate/jointModel';
 import { bootstrapMean, hitsAtK } from '../eval/metrics';
 import { Rng } from '../util/random';
 import type { BeamSearchOptions, DecodedIds } from '../generate/beamSearch';
-import { beamSettingLabel, type BeamSetting, type SweepPoint } from '../eval/generative';
+import { beamSettingLabel, type BeamSetting, type SweepPoint } from '../eval/generativeEval';
 import type { PreparedData } from '../types';
 
 /** Training loss per task and validation Recall@30 per task, by epoch. */

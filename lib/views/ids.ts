@@ -1,13 +1,13 @@
 /** Tables and figures about Semantic IDs (notebooks 02 and 05). */
 import type { Figure } from '../report/plot';
-import { TOKENIZER_NAMES, fitTokenizer, type TokenizerName } from '../quantize/tokenizer';
+import { QUANTIZER_NAMES, fitQuantizer, type QuantizerName } from '../quantize/quantizer';
 import { asMatrix } from '../quantize/matrix';
 import { embeddingStage, idStage, type PipelineContext } from '../pipeline/stages';
 import type { EmbeddingStrategy } from '../embed/index';
 import type { SemanticIdSet } from '../types';
 
 /** One row per tokenizer: usage and entropy per level, collisions and reconstruction error. */
-export async function quantizerDiagnosticsTable(ctx: PipelineContext, strategy: EmbeddingStrategy, tokenizers: readonly TokenizerName[] = TOKENIZER_NAMES): Promise<Record<string, string | number>[]> {
+export async function quantizerDiagnosticsTable(ctx: PipelineContext, strategy: EmbeddingStrategy, tokenizers: readonly QuantizerName[] = QUANTIZER_NAMES): Promise<Record<string, string | number>[]> {
   const rows: Record<string, string | number>[] = [];
   for (const t of tokenizers) {
     const { ids } = await idStage(ctx, strategy, t);
@@ -55,7 +55,7 @@ export async function collisionsVsCodebookSize(ctx: PipelineContext, strategy: E
   const n = emb.embedding.vectors.length / emb.embedding.dim;
   const x = asMatrix(emb.embedding.vectors, n, emb.embedding.dim, `embeddings(${strategy})`);
   return ks.map((k) => {
-    const fit = fitTokenizer('rq-kmeans', x, { levels: ctx.profile.ids.levels, k, seed: ctx.profile.seed });
+    const fit = fitQuantizer('rq-kmeans', x, { levels: ctx.profile.ids.levels, k, seed: ctx.profile.seed });
     return { k, collisionRate: fit.diagnostics.collisionRate, largestGroup: fit.diagnostics.largestCollisionGroup, relativeError: fit.diagnostics.relativeError };
   });
 }
