@@ -62,6 +62,34 @@ else
   npm ci --no-audit --no-fund
 fi
 
+# --- 2b. native kernels (OpenBLAS) -----------------------------------------------------------------
+# native/build.sh compiles the Node-API addon that runs the wasm backend's matmuls on OpenBLAS
+# (lib/backend/nativeMatMul.ts). It needs gcc (build-essential), OpenBLAS (libopenblas-dev) and Node's
+# headers (/usr/include/node, shipped with NodeSource's nodejs). Nothing here is fatal: without the
+# addon the project runs on the wasm kernels, and this step says why in one line.
+native_setup() {
+  local want=() p
+  for p in build-essential libopenblas-dev; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then want+=("$p"); fi
+  done
+  if [[ ${#want[@]} -gt 0 && "${SID_SKIP_APT:-0}" != "1" ]]; then
+    local sudo=()
+    if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+    log "installing Debian packages for the native kernels: ${want[*]}"
+    { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${want[@]}"; } >/dev/null 2>&1 ||
+      log "native: apt-get install ${want[*]} failed"
+  fi
+  NATIVE_STATUS="$(bash "$ROOT/native/build.sh" 2>&1 | tail -n1)"
+  [[ -f "$ROOT/native/build/sid_native.node" ]]
+}
+NATIVE_STATUS=""
+if native_setup; then
+  NATIVE_STATUS="native/build/sid_native.node (OpenBLAS matmuls; SID_NATIVE=0 turns them off)"
+else
+  NATIVE_STATUS="not built, the wasm kernels are used: ${NATIVE_STATUS}"
+  log "native: $NATIVE_STATUS"
+fi
+
 # --- 3. project-local TypeScript kernel -------------------------------------------------------------
 # tslab resolves TypeScript imports from the kernel's working directory, and Jupyter starts kernels in
 # the notebook's folder, so the kernel is started through sh after a cd to the project root: notebook
@@ -101,5 +129,6 @@ if command -v chromium >/dev/null 2>&1; then
 else
   log "  chromium    absent (report rendering test will be skipped)"
 fi
+log "  native      ${NATIVE_STATUS}"
 log "  kernel      sid-ts -> $KDIR/kernel.json"
 log "  use with    export JUPYTER_PATH=$ROOT/.jupyter/share/jupyter"

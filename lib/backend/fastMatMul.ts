@@ -112,7 +112,8 @@ function broadcastShape(a: number[], b: number[]): number[] | null {
     const da = a[a.length - r + i] ?? 1;
     const db = b[b.length - r + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) return null;
-    out[i] = Math.max(da, db);
+    // A size-1 axis takes the other's size, 0 included.
+    out[i] = da === 1 ? db : da;
   }
   return out;
 }

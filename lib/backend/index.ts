@@ -20,6 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { MAX_WASM_THREADS, startWasmBackend } from './wasmThreads';
 import { installFastMatMul } from './fastMatMul';
+import { installNativeKernels } from './nativeMatMul';
 import { loadNodeBackend } from './nodeBackends';
 import { installBroadcastMatMulGradient } from './matMulGradient';
 import { formatAdapter, gpuDeviceNodePresent, startWebGpuBackend, type WebGpuAdapterReport } from './webgpu';
@@ -30,6 +31,7 @@ export { SparseRowAdam } from './sparseRowAdam';
 export type { SparseRowAdamConfig } from './sparseRowAdam';
 export { gelu, geluTanhReference } from './activations';
 export { installFastMatMul, fastMatMulInstalled } from './fastMatMul';
+export { nativeKernelsInstalled, isNativeKernel, nativeCallCount, setNativeEnabled } from './nativeMatMul';
 export { MAX_WASM_THREADS } from './wasmThreads';
 export { installBroadcastMatMulGradient } from './matMulGradient';
 export { formatAdapter } from './webgpu';
@@ -49,6 +51,8 @@ export interface BackendInfo {
   /** Threads the backend computes with (wasm: as reported by the backend itself). */
   threads: number;
   simd?: boolean;
+  /** wasm: kernels running on the native OpenBLAS addon (lib/backend/nativeMatMul.ts), and its BLAS threads. */
+  native?: { kernels: string[]; threads?: number; reason?: string };
   /** webgpu: the adapter it runs on. */
   adapter?: WebGpuAdapterReport;
 }
@@ -70,10 +74,17 @@ function parseThreads(value: string | number | undefined, source: string): numbe
   return n;
 }
 
+function nativeDetail(info: BackendInfo): string {
+  const n = info.native;
+  if (!n) return '';
+  if (!n.kernels.length) return `; native kernels off: ${n.reason}`;
+  return `; native ${n.kernels.join(', ')} on OpenBLAS, ${n.threads} thread${n.threads === 1 ? '' : 's'}`;
+}
+
 function report(info: BackendInfo): void {
   if (process.env.SID_QUIET === '1') return;
   const detail = info.name === 'wasm'
-    ? ` (${info.simd ? 'simd' : 'no simd'}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`
+    ? ` (${info.simd ? 'simd' : 'no simd'}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${nativeDetail(info)})`
     : info.adapter ? ` (${formatAdapter(info.adapter)})`
     : info.name === 'cpu' ? '' : ` (${info.threads} threads)`;
   process.stderr.write(`[backend] ${info.name}${detail}\n`);
@@ -117,7 +128,9 @@ async function choose(opts: BackendOptions): Promise<BackendInfo> {
       if (name === 'wasm') {
         const started = await startWasmBackend(threads);
         installFastMatMul('wasm');
-        return { name, threads: started.threads, simd: started.simd };
+        // One thread setting for both pools: BLAS gets the threads asked for, as wasm does.
+        const native = installNativeKernels('wasm', threads);
+        return { name, threads: started.threads, simd: started.simd, native };
       }
       if (!(await tf.setBackend('cpu'))) throw new Error('setBackend(cpu) returned false');
       return { name: 'cpu', threads: 1 };

@@ -1,0 +1,249 @@
+/*
+ * Node-API addon: OpenBLAS matmuls on the tfjs wasm backend's heap, without copies.
+ *
+ * Every entry point takes the heap as a typed array (a view over the wasm memory, shared or not) and
+ * byte offsets into it, so tensors are read and written where the wasm backend keeps them. Offsets
+ * are passed as doubles because the heap can reach 4 GiB. Every matrix extent is checked against
+ * the heap's length before BLAS touches it.
+ *
+ *   sgemm(heap, transA, transB, M, N, K, offsets, epilogue?)
+ *     For each batch entry i, C_i = op(A_i) op(B_i), row-major, with offsets[3i..3i+2] the byte
+ *     offsets of A_i, B_i and C_i. Transposes are BLAS flags: nothing is materialised.
+ *     epilogue (optional): [biasOffset or -1, biasLength (1 or N), activation code, alpha,
+ *     preluOffset or -1, preluLength (1 or N)], applied in place to every C_i: bias broadcast over
+ *     rows, then the activation (PReLU's slopes per column or one for all).
+ *   setThreads(n), getThreads(), config()
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <node_api.h>
+#include <cblas.h>
+
+#define CHECK(env, call)                                                          \
+  do {                                                                            \
+    if ((call) != napi_ok) {                                                      \
+      napi_throw_error((env), NULL, "sid_native: Node-API call failed: " #call);  \
+      return NULL;                                                                \
+    }                                                                             \
+  } while (0)
+
+enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_SIGMOID = 3, ACT_LEAKYRELU = 4, ACT_ELU = 5, ACT_PRELU = 6 };
+
+typedef struct {
+  uint8_t *base;
+  size_t length;
+} heap_t;
+
+static int get_heap(napi_env env, napi_value value, heap_t *heap) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &byte_offset) != napi_ok) return 0;
+  if (type != napi_uint8_array) return 0;
+  heap->base = (uint8_t *)data;
+  heap->length = length;
+  return 1;
+}
+
+static int get_double_array(napi_env env, napi_value value, double **out, size_t *n) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
+  napi_typedarray_type type;
+  void *data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, value, &type, n, &data, &buffer, &byte_offset) != napi_ok) return 0;
+  if (type != napi_float64_array) return 0;
+  *out = (double *)data;
+  return 1;
+}
+
+static int get_int(napi_env env, napi_value value, int64_t *out) {
+  return napi_get_value_int64(env, value, out) == napi_ok;
+}
+
+static int get_bool(napi_env env, napi_value value, bool *out) {
+  return napi_get_value_bool(env, value, out) == napi_ok;
+}
+
+/* A float32 region of `count` elements at byte offset `off` lies inside the heap, aligned. */
+static float *region(const heap_t *heap, double off, size_t count) {
+  if (!(off >= 0) || off != floor(off) || off > (double)heap->length) return NULL;
+  size_t o = (size_t)off;
+  if (o % sizeof(float) != 0) return NULL;
+  if (count > (heap->length - o) / sizeof(float)) return NULL;
+  return (float *)(heap->base + o);
+}
+
+static void apply_epilogue(float *c, size_t rows, size_t n, const float *bias, size_t bias_len, int act, float alpha,
+                           const float *prelu, size_t prelu_len) {
+  for (size_t r = 0; r < rows; r++) {
+    float *row = c + r * n;
+    if (bias) {
+      if (bias_len == 1) {
+        const float b = bias[0];
+        for (size_t j = 0; j < n; j++) row[j] += b;
+      } else {
+        for (size_t j = 0; j < n; j++) row[j] += bias[j];
+      }
+    }
+    switch (act) {
+      case ACT_RELU:
+        for (size_t j = 0; j < n; j++) row[j] = row[j] > 0.f ? row[j] : 0.f;
+        break;
+      case ACT_RELU6:
+        for (size_t j = 0; j < n; j++) row[j] = row[j] < 0.f ? 0.f : (row[j] > 6.f ? 6.f : row[j]);
+        break;
+      case ACT_SIGMOID:
+        for (size_t j = 0; j < n; j++) row[j] = 1.f / (1.f + expf(-row[j]));
+        break;
+      case ACT_LEAKYRELU:
+        for (size_t j = 0; j < n; j++) row[j] = row[j] < 0.f ? alpha * row[j] : row[j];
+        break;
+      case ACT_ELU:
+        for (size_t j = 0; j < n; j++) row[j] = row[j] < 0.f ? expm1f(row[j]) : row[j];
+        break;
+      case ACT_PRELU:
+        for (size_t j = 0; j < n; j++) {
+          const float w = prelu_len == 1 ? prelu[0] : prelu[j];
+          row[j] = row[j] < 0.f ? w * row[j] : row[j];
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+static napi_value sgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 7) {
+    napi_throw_type_error(env, NULL, "sid_native.sgemm(heap, transA, transB, M, N, K, offsets[, epilogue])");
+    return NULL;
+  }
+  heap_t heap;
+  bool ta, tb;
+  int64_t m, n, k;
+  double *offsets;
+  size_t n_offsets;
+  if (!get_heap(env, argv[0], &heap) || !get_bool(env, argv[1], &ta) || !get_bool(env, argv[2], &tb) ||
+      !get_int(env, argv[3], &m) || !get_int(env, argv[4], &n) || !get_int(env, argv[5], &k) ||
+      !get_double_array(env, argv[6], &offsets, &n_offsets)) {
+    napi_throw_type_error(env, NULL, "sid_native.sgemm: expected (Uint8Array, bool, bool, int, int, int, Float64Array)");
+    return NULL;
+  }
+  if (m < 0 || n < 0 || k < 0 || m > INT32_MAX || n > INT32_MAX || k > INT32_MAX || n_offsets % 3 != 0) {
+    napi_throw_range_error(env, NULL, "sid_native.sgemm: bad dimensions or offsets length");
+    return NULL;
+  }
+  const float *bias = NULL;
+  size_t bias_len = 0;
+  int act = ACT_LINEAR;
+  float alpha = 0.f;
+  const float *prelu = NULL;
+  size_t prelu_len = 0;
+  if (argc >= 8) {
+    double *ep;
+    size_t n_ep;
+    if (!get_double_array(env, argv[7], &ep, &n_ep) || n_ep != 6) {
+      napi_throw_type_error(env, NULL, "sid_native.sgemm: epilogue must be a Float64Array [biasOffset, biasLength, activation, alpha, preluOffset, preluLength]");
+      return NULL;
+    }
+    act = (int)ep[2];
+    alpha = (float)ep[3];
+    if (act < ACT_LINEAR || act > ACT_PRELU) {
+      napi_throw_range_error(env, NULL, "sid_native.sgemm: unknown activation code");
+      return NULL;
+    }
+    if (ep[0] >= 0) {
+      bias_len = (size_t)ep[1];
+      if ((bias_len != 1 && bias_len != (size_t)n) || !(bias = region(&heap, ep[0], bias_len))) {
+        napi_throw_range_error(env, NULL, "sid_native.sgemm: bias outside the heap or of the wrong length");
+        return NULL;
+      }
+    }
+    if (act == ACT_PRELU) {
+      prelu_len = ep[4] >= 0 ? (size_t)ep[5] : 0;
+      if ((prelu_len != 1 && prelu_len != (size_t)n) || !(prelu = region(&heap, ep[4], prelu_len))) {
+        napi_throw_range_error(env, NULL, "sid_native.sgemm: PReLU slopes outside the heap or of the wrong length");
+        return NULL;
+      }
+    }
+  }
+  const size_t batch = n_offsets / 3;
+  const size_t a_count = (size_t)m * (size_t)k, b_count = (size_t)k * (size_t)n, c_count = (size_t)m * (size_t)n;
+  /* Row-major leading dimensions of the stored (untransposed) matrices; BLAS wants them >= 1. */
+  const int lda = (int)(ta ? (m > 0 ? m : 1) : (k > 0 ? k : 1));
+  const int ldb = (int)(tb ? (k > 0 ? k : 1) : (n > 0 ? n : 1));
+  const int ldc = (int)(n > 0 ? n : 1);
+  for (size_t i = 0; i < batch; i++) {
+    const float *a = region(&heap, offsets[3 * i], a_count);
+    const float *b = region(&heap, offsets[3 * i + 1], b_count);
+    float *c = region(&heap, offsets[3 * i + 2], c_count);
+    if (!a || !b || !c) {
+      napi_throw_range_error(env, NULL, "sid_native.sgemm: an operand lies outside the heap or is misaligned");
+      return NULL;
+    }
+  }
+  if (c_count == 0) return NULL;
+  for (size_t i = 0; i < batch; i++) {
+    const float *a = (const float *)(heap.base + (size_t)offsets[3 * i]);
+    const float *b = (const float *)(heap.base + (size_t)offsets[3 * i + 1]);
+    float *c = (float *)(heap.base + (size_t)offsets[3 * i + 2]);
+    if (k == 0) {
+      memset(c, 0, c_count * sizeof(float));
+    } else {
+      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
+                  (int)k, 1.f, a, lda, b, ldb, 0.f, c, ldc);
+    }
+    if (bias || act != ACT_LINEAR) apply_epilogue(c, (size_t)m, (size_t)n, bias, bias_len, act, alpha, prelu, prelu_len);
+  }
+  return NULL;
+}
+
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t t;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !get_int(env, argv[0], &t) || t < 1 || t > 1024) {
+    napi_throw_range_error(env, NULL, "sid_native.setThreads: expected an integer >= 1");
+    return NULL;
+  }
+  openblas_set_num_threads((int)t);
+  return NULL;
+}
+
+static napi_value get_threads(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  CHECK(env, napi_create_int32(env, openblas_get_num_threads(), &out));
+  return out;
+}
+
+static napi_value config(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  CHECK(env, napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"config", NULL, config, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

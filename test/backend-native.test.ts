@@ -1,0 +1,369 @@
+/**
+ * The native OpenBLAS kernels (lib/backend/nativeMatMul.ts) against the wasm kernels they replace
+ * and against a float64 brute-force matmul: transposes, batch broadcasting, dims of 1, odd sizes,
+ * empty batches, the fused epilogue, gradients (also by finite differences), errors and leaks.
+ * Without the addon (not built, or SID_NATIVE=0) only the wasm-side checks run, and the test of the
+ * registry checks that the wasm kernels are the ones in place.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { initBackend, isNativeKernel, nativeCallCount, nativeKernelsInstalled, setNativeEnabled, tf } from '../lib/backend';
+import { nativeAddonPath } from '../lib/backend/native';
+import { Rng } from '../lib/util/random';
+
+const expectNative = process.env.SID_NATIVE !== '0' && fs.existsSync(nativeAddonPath());
+let active = false;
+
+before(async () => {
+  await initBackend({ backend: 'wasm', threads: 1 });
+  active = nativeKernelsInstalled('wasm').length > 0;
+});
+
+function randomTensor(shape: number[], rng: Rng): tf.Tensor {
+  const size = shape.reduce((p, d) => p * d, 1);
+  const data = new Float32Array(size);
+  for (let i = 0; i < size; i++) data[i] = rng.next() * 2 - 1;
+  return tf.tensor(data, shape, 'float32');
+}
+
+/** Runs `fn` with the native kernels on, then off; both results as plain arrays. */
+function bothPaths(fn: () => tf.Tensor | tf.Tensor[], wasmToo = true): { native: Float32Array[]; wasm: Float32Array[]; shapes: number[][]; nativeShapes: number[][] } {
+  const run = (on: boolean) => {
+    const prev = setNativeEnabled(on);
+    try {
+      return tf.tidy(() => {
+        const out = fn();
+        const list = Array.isArray(out) ? out : [out];
+        return list.map((t) => ({ shape: t.shape, data: t.dataSync() as Float32Array }));
+      });
+    } finally {
+      setNativeEnabled(prev);
+    }
+  };
+  const n = run(true);
+  const w = wasmToo ? run(false) : n;
+  return { native: n.map((x) => x.data), wasm: w.map((x) => x.data), shapes: w.map((x) => x.shape), nativeShapes: n.map((x) => x.shape) };
+}
+
+function maxRelDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  assert.equal(x.length, y.length, 'lengths');
+  let worst = 0;
+  for (let i = 0; i < x.length; i++) {
+    const e = Math.abs(x[i] - y[i]) / (1 + Math.abs(y[i]));
+    if (!(e <= worst)) worst = Number.isNaN(e) ? Infinity : e;
+  }
+  return worst;
+}
+
+function assertSame(fn: () => tf.Tensor | tf.Tensor[], what: string, tol = 1e-5): void {
+  const before = tf.memory().numTensors;
+  const { native, wasm } = bothPaths(fn);
+  for (let i = 0; i < wasm.length; i++) {
+    const d = maxRelDiff(native[i], wasm[i]);
+    assert.ok(d <= tol, `${what} [output ${i}]: native vs wasm max relative difference ${d}`);
+  }
+  assert.equal(tf.memory().numTensors, before, `${what}: tensor leak`);
+}
+
+/** float64 reference of one (possibly transposed, broadcast) batched product. */
+function reference(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): Float64Array {
+  const ad = a.dataSync();
+  const bd = b.dataSync();
+  const ra = a.rank;
+  const rb = b.rank;
+  const [aR, aC] = [a.shape[ra - 2], a.shape[ra - 1]];
+  const [bR, bC] = [b.shape[rb - 2], b.shape[rb - 1]];
+  const M = ta ? aC : aR;
+  const K = ta ? aR : aC;
+  const N = tb ? bR : bC;
+  const r = Math.max(ra, rb) - 2;
+  const pad = (s: number[]) => [...new Array(r - s.length).fill(1), ...s];
+  const pa = pad(a.shape.slice(0, -2));
+  const pb = pad(b.shape.slice(0, -2));
+  // numpy broadcasting: a size-1 axis takes the other's size, even 0.
+  const outer = pa.map((d, i) => (d === 1 ? pb[i] : d));
+  const batches = outer.reduce((p, d) => p * d, 1);
+  const out = new Float64Array(batches * M * N);
+  for (let bi = 0; bi < batches; bi++) {
+    let rem = bi;
+    let ia = 0;
+    let ib = 0;
+    let sa = 1;
+    let sb = 1;
+    for (let ax = r - 1; ax >= 0; ax--) {
+      const idx = rem % outer[ax];
+      rem = Math.floor(rem / outer[ax]);
+      ia += (pa[ax] === 1 ? 0 : idx) * sa;
+      ib += (pb[ax] === 1 ? 0 : idx) * sb;
+      sa *= pa[ax];
+      sb *= pb[ax];
+    }
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) {
+          const av = ta ? ad[ia * aR * aC + k * aC + i] : ad[ia * aR * aC + i * aC + k];
+          const bv = tb ? bd[ib * bR * bC + j * bC + k] : bd[ib * bR * bC + k * bC + j];
+          s += av * bv;
+        }
+        out[(bi * M + i) * N + j] = s;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * tfjs's wasm BatchMatMul broadcasts only a batch of one against any batch, or equal batch shapes
+ * (its output batch is the larger of the two flattened batches); elsewhere only the float64
+ * reference is a reference.
+ */
+function wasmBroadcasts(aBatch: number[], bBatch: number[]): boolean {
+  const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
+  return size(aBatch) === 1 || size(bBatch) === 1 || JSON.stringify(aBatch) === JSON.stringify(bBatch);
+}
+
+function stored(shape: number[], transposed: boolean): number[] {
+  const s = shape.slice();
+  if (transposed) [s[s.length - 2], s[s.length - 1]] = [s[s.length - 1], s[s.length - 2]];
+  return s;
+}
+
+const FLAGS: Array<[boolean, boolean]> = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+];
+
+// Batch dims of a and b, then logical M, K, N.
+const LAYOUTS: Array<[number[], number[], number, number, number]> = [
+  [[], [], 37, 29, 23],
+  [[], [], 1, 17, 1],
+  [[], [], 64, 1, 33],
+  [[3], [], 7, 19, 11],
+  [[], [4], 6, 17, 10],
+  [[3], [3], 8, 12, 6],
+  [[2, 3], [1], 5, 13, 9],
+  [[1, 1], [2, 2], 3, 8, 5],
+  [[2, 1, 3], [4, 1], 4, 6, 5],
+  [[2, 2], [2, 2], 24, 32, 24],
+  [[0], [], 5, 4, 3],
+  [[0, 3], [1, 3], 2, 3, 2],
+  [[], [], 0, 5, 4],
+  [[2], [2], 3, 0, 4],
+];
+
+test('the native kernels are registered and used when the addon is built (wasm kernels otherwise)', () => {
+  assert.equal(tf.getBackend(), 'wasm');
+  const batch = tf.getKernel('BatchMatMul', 'wasm');
+  const fused = tf.getKernel('_FusedMatMul', 'wasm');
+  assert.equal(active, expectNative, `native kernels installed: ${active}, addon expected: ${expectNative}`);
+  assert.equal(isNativeKernel(batch?.kernelFunc), expectNative);
+  assert.equal(isNativeKernel(fused?.kernelFunc), expectNative);
+  if (!expectNative) return;
+  assert.deepEqual(nativeKernelsInstalled('wasm'), ['BatchMatMul', '_FusedMatMul']);
+  const callsBefore = nativeCallCount();
+  tf.tidy(() => {
+    tf.matMul(tf.ones([4, 3]), tf.ones([3, 2])).dataSync();
+    tf.fused.matMul({ a: tf.ones([4, 3]), b: tf.ones([3, 2]), bias: tf.ones([2]), activation: 'relu' }).dataSync();
+  });
+  assert.equal(nativeCallCount(), callsBefore + 2, 'both products went through the addon');
+});
+
+test('native matMul equals the wasm kernel and a float64 reference: every transpose, broadcasting, dims of 1, empty', () => {
+  const rng = new Rng(21);
+  for (const [aB, bB, M, K, N] of LAYOUTS) {
+    for (const [ta, tb] of FLAGS) {
+      const what = `a${JSON.stringify(aB)} b${JSON.stringify(bB)} M=${M} K=${K} N=${N} ta=${ta} tb=${tb}`;
+      // General broadcasting and empty operands are the native kernel's alone (tfjs's wasm kernel
+      // gets the first wrong and fails on the second).
+      const empty = [...aB, ...bB, M, K, N].includes(0);
+      if (!active && (empty || !wasmBroadcasts(aB, bB))) continue;
+      const a = randomTensor(stored([...aB, M, K], ta), rng);
+      const b = randomTensor(stored([...bB, K, N], tb), rng);
+      // tfjs's wasm kernels fail on empty operands ("divide by zero"): those have the float64 reference only.
+      const wasmComparable = wasmBroadcasts(aB, bB) && a.size > 0 && b.size > 0;
+      if (wasmComparable) assertSame(() => tf.matMul(a, b, ta, tb), what);
+      const { native, shapes, nativeShapes } = bothPaths(() => tf.matMul(a, b, ta, tb), wasmComparable);
+      const ref = reference(a, b, ta, tb);
+      assert.equal(native[0].length, ref.length, `${what}: size`);
+      assert.ok(maxRelDiff(native[0], ref) < 1e-5, `${what}: against float64`);
+      const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(aB, bB);
+      assert.deepEqual(nativeShapes[0], [...outBatch, M, N], `${what}: shape`);
+      if (wasmComparable) assert.deepEqual(shapes[0], [...outBatch, M, N], `${what}: wasm shape`);
+      a.dispose();
+      b.dispose();
+    }
+  }
+});
+
+test('native matMul on random shapes equals the wasm kernel', () => {
+  const rng = new Rng(22);
+  for (let trial = 0; trial < 40; trial++) {
+    const dim = () => 1 + Math.floor(rng.next() * 70);
+    const [M, K, N] = [dim(), dim(), dim()];
+    const batch = Math.floor(rng.next() * 3);
+    const aB = batch === 0 ? [] : [1 + Math.floor(rng.next() * 4)];
+    const bB = rng.next() < 0.5 ? [] : aB.length ? (rng.next() < 0.5 ? [1] : aB) : [2];
+    const ta = rng.next() < 0.5;
+    const tb = rng.next() < 0.5;
+    const a = randomTensor(stored([...aB, M, K], ta), rng);
+    const b = randomTensor(stored([...bB, K, N], tb), rng);
+    assertSame(() => tf.matMul(a, b, ta, tb), `trial ${trial}: a${JSON.stringify(a.shape)} b${JSON.stringify(b.shape)} ta=${ta} tb=${tb}`);
+    a.dispose();
+    b.dispose();
+  }
+});
+
+test('fused matMul: bias (per column, scalar) and every epilogue activation equal unfused wasm ops', () => {
+  const rng = new Rng(23);
+  const activations = ['linear', 'relu', 'relu6', 'sigmoid', 'leakyrelu', 'elu', 'prelu'] as const;
+  const unfused = (y: tf.Tensor, activation: (typeof activations)[number], prelu?: tf.Tensor): tf.Tensor => {
+    switch (activation) {
+      case 'relu': return tf.relu(y);
+      case 'relu6': return tf.relu6(y);
+      case 'sigmoid': return tf.sigmoid(y);
+      case 'leakyrelu': return tf.leakyRelu(y, 0.3);
+      case 'elu': return tf.elu(y);
+      case 'prelu': return tf.prelu(y, prelu as tf.Tensor);
+      default: return y;
+    }
+  };
+  for (const [ta, tb] of FLAGS) {
+    for (const aB of [[], [3]]) {
+      for (const activation of activations) {
+        // A bias of shape [1] is the native kernel's alone (tfjs's wasm kernel reads N values).
+        for (const biasShape of (active ? [null, [7], [1]] : [null, [7]]) as Array<number[] | null>) {
+          const a = randomTensor(stored([...aB, 9, 14], ta), rng);
+          const b = randomTensor(stored([14, 7], tb), rng);
+          const bias = biasShape ? randomTensor(biasShape, rng) : undefined;
+          const prelu = activation === 'prelu' ? randomTensor([7], rng) : undefined;
+          const what = `fused ${activation} bias=${JSON.stringify(biasShape)} a${JSON.stringify(a.shape)} ta=${ta} tb=${tb}`;
+          const before = tf.memory().numTensors;
+          const got = tf.tidy(() =>
+            tf.fused.matMul({
+              a: a as tf.Tensor2D,
+              b: b as tf.Tensor2D,
+              transposeA: ta,
+              transposeB: tb,
+              bias,
+              activation,
+              preluActivationWeights: prelu,
+              leakyreluAlpha: 0.3,
+            }).dataSync(),
+          );
+          const prev = setNativeEnabled(false);
+          const expected = tf.tidy(() => {
+            const y = tf.matMul(a, b, ta, tb);
+            return unfused(bias ? tf.add(y, bias) : y, activation, prelu).dataSync();
+          });
+          setNativeEnabled(prev);
+          const d = maxRelDiff(got, expected);
+          assert.ok(d <= 1e-5, `${what}: max relative difference ${d}`);
+          assert.equal(tf.memory().numTensors, before, `${what}: tensor leak`);
+          tf.dispose([a, b, ...(bias ? [bias] : []), ...(prelu ? [prelu] : [])]);
+        }
+      }
+    }
+  }
+});
+
+test('gradients through native matMul equal the wasm ones and finite differences', () => {
+  const rng = new Rng(24);
+  const cases: Array<[number[], number[]]> = [
+    [[12, 9], [9, 7]],
+    [[3, 6, 9], [9, 5]],
+    [[3, 6, 9], [3, 9, 5]],
+    [[2, 1, 4, 6], [3, 6, 5]],
+  ];
+  for (const [aShape, bShape] of cases) {
+    for (const [ta, tb] of FLAGS) {
+      const a = randomTensor(stored(aShape, ta), rng);
+      const b = randomTensor(stored(bShape, tb), rng);
+      const yShape = tf.tidy(() => tf.matMul(a, b, ta, tb).shape);
+      const w = randomTensor(yShape, rng);
+      const loss = (x: tf.Tensor, z: tf.Tensor) => tf.sum(tf.mul(w, tf.sigmoid(tf.matMul(x, z, ta, tb))));
+      const what = `a${JSON.stringify(a.shape)} b${JSON.stringify(b.shape)} ta=${ta} tb=${tb}`;
+      if (!active && !wasmBroadcasts(aShape.slice(0, -2), bShape.slice(0, -2))) {
+        tf.dispose([a, b, w]);
+        continue;
+      }
+      if (wasmBroadcasts(aShape.slice(0, -2), bShape.slice(0, -2))) assertSame(() => tf.grads(loss)([a, b]), `grads ${what}`);
+      // Central differences of the native path at a few coordinates of each input.
+      tf.tidy(() => {
+        const [ga, gb] = tf.grads(loss)([a, b]).map((g) => g.dataSync());
+        const h = 1e-2;
+        for (const [which, x, g] of [['a', a, ga], ['b', b, gb]] as const) {
+          const base = x.dataSync();
+          for (let t = 0; t < 3; t++) {
+            const idx = Math.floor(rng.next() * base.length);
+            const shifted = (s: number) => {
+              const copy = Float32Array.from(base);
+              copy[idx] += s;
+              const xt = tf.tensor(copy, x.shape);
+              return which === 'a' ? loss(xt, b).dataSync()[0] : loss(a, xt).dataSync()[0];
+            };
+            const fd = (shifted(h) - shifted(-h)) / (2 * h);
+            assert.ok(Math.abs(fd - g[idx]) <= 2e-3 * (1 + Math.abs(fd)), `${what} d${which}[${idx}]: ${g[idx]} vs finite difference ${fd}`);
+          }
+        }
+      });
+      tf.dispose([a, b, w]);
+    }
+  }
+});
+
+test('bad shapes give the same errors as the wasm kernels', () => {
+  const bad: Array<[number[], number[], RegExp]> = [
+    [[2, 3], [4, 5], /inner shapes \(3\) and \(4\)/],
+    [[2, 2, 3], [3, 3, 5], /could not be broadcast/],
+  ];
+  for (const [as, bs, pattern] of bad) {
+    const messages: string[] = [];
+    for (const on of [true, false]) {
+      const prev = setNativeEnabled(on);
+      try {
+        const before = tf.memory().numTensors;
+        tf.tidy(() => {
+          const a = tf.zeros(as);
+          const b = tf.zeros(bs);
+          // The op checks shapes first; runKernel reaches the kernel's own checks.
+          assert.throws(() => tf.matMul(a, b), pattern);
+          try {
+            tf.engine().runKernel('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
+            assert.fail(`kernel accepted a${JSON.stringify(as)} b${JSON.stringify(bs)}`);
+          } catch (err) {
+            messages.push((err as Error).message);
+          }
+        });
+        assert.equal(tf.memory().numTensors, before, 'tensor leak after an error');
+      } finally {
+        setNativeEnabled(prev);
+      }
+    }
+    assert.match(messages[0], pattern);
+    assert.equal(messages[0], messages[1], 'native and wasm kernel errors');
+  }
+  assert.throws(() => tf.tidy(() => tf.matMul(tf.zeros([2, 3], 'int32'), tf.zeros([3, 2], 'int32'))), /float32|non-float32/);
+});
+
+test('no tensors or backend buffers leak through the native kernels', () => {
+  const backend = tf.backend() as unknown as { numDataIds(): number };
+  const a = tf.randomNormal([4, 6, 5], 0, 1, 'float32', 1);
+  const b = tf.randomNormal([6, 7], 0, 1, 'float32', 2);
+  const tensors = tf.memory().numTensors;
+  const ids = backend.numDataIds();
+  for (let i = 0; i < 3; i++) {
+    tf.tidy(() => {
+      tf.matMul(a, tf.randomNormal([4, 6, 7]), true, false).dataSync();
+      tf.matMul(tf.randomNormal([5, 6]), tf.randomNormal([3, 6, 7])).dataSync();
+      tf.fused.matMul({ a: tf.randomNormal([3, 6]), b: tf.randomNormal([6, 2]), bias: tf.ones([2]), activation: 'relu' }).dataSync();
+      tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x, y, true, false)))([a, b]);
+    });
+  }
+  assert.equal(tf.memory().numTensors, tensors);
+  assert.equal(backend.numDataIds(), ids);
+  tf.dispose([a, b]);
+});
