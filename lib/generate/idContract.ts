@@ -19,13 +19,20 @@ export interface IdVocabularyLike {
   spaces: IdSpaceLike[];
 }
 
-/** Prefix constraint over one space's valid IDs. */
+/**
+ * Prefix constraint over one space's valid IDs, walked by node id: a decoder keeps each beam's node
+ * and moves it one token at a time. Tokens are absolute ID token ids.
+ */
 export interface IdTrieLike {
   readonly depth: number;
-  /** For B prefixes of length t (absolute ID token ids), a B x (vocabulary size) 0/1 mask of allowed next tokens. */
-  allowedNext(prefixes: Int32Array, batch: number, t: number): Uint8Array;
-  /** Items whose full ID is `tokens` (several when IDs collide). */
-  itemsAt(tokens: ArrayLike<number>): number[];
+  /** Node of the empty prefix. */
+  root(): number;
+  /** Node reached from `node` by `token`, or -1 when the prefix is not valid. */
+  child(node: number, token: number): number;
+  /** Tokens allowed after `node`, ascending; empty at full IDs. Callers must not modify it. */
+  children(node: number): ArrayLike<number>;
+  /** Items whose full ID ends at `node` (several when IDs collide; empty for other nodes). */
+  itemsOfNode(node: number): number[];
 }
 
 export function findSpace(vocab: IdVocabularyLike, name: string): IdSpaceLike {

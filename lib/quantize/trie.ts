@@ -4,11 +4,14 @@
  * Nodes are numbered breadth-first (root 0); the children of a node are contiguous node ids
  * firstChild[v] .. firstChild[v] + childCount[v] - 1, sorted by edge token, so a lookup is a binary
  * search and the allowed-token mask of a node is a short scan. Full IDs end at depth `depth`, whose
- * nodes list their items (several when collisions were left unresolved). A decoder can carry node
- * ids across steps (`child(node, token)`) instead of re-walking prefixes.
+ * nodes list their items (several when collisions were left unresolved). A decoder carries node ids
+ * across steps (`root`, `child`, `children`, `itemsOfNode`) instead of re-walking prefixes; the masks
+ * (`allowedNext`, `maskTensor`) serve decoders that want a dense row per beam.
  */
 import { tf } from '../backend/index';
 import { IdSpace, spaceSize } from './vocabulary';
+
+const EMPTY = new Int32Array(0);
 
 export class PrefixTrie {
   readonly depth: number;
@@ -18,7 +21,6 @@ export class PrefixTrie {
   private readonly firstChild: Int32Array;
   private readonly childCount: Int32Array;
   private readonly edgeToken: Int32Array;
-  private readonly nodeDepth: Uint8Array;
   /** Leaf node -> items (CSR over leaves, indexed by node - firstLeaf). */
   private readonly firstLeaf: number;
   private readonly leafStart: Int32Array;
@@ -75,7 +77,6 @@ export class PrefixTrie {
     this.firstChild = new Int32Array(nodeCount).fill(-1);
     this.childCount = new Int32Array(nodeCount);
     this.edgeToken = Int32Array.from(tokenOf);
-    this.nodeDepth = Uint8Array.from(depthOf);
     for (let v = 1; v < nodeCount; v++) {
       const p = parentOf[v];
       if (this.firstChild[p] < 0) this.firstChild[p] = v;
@@ -117,16 +118,16 @@ export class PrefixTrie {
     return v;
   }
 
-  /** Depth of a node (number of tokens of its prefix). */
-  depthOf(node: number): number {
-    return this.nodeDepth[node];
+  /** Node of the empty prefix. */
+  root(): number {
+    return 0;
   }
 
-  /** Tokens allowed after `node` (sorted); empty for leaves and invalid nodes. */
-  childTokens(node: number): Int32Array {
-    if (node < 0 || node >= this.numNodes || this.firstChild[node] < 0) return new Int32Array(0);
+  /** Tokens allowed after `node`, ascending: a read-only view; empty for leaves and invalid nodes. */
+  children(node: number): Int32Array {
+    if (node < 0 || node >= this.numNodes || this.firstChild[node] < 0) return EMPTY;
     const s = this.firstChild[node];
-    return this.edgeToken.slice(s, s + this.childCount[node]);
+    return this.edgeToken.subarray(s, s + this.childCount[node]);
   }
 
   /** Mask rows (1 = allowed) for nodes; invalid nodes (-1) and leaves get all-zero rows. */
@@ -199,7 +200,7 @@ export class PrefixTrie {
     return this.itemsOfNode(this.nodeOf(tokens));
   }
 
-  /** Items of a leaf node (empty for other nodes). */
+  /** Items whose full ID ends at `node` (several when IDs collide; empty for other nodes). */
   itemsOfNode(node: number): number[] {
     if (node < this.firstLeaf || node >= this.numNodes) return [];
     const q = node - this.firstLeaf;
