@@ -63,6 +63,12 @@ export interface DecoderCache {
   steps: number;
 }
 
+/** One decoder layer's self-attention K/V, [rows, H, steps, dh]. */
+interface LayerKV {
+  keys: tf.Tensor4D;
+  values: tf.Tensor4D;
+}
+
 export function disposeCache(c: DecoderCache): void {
   tf.dispose([...c.keys, ...c.values]);
 }
@@ -184,6 +190,18 @@ export class Seq2SeqModel {
     return linear(h, this.p(`${pre}.wo`));
   }
 
+  /** One pre-norm encoder layer: self-attention over the prompt, then the feed-forward block. */
+  private encoderLayer(l: number, x: tf.Tensor3D, bias: tf.Tensor): tf.Tensor3D {
+    const [batch, length] = x.shape;
+    const pre = `enc.${l}`;
+    const h = rmsNorm(x, this.p(`${pre}.ln_attn`));
+    const q = this.heads(h, this.p(`${pre}.q`), batch, length);
+    const kT = this.headsT(h, this.p(`${pre}.k`), batch, length);
+    const v = this.heads(h, this.p(`${pre}.v`), batch, length);
+    const y = tf.add(x, this.attend(q, kT, v, bias, this.p(`${pre}.o`)));
+    return tf.add(y, this.ffn(rmsNorm(y, this.p(`${pre}.ln_ff`)), `${pre}.ffn`)) as tf.Tensor3D;
+  }
+
   /**
    * Encodes right-padded prompts `tokens` [batch * length] into per-decoder-layer cross-attention
    * K/V. The caller disposes the result (`disposeMemory`).
@@ -192,24 +210,11 @@ export class Seq2SeqModel {
     if (tokens.length !== batch * length) throw new Error(`encode: ${tokens.length} tokens for batch ${batch} x length ${length}`);
     const c = this.config;
     const res = tf.tidy(() => {
-      const mask = new Float32Array(batch * length);
-      for (let i = 0; i < mask.length; i++) mask[i] = tokens[i] === c.padId ? NEG : 0;
+      const mask = Float32Array.from(tokens, (tok) => (tok === c.padId ? NEG : 0));
       const maskBias = tf.tensor4d(mask, [batch, 1, 1, length]);
       const bias = tf.add(this.positionBias('enc', length, length), maskBias);
-      let x = embedRows(this.p('shared'), tokens, [batch, length, c.dModel]);
-      for (let l = 0; l < c.encoderLayers; l++) {
-        const pre = `enc.${l}`;
-        const h = rmsNorm(x, this.p(`${pre}.ln_attn`));
-        const a = this.attend(
-          this.heads(h, this.p(`${pre}.q`), batch, length),
-          this.headsT(h, this.p(`${pre}.k`), batch, length),
-          this.heads(h, this.p(`${pre}.v`), batch, length),
-          bias,
-          this.p(`${pre}.o`),
-        );
-        x = tf.add(x, a);
-        x = tf.add(x, this.ffn(rmsNorm(x, this.p(`${pre}.ln_ff`)), `${pre}.ffn`));
-      }
+      let x = embedRows(this.p('shared'), tokens, [batch, length, c.dModel]) as tf.Tensor3D;
+      for (let l = 0; l < c.encoderLayers; l++) x = this.encoderLayer(l, x, bias);
       const enc = rmsNorm(x, this.p('enc.ln_final'));
       const keysT: tf.Tensor4D[] = [];
       const values: tf.Tensor4D[] = [];
@@ -223,10 +228,34 @@ export class Seq2SeqModel {
   }
 
   /**
+   * One pre-norm decoder layer over `x` [rows, q, d] (rows = mem.batch * beams): causal
+   * self-attention, cross-attention to the prompt, feed-forward. Full decoding passes every position
+   * (q = steps, no `past`); a cached step passes the new position (q = 1) and the layer's K/V of the
+   * earlier ones. Returns the output and this layer's self-attention K/V over all positions
+   * [rows, H, past + q, dh], for the next step's cache. The beams of one prompt are folded into the
+   * cross-attention query length, so the encoder memory is never tiled.
+   */
+  private decoderLayer(l: number, x: tf.Tensor3D, mem: EncoderMemory, selfBias: tf.Tensor, past: LayerKV | null): { x: tf.Tensor3D } & LayerKV {
+    const [rows, q, d] = x.shape;
+    const pre = `dec.${l}`;
+    const h = rmsNorm(x, this.p(`${pre}.ln_self`));
+    const kNew = this.heads(h, this.p(`${pre}.self.k`), rows, q);
+    const vNew = this.heads(h, this.p(`${pre}.self.v`), rows, q);
+    const keys = past ? (tf.concat([past.keys, kNew], 2) as tf.Tensor4D) : kNew;
+    const values = past ? (tf.concat([past.values, vNew], 2) as tf.Tensor4D) : vNew;
+    const kT = tf.transpose(keys, [0, 1, 3, 2]) as tf.Tensor4D;
+    let y = tf.add(x, this.attend(this.heads(h, this.p(`${pre}.self.q`), rows, q), kT, values, selfBias, this.p(`${pre}.self.o`)));
+    const hc = rmsNorm(y, this.p(`${pre}.ln_cross`)).reshape([mem.batch, (rows / mem.batch) * q, d]);
+    const ca = this.attend(this.heads(hc, this.p(`${pre}.cross.q`), mem.batch, (rows / mem.batch) * q), mem.keysT[l], mem.values[l], mem.maskBias, this.p(`${pre}.cross.o`));
+    y = tf.add(y, ca.reshape([rows, q, d]));
+    y = tf.add(y, this.ffn(rmsNorm(y, this.p(`${pre}.ln_ff`)), `${pre}.ffn`));
+    return { x: y as tf.Tensor3D, keys, values };
+  }
+
+  /**
    * Decoder hidden states (after the final norm) [batch * beams, steps, d] for decoder inputs
-   * `decTokens` [batch * beams * steps] (input-vocabulary ids, row-major by prompt, beam, step).
-   * The beams of one prompt are folded into the cross-attention query length, so the encoder memory
-   * is never tiled.
+   * `decTokens` [batch * beams * steps] (input-vocabulary ids, row-major by prompt, beam, step):
+   * teacher forcing, every position at once.
    */
   decodeHidden(mem: EncoderMemory, decTokens: Int32Array, beams: number, steps: number): tf.Tensor3D {
     const c = this.config;
@@ -235,31 +264,8 @@ export class Seq2SeqModel {
     const causal = new Float32Array(steps * steps);
     for (let i = 0; i < steps; i++) for (let j = i + 1; j < steps; j++) causal[i * steps + j] = NEG;
     const selfBias = tf.add(this.positionBias('dec', steps, steps), tf.tensor4d(causal, [1, 1, steps, steps]));
-    let x = embedRows(this.p('shared'), decTokens, [rows, steps, c.dModel]);
-    for (let l = 0; l < c.decoderLayers; l++) {
-      const pre = `dec.${l}`;
-      const h = rmsNorm(x, this.p(`${pre}.ln_self`));
-      x = tf.add(
-        x,
-        this.attend(
-          this.heads(h, this.p(`${pre}.self.q`), rows, steps),
-          this.headsT(h, this.p(`${pre}.self.k`), rows, steps),
-          this.heads(h, this.p(`${pre}.self.v`), rows, steps),
-          selfBias,
-          this.p(`${pre}.self.o`),
-        ),
-      );
-      const hc = rmsNorm(x, this.p(`${pre}.ln_cross`)).reshape([mem.batch, beams * steps, c.dModel]);
-      const ca = this.attend(
-        this.heads(hc, this.p(`${pre}.cross.q`), mem.batch, beams * steps),
-        mem.keysT[l],
-        mem.values[l],
-        mem.maskBias,
-        this.p(`${pre}.cross.o`),
-      );
-      x = tf.add(x, ca.reshape([rows, steps, c.dModel]));
-      x = tf.add(x, this.ffn(rmsNorm(x, this.p(`${pre}.ln_ff`)), `${pre}.ffn`));
-    }
+    let x = embedRows(this.p('shared'), decTokens, [rows, steps, c.dModel]) as tf.Tensor3D;
+    for (let l = 0; l < c.decoderLayers; l++) x = this.decoderLayer(l, x, mem, selfBias, null).x;
     return rmsNorm(x, this.p('dec.ln_final')) as tf.Tensor3D;
   }
 
@@ -276,25 +282,17 @@ export class Seq2SeqModel {
     const t = cache ? cache.steps : 0;
     if (cache && cache.keys[0].shape[0] !== rows) throw new Error(`decodeStep: cache has ${cache.keys[0].shape[0]} rows, expected ${rows}`);
     const out = tf.tidy(() => {
+      // The last query row of the position bias: the new position against positions 0..t.
       const bias = tf.slice(this.positionBias('dec', t + 1, t + 1), [0, 0, t, 0], [1, c.numHeads, 1, t + 1]);
-      let x = embedRows(this.p('shared'), tokens, [rows, 1, c.dModel]);
+      let x = embedRows(this.p('shared'), tokens, [rows, 1, c.dModel]) as tf.Tensor3D;
       const keys: tf.Tensor4D[] = [];
       const values: tf.Tensor4D[] = [];
       for (let l = 0; l < c.decoderLayers; l++) {
-        const pre = `dec.${l}`;
-        const h = rmsNorm(x, this.p(`${pre}.ln_self`));
-        const kNew = this.heads(h, this.p(`${pre}.self.k`), rows, 1);
-        const vNew = this.heads(h, this.p(`${pre}.self.v`), rows, 1);
-        const K = cache ? (tf.concat([cache.keys[l], kNew], 2) as tf.Tensor4D) : kNew;
-        const V = cache ? (tf.concat([cache.values[l], vNew], 2) as tf.Tensor4D) : vNew;
-        keys.push(K);
-        values.push(V);
-        const kT = tf.transpose(K, [0, 1, 3, 2]) as tf.Tensor4D;
-        x = tf.add(x, this.attend(this.heads(h, this.p(`${pre}.self.q`), rows, 1), kT, V, bias, this.p(`${pre}.self.o`)));
-        const hc = rmsNorm(x, this.p(`${pre}.ln_cross`)).reshape([mem.batch, beams, c.dModel]);
-        const ca = this.attend(this.heads(hc, this.p(`${pre}.cross.q`), mem.batch, beams), mem.keysT[l], mem.values[l], mem.maskBias, this.p(`${pre}.cross.o`));
-        x = tf.add(x, ca.reshape([rows, 1, c.dModel]));
-        x = tf.add(x, this.ffn(rmsNorm(x, this.p(`${pre}.ln_ff`)), `${pre}.ffn`));
+        const past = cache ? { keys: cache.keys[l], values: cache.values[l] } : null;
+        const layer = this.decoderLayer(l, x, mem, bias, past);
+        x = layer.x;
+        keys.push(layer.keys);
+        values.push(layer.values);
       }
       const hidden = rmsNorm(x, this.p('dec.ln_final')).reshape([rows, c.dModel]) as tf.Tensor2D;
       return { hidden, keys, values };
