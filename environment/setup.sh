@@ -41,6 +41,51 @@ if ! "$PY" -c 'import nbconvert, nbclient, jupyter_client, ipykernel' 2>/dev/nul
   exit 1
 fi
 
+# --- 1b. Vulkan for the webgpu backend ----------------------------------------------------------------
+# Dawn (npm `webgpu`) reaches the GPU through the Vulkan loader. NVIDIA's driver ships its own Vulkan
+# driver, so there the loader is enough. Elsewhere Mesa's Vulkan drivers are installed: radv / anv on
+# AMD / Intel GPUs, llvmpipe (a software device, what CI tests webgpu on) where there is no GPU. Only
+# Mesa 25 from bookworm-backports works: bookworm's own 22.3 lacks a feature Dawn requires, and Dawn
+# then finds no adapter. A failure here is not fatal: the webgpu tests then skip and say why.
+vulkan_setup() {
+  local want=(libvulkan1) need_mesa=1 ver
+  if [[ -e /dev/nvidia0 ]]; then need_mesa=0; fi
+  if [[ $need_mesa -eq 1 ]]; then
+    ver=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
+    if [[ "${ver%%.*}" =~ ^[0-9]+$ && "${ver%%.*}" -ge 25 ]]; then need_mesa=0; fi
+  fi
+  if dpkg-query -W -f='${Status}' libvulkan1 2>/dev/null | grep -q 'install ok installed'; then want=(); fi
+  if [[ ${#want[@]} -eq 0 && $need_mesa -eq 0 ]]; then
+    VULKAN_STATUS="present (mesa-vulkan-drivers ${ver:-not needed})"
+    return 0
+  fi
+  if [[ "${SID_SKIP_APT:-0}" == "1" ]]; then
+    VULKAN_STATUS="not installed (SID_SKIP_APT=1): webgpu tests will skip"
+    return 0
+  fi
+  local sudo=() suite=()
+  if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+  # Backports only on bookworm; a newer release's own Mesa is recent enough.
+  if grep -qs '^VERSION_CODENAME=bookworm' /etc/os-release; then suite=(-t bookworm-backports); fi
+  if [[ $need_mesa -eq 1 && ${#suite[@]} -gt 0 ]] && ! grep -qs '^deb .*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/*.list; then
+    echo 'deb http://deb.debian.org/debian bookworm-backports main' | "${sudo[@]}" tee /etc/apt/sources.list.d/backports.list >/dev/null || return 1
+  fi
+  log "installing Vulkan for webgpu: ${want[*]}${want[*]:+ }$([[ $need_mesa -eq 1 ]] && echo "mesa-vulkan-drivers ${suite[*]}")"
+  "${sudo[@]}" apt-get update -qq 2>/dev/null || return 1
+  if [[ ${#want[@]} -gt 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null 2>&1 || return 1
+  fi
+  if [[ $need_mesa -eq 1 ]]; then
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${suite[@]}" mesa-vulkan-drivers >/dev/null 2>&1 || return 1
+  fi
+  VULKAN_STATUS="installed (mesa-vulkan-drivers $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || echo 'not needed'))"
+}
+VULKAN_STATUS=""
+if ! vulkan_setup; then
+  VULKAN_STATUS="FAILED to install libvulkan1 / mesa-vulkan-drivers (bookworm-backports): webgpu tests will skip"
+  log "vulkan: $VULKAN_STATUS"
+fi
+
 # --- 2. npm dependencies --------------------------------------------------------------------------
 # `npm ci` wipes node_modules, so it runs only when the installed tree differs from package-lock.json.
 node_modules_current() {
@@ -129,6 +174,7 @@ if command -v chromium >/dev/null 2>&1; then
 else
   log "  chromium    absent (report rendering test will be skipped)"
 fi
+log "  vulkan      ${VULKAN_STATUS}"
 log "  native      ${NATIVE_STATUS}"
 log "  kernel      sid-ts -> $KDIR/kernel.json"
 log "  use with    export JUPYTER_PATH=$ROOT/.jupyter/share/jupyter"

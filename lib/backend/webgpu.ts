@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { projectRequire } from './resolve';
 import { loadDawn, type GpuAdapterLike, type GpuLike } from './webgpuDawn';
-import { installWebGpuReadSync } from './webgpuReadSync';
+import { installWebGpuKernelFixes } from './webgpuKernels';
+import { installWebGpuReadSync, watchDeviceErrors } from './webgpuReadSync';
 
 /** What the start line and benchmarks report about the adapter. */
 export interface WebGpuAdapterReport {
@@ -126,6 +127,8 @@ function deviceDescriptor(adapter: GpuAdapterLike): object {
       maxBufferSize: l.maxBufferSize,
       maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
       maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      // Above the default 8, so fewer kernels hit the binding limit (see webgpuKernels.ts).
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
     },
   };
 }
@@ -148,8 +151,13 @@ export async function startWebGpuBackend(opts: { allowSoftware: boolean }): Prom
   else if (g.navigator.gpu === undefined) Object.assign(g.navigator, { gpu });
   if (tf.findBackendFactory('webgpu') == null) {
     const { WebGPUBackend } = loadBackendModule();
-    tf.registerBackend('webgpu', async () => new WebGPUBackend(await adapter.requestDevice(deviceDescriptor(adapter)), adapter.info), 1);
+    tf.registerBackend('webgpu', async () => {
+      const device = await adapter.requestDevice(deviceDescriptor(adapter));
+      watchDeviceErrors(device);
+      return new WebGPUBackend(device, adapter.info);
+    }, 1);
   }
+  installWebGpuKernelFixes();
   if (!(await tf.setBackend('webgpu'))) return { ok: false, reason: "the 'webgpu' backend failed to initialise" };
   installWebGpuReadSync(tf.backend());
   // tfjs runs ops on inputs smaller than 1000 values on the CPU when their values are there already;

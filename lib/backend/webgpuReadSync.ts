@@ -39,6 +39,24 @@ interface WebGpuBackendInternals {
 type ReadSync = (this: WebGpuBackendInternals, dataId: object) => unknown;
 
 const patched = new WeakSet<object>();
+let deviceError: string | null = null;
+
+/**
+ * Records the device's first uncaptured error (a kernel whose pipeline failed validation, say): Dawn
+ * only logs those, and the results of such a kernel are garbage. The next synchronous read throws it.
+ */
+export function watchDeviceErrors(device: object): void {
+  (device as { onuncapturederror: ((ev: { error?: { message?: string } }) => void) | null }).onuncapturederror = (ev) => {
+    deviceError ??= ev.error?.message?.split('\n')[0] ?? 'unknown device error';
+  };
+}
+
+function throwDeviceError(): void {
+  if (deviceError === null) return;
+  const message = deviceError;
+  deviceError = null;
+  throw new Error(`webgpu: the device reported an error, results since are invalid: ${message}`);
+}
 /** A read that has not completed after this long is reported as a hang rather than spun on forever. */
 const READ_TIMEOUT_MS = 120_000;
 
@@ -63,13 +81,15 @@ function readBufferSync(backend: WebGpuBackendInternals, buffer: StagingBuffer):
   const start = Date.now();
   while (staging.mapState !== 'mapped') {
     if (failure) throw failure;
-    if (pumpDawnEvents() === 0 && Date.now() - start > READ_TIMEOUT_MS) {
+    pumpDawnEvents();
+    if (Date.now() - start > READ_TIMEOUT_MS) {
       throw new Error(`webgpu readSync: buffer of ${size} bytes not mapped after ${READ_TIMEOUT_MS / 1000} s`);
     }
   }
   const bytes = staging.getMappedRange().slice(0);
   staging.unmap();
   backend.bufferManager.releaseBuffer(staging);
+  throwDeviceError();
   return bytes;
 }
 

@@ -1,17 +1,20 @@
 /** `sid bench <name>`: the benchmarks whose figures the README and the issue notes quote. */
-import { initBackend } from '../backend/index';
+import { formatAdapter, initBackend, type BackendName } from '../backend/index';
 import { kernelSets, withKernels } from '../bench/kernels';
 import { parseArgs, UsageError } from './args';
 
 const BENCHES = ['matmul', 'contrastive', 'kmeans', 'seq2seq'] as const;
 
 export async function benchCommand(argv: string[]): Promise<number> {
-  const { positional, flags, options } = parseArgs(argv, { flags: ['json'], options: ['n', 'prompts', 'steps', 'd-model', 'd-ff', 'kernels'] });
+  const { positional, flags, options } = parseArgs(argv, { flags: ['json'], options: ['n', 'prompts', 'steps', 'd-model', 'd-ff', 'backend', 'kernels'] });
   const name = positional[0];
   if (!name || !(BENCHES as readonly string[]).includes(name)) {
     throw new UsageError(`expected a benchmark name: ${BENCHES.join(', ')}`);
   }
-  const backend = await initBackend();
+  // --backend forces one (as SID_BACKEND does; initBackend rejects unknown names).
+  const backend = await initBackend(options.backend ? { backend: options.backend as BackendName } : {});
+  // The adapter goes to stderr too, so a software adapter's figures are never read as a GPU's.
+  if (backend.adapter) process.stderr.write(`[bench] webgpu adapter: ${formatAdapter(backend.adapter)}\n`);
   const sets = kernelSets(options.kernels);
   const runOnce = async (): Promise<unknown> => {
     switch (name) {
