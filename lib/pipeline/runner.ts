@@ -2,10 +2,12 @@
  * Runs many experiments: first the shared stages (data, embeddings, IDs) in this process, then the
  * generative trainings, in parallel worker processes when `jobs > 1` (each single-threaded, so two
  * workers fill two cores), with overall progress and ETA. Everything lands in the artifact cache, so
- * an interrupted run resumes where it stopped.
+ * an interrupted run resumes where it stopped (trainings from their last epoch's checkpoint). SIGINT
+ * or SIGTERM stops the workers with this process.
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { adoptChild } from '../util/children';
 import { projectRoot } from '../util/fs';
 import { formatSeconds } from '../util/progress';
 import type { Profile } from './profiles';
@@ -101,6 +103,9 @@ function runWorker(profile: string, spec: ExperimentSpec, log: (line: string) =>
       env: { ...process.env, SID_THREADS: '1', SID_ROOT: root },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // SIGINT/SIGTERM to this process stops the worker too (see lib/util/children.ts).
+    adoptChild(child);
+    log(`[reproduce] worker ${child.pid} started: ${id}`);
     let tail = '';
     let lastProgress = 0;
     const onData = (buf: Buffer) => {

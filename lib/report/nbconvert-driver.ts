@@ -11,7 +11,7 @@
  * exit: 0 ok; 3 execution failed (out.ipynb written, no HTML); anything else: nbconvert itself failed.
  */
 export const NBCONVERT_DRIVER = String.raw`
-import json, sys
+import json, os, signal, sys
 import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import ExecutePreprocessor
@@ -27,6 +27,22 @@ class Tracking(ExecutePreprocessor):
 
 nb = nbformat.read(src, as_version=4)
 ep = Tracking(kernel_name=kernel, timeout=(timeout if timeout > 0 else None))
+
+def stop(signum, frame):
+    # The kernel runs in a session of its own: stop its whole process group, then leave at once
+    # (no partial notebook is written).
+    km = getattr(ep, "km", None)
+    prov = getattr(km, "provisioner", None) if km is not None else None
+    pgid = getattr(prov, "pgid", None) if prov is not None else None
+    if pgid:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass
+    os._exit(128 + signum)
+
+signal.signal(signal.SIGTERM, stop)
+signal.signal(signal.SIGINT, stop)
 status = {"ok": True, "cell": None, "error": None}
 try:
     ep.preprocess(nb, {"metadata": {"path": cwd}})

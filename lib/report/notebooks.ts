@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { adoptChild, onInterrupt } from '../util/children';
 import { projectRoot, writeFileAtomic } from '../util/fs';
 import { sha256File } from '../util/hash';
 import { formatSeconds } from '../util/progress';
@@ -160,7 +161,10 @@ function describeFailure(name: string, source: string, partial: any, status: Dri
 /** Runs the driver and collects its output; resolves with the exit code and the status line, if any. */
 function runDriver(args: string[], env: NodeJS.ProcessEnv, cwd: string, onTick: () => void): Promise<{ code: number | null; status?: DriverStatus; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(pythonExecutable(), ['-c', NBCONVERT_DRIVER, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a stop signal reaches the driver (which stops its kernel) and nothing
+    // it started is left behind.
+    const child = spawn(pythonExecutable(), ['-c', NBCONVERT_DRIVER, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    adoptChild(child, { group: true });
     let stdout = '';
     let stderr = '';
     const keep = (s: string, add: string) => (s + add).slice(-200_000);
@@ -239,6 +243,7 @@ async function runOne(name: string, position: string, ctx: RunContext): Promise<
     }
   }
   const tmp = fs.mkdtempSync(path.join(ctx.outDir, `.run-${name}-`));
+  const forget = onInterrupt(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const tmpNb = path.join(tmp, `${name}.ipynb`);
   const tmpHtml = path.join(tmp, `${name}.html`);
   const start = Date.now();
@@ -267,6 +272,7 @@ async function runOne(name: string, position: string, ctx: RunContext): Promise<
     log(`${position} ${name}: done in ${formatSeconds(seconds)} -> ${displayPath(html)}`);
     return { name, source, notebook, html, seconds };
   } finally {
+    forget();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
