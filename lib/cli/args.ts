@@ -15,12 +15,14 @@ export function parseArgs(argv: string[], spec: { flags?: string[]; options?: st
   const knownOptions = new Set(spec.options ?? []);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (!a.startsWith('--')) {
+    if (a === '-' || !a.startsWith('-')) {
       positional.push(a);
       continue;
     }
+    if (!a.startsWith('--')) throw new UsageError(`unknown option "${a}" (options are spelled --name)`);
     const eq = a.indexOf('=');
     const name = a.slice(2, eq < 0 ? undefined : eq);
+    if (flags.has(name) || name in options) throw new UsageError(`option --${name} given more than once`);
     if (knownFlags.has(name)) {
       if (eq >= 0) throw new UsageError(`option --${name} takes no value`);
       flags.add(name);

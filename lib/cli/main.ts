@@ -1,25 +1,34 @@
 /**
  * The `sid` command. Each sub-command lives in its own module and is imported only when used, so
- * `sid data stats` does not pay for loading the generative model code.
+ * `sid data stats` does not pay for loading the generative model code. Before a command is loaded,
+ * its command line is checked against lib/cli/specs.ts (usage errors exit 2), `-h`/`--help` prints
+ * its options and exits, and the folders it will write are proven writable.
  */
+import * as path from 'node:path';
 import { UsageError } from './args';
+import { checkCommandLine, helpText, optionValue, specFor, SPECS, wantsHelp } from './specs';
+import { assertWritableDir, projectRoot } from '../util/fs';
 
 const USAGE = `sid: Semantic IDs for joint generative search and recommendation
 
 Usage:
-  sid data stats   [--dataset <name>|--profile <p>] [--json]   counts, splits, queries, buckets
+  sid data stats   [--dataset <name>|--profile <p>] [--dir <dir>] [--queries <file.jsonl>] [--json]
   sid data fetch   <ml-latest-small|ml-25m> [--dest <dir>]     download the GroupLens archive
   sid embed        --strategy <s> [--profile <p>] [--json]      build item embeddings, print retrieval metrics
-  sid ids          --embedding <s> --quantizer <q> [--profile <p>] [--json]   Semantic IDs and diagnostics
-  sid train        --embedding <s> [--quantizer <q>] [--space shared|separate] [--profile <p>]
-  sid eval         --embedding <s> [--quantizer <q>] [--space shared|separate] [--profile <p>] [--json]
-  sid reproduce    [--profile <p>] [--jobs N] [--tables a,b] [--no-notebooks] [--rerun-notebooks]
+  sid ids          [--embedding <s>] [--quantizer <q>] [--collisions <c>] [--profile <p>] [--json]
+  sid train        [--embedding <s>] [--quantizer <q>] [--space shared|separate] [--profile <p>]
+                   [--epochs N] [--examples-per-epoch N] [--batch-size N] [--lr X] [--search-fraction X] [--history-length N]
+  sid eval         (same options as train) [--json]
+  sid reproduce    [--profile <p>] [--jobs N] [--tables a,b] [--out <dir>] [--no-notebooks] [--rerun-notebooks]
                    every table into reports/<p>/ (executed notebooks are reused while nothing they show changed)
-  sid notebooks run [names...] [--profile <p>]                   execute notebooks into reports/<p>/
+  sid notebooks run [names...] [--profile <p>] [--out <dir>] [--timeout S] [--jobs N] [--keep-going]
   sid bench        <matmul|contrastive|kmeans|seq2seq> [--json]
 
+  sid <command> --help   lists a command's options with their defaults.
+  Try without MovieLens: sid notebooks run 00_data --profile tiny
+
 Profiles: tiny (synthetic, CI), small (ml-latest-small, default), paper (ml-25m at paper scale).
-Environment: MOVIELENS_DIR (data folder), SID_BACKEND (wasm|cpu|tfjs-node|tfjs-node-gpu),
+Environment: MOVIELENS_DIR (data folder), SID_PROFILE, SID_BACKEND (wasm|cpu|tfjs-node|tfjs-node-gpu),
 SID_THREADS (wasm threads), SID_CACHE_DIR (artifact cache), SID_QUIET=1 (no progress lines).
 `;
 
@@ -37,11 +46,41 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'run-config': async () => (await import('./reproduce')).runConfigCommand,
 };
 
+/** Commands that write the artifact cache, and those that write an output folder (`--out`). */
+const USES_CACHE = new Set(['embed', 'ids', 'train', 'eval', 'reproduce', 'notebooks run', 'run-config']);
+const WRITES_OUT = new Set(['reproduce', 'notebooks run']);
+
+/** Proves, before any work, that the folders the command will write can be written. */
+function checkFolders(key: string, argv: string[]): void {
+  if (USES_CACHE.has(key)) {
+    assertWritableDir(path.resolve(process.env.SID_CACHE_DIR ?? path.join(projectRoot(), '.cache', 'artifacts')), process.env.SID_CACHE_DIR ? 'cache folder (SID_CACHE_DIR)' : 'cache folder');
+  }
+  if (WRITES_OUT.has(key)) {
+    const out = optionValue(argv, 'out');
+    const profile = optionValue(argv, 'profile') ?? process.env.SID_PROFILE ?? 'small';
+    assertWritableDir(path.resolve(out ?? path.join(projectRoot(), 'reports', profile)), out ? 'output folder (--out)' : 'output folder');
+  }
+  if (key === 'data fetch') {
+    const dest = optionValue(argv, 'dest');
+    assertWritableDir(path.resolve(dest ?? path.join(projectRoot(), 'data', 'movielens')), dest ? 'destination (--dest)' : 'destination');
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(USAGE);
-    return name ? 0 : 1;
+    const topic = name === 'help' && rest.length ? specFor(rest[0], rest.slice(1)).key : undefined;
+    if (topic && SPECS[topic]) {
+      process.stdout.write(helpText(topic));
+      return 0;
+    }
+    if (topic) {
+      process.stderr.write(`sid: unknown command "${rest.join(' ')}"\n\n${USAGE}`);
+      return 2;
+    }
+    // A bare `sid` is a usage error (exit 2) that prints the usage; asking for help is not.
+    (name ? process.stdout : process.stderr).write(USAGE);
+    return name ? 0 : 2;
   }
   const load = COMMANDS[name];
   if (!load) {
@@ -49,6 +88,13 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    const { key, rest: tail } = specFor(name, rest);
+    if (wantsHelp(rest)) {
+      process.stdout.write(helpText(key));
+      return 0;
+    }
+    checkCommandLine(key, tail);
+    checkFolders(key, tail);
     return await (await load())(rest);
   } catch (err) {
     if (err instanceof UsageError) {

@@ -1,0 +1,290 @@
+/**
+ * Every `sid` command's options, in one place: `--help` prints them (with defaults), and main.ts
+ * checks a command line against them before the command starts any work (unknown, repeated or
+ * malformed options and stray words are usage errors, exit 2).
+ *
+ * The choice lists are repeated here so that `--help` and these checks load no model code;
+ * test/cli-help.test.ts checks them against the lists in lib/embed and lib/quantize.
+ */
+import { UsageError } from './args';
+
+export const PROFILES = ['tiny', 'small', 'paper'] as const;
+export const STRATEGIES = ['content', 'search', 'rec', 'fused-concat', 'fused-svd', 'multitask'] as const;
+export const QUANTIZERS = ['rq-kmeans', 'hier-kmeans', 'rq-vae', 'rlfq'] as const;
+export const TABLES = ['task-tradeoff', 'quantizers', 'shared-vs-separate', 'head-torso'] as const;
+
+export interface OptionSpec {
+  name: string;
+  /** Placeholder of the value; absent for a flag. */
+  arg?: string;
+  help: string;
+  default?: string;
+  /** Accepted values (checked here). */
+  choices?: readonly string[];
+  /** An integer >= min (checked here). */
+  int?: { min: number };
+  /** A comma-separated list of `choices`. */
+  list?: boolean;
+}
+
+export interface CommandSpec {
+  usage: string;
+  summary: string;
+  /** What the positional words are, for the usage line and their count. */
+  positional?: { label: string; min: number; max: number; choices?: readonly string[] };
+  options: OptionSpec[];
+  /** Lines printed after the options. */
+  notes?: string[];
+  /** Options the command parses itself (bench: owned by lib/cli/bench.ts). */
+  lenient?: boolean;
+}
+
+const profile: OptionSpec = {
+  name: 'profile',
+  arg: '<p>',
+  choices: PROFILES,
+  default: '$SID_PROFILE, else small',
+  help: 'data and sizes: tiny (synthetic, minutes), small (ml-latest-small), paper (ml-25m)',
+};
+const json: OptionSpec = { name: 'json', help: 'print JSON instead of text' };
+const quantizer: OptionSpec = { name: 'quantizer', arg: '<q>', choices: QUANTIZERS, default: 'rq-kmeans', help: 'how Semantic IDs are made' };
+const tokenizer: OptionSpec = { name: 'tokenizer', arg: '<q>', choices: [...QUANTIZERS, 'kmeans'], help: 'former name of --quantizer (deprecated)' };
+const experiment: OptionSpec[] = [
+  { name: 'embedding', arg: '<s>', choices: [...STRATEGIES, 'separate'], default: 'multitask', help: 'embedding the IDs come from; separate: search IDs and rec IDs' },
+  quantizer,
+  tokenizer,
+  { name: 'space', arg: '<shared|separate>', choices: ['shared', 'separate'], default: 'shared (separate with --embedding separate)', help: 'one ID token set for both tasks, or one per task' },
+  profile,
+  { name: 'epochs', arg: 'N', int: { min: 1 }, default: "the profile's", help: 'training epochs' },
+  { name: 'examples-per-epoch', arg: 'N', int: { min: 1 }, default: "the profile's", help: 'training examples per epoch' },
+  { name: 'batch-size', arg: 'N', int: { min: 1 }, default: "the profile's", help: 'training batch size' },
+  { name: 'lr', arg: 'X', default: "the profile's", help: 'peak learning rate, in (0, 1]' },
+  { name: 'search-fraction', arg: 'X', default: "the profile's", help: 'share of search examples in a batch, in [0, 1]' },
+  { name: 'history-length', arg: 'N', int: { min: 1 }, default: "the profile's", help: 'items of history in a rec prompt' },
+  json,
+];
+
+export const SPECS: Record<string, CommandSpec> = {
+  data: {
+    usage: 'sid data <stats|fetch> ...',
+    summary: 'the data set: counts and splits, or download',
+    positional: { label: '<stats|fetch>', min: 1, max: 1, choices: ['stats', 'fetch'] },
+    options: [],
+    notes: ['Run "sid data stats --help" or "sid data fetch --help" for their options.'],
+  },
+  'data stats': {
+    usage: 'sid data stats',
+    summary: 'counts read and kept, splits, queries, popularity buckets',
+    options: [
+      { name: 'dataset', arg: '<name>', choices: ['ml-latest-small', 'ml-25m', 'synthetic'], default: "the profile's", help: 'data set (keeps the profile\'s query settings)' },
+      profile,
+      { name: 'dir', arg: '<dir>', default: '$MOVIELENS_DIR, else data/movielens/<dataset>', help: 'folder holding movies.csv, ratings.csv, tags.csv' },
+      { name: 'queries', arg: '<file.jsonl>', default: 'generated queries', help: 'import search queries from a JSONL file' },
+      json,
+    ],
+  },
+  'data fetch': {
+    usage: 'sid data fetch <ml-latest-small|ml-25m>',
+    summary: 'download the GroupLens archive (sha256-checked)',
+    positional: { label: '<ml-latest-small|ml-25m>', min: 1, max: 1, choices: ['ml-latest-small', 'ml-25m'] },
+    options: [{ name: 'dest', arg: '<dir>', default: 'data/movielens', help: 'folder the data set is unpacked into (as <dest>/<name>/)' }],
+  },
+  embed: {
+    usage: 'sid embed --strategy <s>',
+    summary: 'build item embeddings, print their dense-retrieval metrics',
+    options: [{ name: 'strategy', arg: '<s>', choices: STRATEGIES, default: '(required)', help: 'embedding strategy' }, profile, json],
+  },
+  ids: {
+    usage: 'sid ids',
+    summary: 'Semantic IDs of every item, with diagnostics',
+    options: [
+      { name: 'embedding', arg: '<s>', choices: STRATEGIES, default: 'multitask', help: 'embedding to quantise' },
+      quantizer,
+      tokenizer,
+      { name: 'collisions', arg: '<extra-level|none>', choices: ['extra-level', 'none'], default: "the profile's", help: 'how items that share a code are told apart' },
+      profile,
+      json,
+    ],
+  },
+  train: {
+    usage: 'sid train',
+    summary: 'train (resumably) and evaluate one generative model; print its training curve',
+    options: experiment,
+  },
+  eval: {
+    usage: 'sid eval',
+    summary: 'metrics with intervals of one generative model; rec against popularity (paired)',
+    options: experiment,
+  },
+  reproduce: {
+    usage: 'sid reproduce',
+    summary: 'every table and notebook into reports/<profile>/',
+    options: [
+      profile,
+      { name: 'jobs', arg: 'N', int: { min: 1 }, default: 'one per core', help: 'trainings (and notebooks) run in parallel' },
+      { name: 'tables', arg: 'a,b', choices: TABLES, list: true, default: TABLES.join(','), help: 'tables to build' },
+      { name: 'out', arg: '<dir>', default: 'reports/<profile>', help: 'folder for results.json, results.md and the reports' },
+      { name: 'no-notebooks', help: 'write the tables only' },
+      { name: 'rerun-notebooks', help: 'execute the notebooks even when their reports are up to date' },
+    ],
+    notes: ['Interrupted (Ctrl-C, SIGTERM), it stops its workers; a rerun resumes from the cache.'],
+  },
+  notebooks: {
+    usage: 'sid notebooks run [names...]',
+    summary: 'execute notebooks headlessly into reports/<profile>/',
+    positional: { label: 'run', min: 1, max: 1, choices: ['run'] },
+    options: [],
+    notes: ['Run "sid notebooks run --help" for its options.'],
+  },
+  'notebooks run': {
+    usage: 'sid notebooks run [names...]',
+    summary: 'execute notebooks (default: all) into reports/<profile>/ as .ipynb and HTML',
+    positional: { label: '[names...]', min: 0, max: Infinity },
+    options: [
+      profile,
+      { name: 'out', arg: '<dir>', default: 'reports/<profile>', help: 'folder for the executed notebooks' },
+      { name: 'timeout', arg: 'S', int: { min: 0 }, default: '7200', help: 'seconds a cell may run (0: no limit)' },
+      { name: 'jobs', arg: 'N', int: { min: 1 }, default: '1', help: 'notebooks run in parallel' },
+      { name: 'keep-going', help: 'run the other notebooks after one fails' },
+    ],
+    notes: ['Try without MovieLens: sid notebooks run 00_data --profile tiny'],
+  },
+  bench: {
+    usage: 'sid bench <matmul|contrastive|kmeans|seq2seq>',
+    summary: 'the benchmarks the README quotes',
+    positional: { label: '<matmul|contrastive|kmeans|seq2seq>', min: 1, max: 1, choices: ['matmul', 'contrastive', 'kmeans', 'seq2seq'] },
+    options: [
+      { name: 'n', arg: 'N', default: '1024', help: 'matmul: matrix size' },
+      { name: 'prompts', arg: 'N', help: 'seq2seq: prompts to decode' },
+      { name: 'steps', arg: 'N', help: 'seq2seq: training steps' },
+      { name: 'd-model', arg: 'N', help: 'seq2seq: model width' },
+      { name: 'd-ff', arg: 'N', help: 'seq2seq: feed-forward width' },
+      { name: 'backend', arg: '<name>', default: '$SID_BACKEND, else the best available', help: 'tfjs backend' },
+      { name: 'kernels', arg: '<sets>', help: 'kernel sets to compare' },
+      json,
+    ],
+    lenient: true,
+  },
+  'run-config': {
+    usage: 'sid run-config <embedding>/<quantizer>/<shared|separate>',
+    summary: 'one experiment (used by the workers of sid reproduce)',
+    positional: { label: '<embedding>/<quantizer>/<shared|separate>', min: 1, max: 1 },
+    options: [profile],
+  },
+};
+
+/** Which spec a command line uses: "data stats" for `sid data stats ...`, else the command's own. */
+export function specFor(command: string, rest: string[]): { key: string; rest: string[] } {
+  const sub = rest[0];
+  if (sub !== undefined && SPECS[`${command} ${sub}`]) return { key: `${command} ${sub}`, rest: rest.slice(1) };
+  return { key: command, rest };
+}
+
+/** The text of `sid <command> --help`. */
+export function helpText(key: string): string {
+  const s = SPECS[key];
+  const lines = [`${s.usage}${s.options.length ? ' [options]' : ''}`, `  ${s.summary}`, ''];
+  if (s.options.length) {
+    lines.push('Options:');
+    const rows = s.options.map((o) => {
+      const left = `  --${o.name}${o.arg ? ` ${o.arg}` : ''}`;
+      const choices = o.choices && !o.arg?.includes('|') && o.name !== 'profile' ? ` (${o.list ? 'any of' : 'one of'} ${o.choices.join(', ')})` : '';
+      const def = o.default ? ` [default: ${o.default}]` : '';
+      return [left, `${o.help}${choices}${def}`] as const;
+    });
+    rows.push(['  -h, --help', 'show this help and exit']);
+    const width = Math.max(...rows.map((r) => r[0].length)) + 2;
+    for (const [l, r] of rows) lines.push(l.padEnd(width) + r);
+  } else {
+    lines.push('Options:', '  -h, --help  show this help and exit');
+  }
+  if (s.notes) lines.push('', ...s.notes);
+  return lines.join('\n') + '\n';
+}
+
+/** True when `-h` or `--help` appears before a `--`. */
+export function wantsHelp(argv: string[]): boolean {
+  for (const a of argv) {
+    if (a === '--') return false;
+    if (a === '-h' || a === '--help') return true;
+  }
+  return false;
+}
+
+/**
+ * Checks a command line against its spec: unknown options (long or short, named as typed), options
+ * given twice, missing or malformed values, and positional words the command does not take.
+ */
+export function checkCommandLine(key: string, argv: string[]): void {
+  const s = SPECS[key];
+  const byName = new Map(s.options.map((o) => [o.name, o]));
+  const seen = new Set<string>();
+  const positional: string[] = [];
+  let onlyPositional = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (onlyPositional || a === '-' || !a.startsWith('-')) {
+      positional.push(a);
+      continue;
+    }
+    if (a === '--') {
+      onlyPositional = true;
+      continue;
+    }
+    if (!a.startsWith('--')) {
+      throw new UsageError(`unknown option "${a}" (options are spelled --name; see sid ${key} --help)`);
+    }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    const o = byName.get(name);
+    if (!o) {
+      if (s.lenient) continue;
+      throw new UsageError(`unknown option "${eq < 0 ? a : a.slice(0, eq)}" (see sid ${key} --help)`);
+    }
+    if (seen.has(name)) throw new UsageError(`option --${name} given more than once`);
+    seen.add(name);
+    if (!o.arg) {
+      if (eq >= 0) throw new UsageError(`option --${name} takes no value, got "${a}"`);
+      continue;
+    }
+    const value = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`option --${name} needs a value (${o.arg})`);
+    if (s.lenient) continue;
+    if (o.int) {
+      const v = Number(value);
+      if (value.trim() === '' || !Number.isInteger(v) || v < o.int.min) throw new UsageError(`--${name} must be an integer >= ${o.int.min}, got "${value}"`);
+    }
+    if (o.choices) {
+      const parts = o.list ? value.split(',') : [value];
+      for (const p of parts) {
+        if (!o.choices.includes(p)) {
+          throw new UsageError(`--${name} must be ${o.list ? 'a comma-separated list of' : 'one of'} ${o.choices.join(', ')}, got "${o.list ? p : value}"`);
+        }
+      }
+      if (o.list && new Set(parts).size !== parts.length) throw new UsageError(`--${name} names a value twice: "${value}"`);
+    }
+  }
+  const p = s.positional ?? { label: '', min: 0, max: 0 };
+  if (positional.length > p.max) {
+    const stray = positional.slice(p.max);
+    throw new UsageError(`unexpected argument${stray.length > 1 ? 's' : ''} ${stray.map((w) => `"${w}"`).join(' ')}${p.max ? ` (${s.usage} takes ${p.max === 1 ? 'one' : p.max})` : ` (${s.usage} takes no positional arguments)`}`);
+  }
+  if (positional.length < p.min) throw new UsageError(`expected ${p.label}: ${s.usage}`);
+  if (p.choices) {
+    for (const w of positional) if (!p.choices.includes(w)) throw new UsageError(`expected ${p.label}, got "${w}"`);
+  }
+  if (process.env.SID_PROFILE !== undefined && byName.has('profile') && !seen.has('profile') && !(PROFILES as readonly string[]).includes(process.env.SID_PROFILE)) {
+    throw new UsageError(`SID_PROFILE must be one of ${PROFILES.join(', ')}, got "${process.env.SID_PROFILE}"`);
+  }
+}
+
+/** The value of `--name` on a command line that passed `checkCommandLine`. */
+export function optionValue(argv: string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if (a === `--${name}`) return argv[i + 1];
+    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
+  }
+  return undefined;
+}
