@@ -46,11 +46,34 @@ export function emitDisplay(bundle: MimeBundle): void {
   process.stdout.write(bundle['text/plain'].replace(/\n?$/, '\n'));
 }
 
+/** URL schemes that run code when a link is followed. */
+const SCRIPT_SCHEME = /^(\s*)(javascript|vbscript|data|file)(\s*):/i;
+
+/**
+ * Markdown with no live HTML: Markdown passes raw HTML through (nbconvert's export does not sanitise
+ * it), so a movie title or query such as `<img src=x onerror=...>` would run in the report. Outside
+ * code spans, `<` becomes `&lt;` (the text reads the same), and link targets with a script scheme
+ * are broken up. Markdown emphasis and links to http(s) still work.
+ */
+export function safeMarkdown(md: string): string {
+  const parts = md.split(/(`+[^`]*?`+)/);
+  return parts
+    .map((part, i) => {
+      if (i % 2 === 1) return part; // a code span: shown literally by every renderer
+      return part
+        .replace(/</g, '&lt;')
+        .replace(/\]\(([^)]*)\)/g, (m, target: string) => (SCRIPT_SCHEME.test(target) ? `]\\(${target.replace(SCRIPT_SCHEME, '$1$2$3\\:')})` : m))
+        .replace(/^(\s*\[[^\]]*\]:)(\s*)(javascript|vbscript|data|file)(\s*):/gim, '$1$2$3$4\\:');
+    })
+    .join('');
+}
+
 /**
  * Displays Markdown (rendered by Jupyter and by nbconvert's HTML export), with the Markdown source
- * as the plain-text form. Use for conclusions computed from results.
+ * as the plain-text form. Use for conclusions computed from results. Strings from the data may be
+ * interpolated freely: see `safeMarkdown`.
  */
 export function showMarkdown(md: string): void {
   if (typeof md !== 'string') throw new Error(`showMarkdown: expected a Markdown string, got ${typeof md}`);
-  emitDisplay({ 'text/markdown': md, 'text/plain': md });
+  emitDisplay({ 'text/markdown': safeMarkdown(md), 'text/plain': md });
 }
