@@ -4,9 +4,10 @@
  * process holds two backends. Skips, saying why, where Dawn finds no WebGPU adapter.
  *
  * Tolerances: both backends compute in float32 but sum in different orders, and Adam divides by
- * sqrt(v), so coordinates with near-zero gradients can move by up to the learning rate differently.
- * After two epochs of the tiny seq2seq (lr 1e-2) losses must agree to 1e-3 relative and weights to
- * 2e-3 absolute; after five bi-encoder steps, losses to 1e-4 relative and embeddings to 1e-3.
+ * sqrt(v), so coordinates with near-zero gradients can drift apart. After two epochs of the tiny
+ * seq2seq (lr 1e-2, 120 steps) epoch losses must agree to 1e-4 (relative above 1) and every weight
+ * to 2e-4; after five bi-encoder steps, losses to 1e-5 and embeddings to 1e-4. Observed gaps on
+ * llvmpipe are about twenty times smaller than these bounds.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +28,7 @@ const SELF = fileURLToPath(import.meta.url);
 interface RunResult {
   backend: string;
   seq2seq: { losses: number[]; weights: Record<string, number[]>; leaked: number };
-  biencoder: Record<'sparse' | 'dense', { losses: number[]; encoded: number[]; leaked: number }>;
+  biencoder: Record<'sparse' | 'dense', { losses: number[]; encoded: number[]; leaked: number; afterDispose: number }>;
 }
 
 /** Child: trains the tiny models on the backend SID_BACKEND_OVERRIDE names; prints one JSON line. */
@@ -60,13 +61,16 @@ async function runChild(): Promise<void> {
   const batch = { anchors: bag(32, 5, 500), positives: bag(32, 5, 500), keysA: null, keysP: Int32Array.from({ length: 32 }, (_, i) => i) };
   const biencoder = {} as RunResult['biencoder'];
   for (const tableUpdate of ['sparse', 'dense'] as const) {
+    const before = tf.memory().numTensors;
     const tower = new TextTower({ rows: 500, dim: 16, tableUpdate, seed: 1 });
+    // The optimizer creates its state on the first step: count from there.
+    const losses = [tower.trainStep(batch)];
     const m0 = tf.memory().numTensors;
-    const losses: number[] = [];
-    for (let s = 0; s < 5; s++) losses.push(tower.trainStep(batch));
+    for (let s = 1; s < 5; s++) losses.push(tower.trainStep(batch));
     const encoded = Array.from(tower.encode(batch.anchors));
+    const leaked = tf.memory().numTensors - m0;
     tower.dispose();
-    biencoder[tableUpdate] = { losses, encoded, leaked: tf.memory().numTensors - m0 };
+    biencoder[tableUpdate] = { losses, encoded, leaked, afterDispose: tf.memory().numTensors - before };
   }
   const out: RunResult = { backend: info.name, seq2seq, biencoder };
   process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
@@ -108,21 +112,23 @@ if (CHILD) {
     assert.equal(cpu.backend, 'wasm');
     assert.equal(gpu.seq2seq.leaked, 0, 'seq2seq training leaked tensors on webgpu');
     assert.equal(gpu.seq2seq.losses.length, 2);
-    gpu.seq2seq.losses.forEach((l, i) => closeRel(l, cpu.seq2seq.losses[i], 1e-3, `seq2seq epoch ${i} loss`));
+    gpu.seq2seq.losses.forEach((l, i) => closeRel(l, cpu.seq2seq.losses[i], 1e-4, `seq2seq epoch ${i} loss`));
     const names = Object.keys(cpu.seq2seq.weights);
     assert.deepEqual(Object.keys(gpu.seq2seq.weights).sort(), [...names].sort());
     for (const k of names) {
       const d = maxAbsDiff(gpu.seq2seq.weights[k], cpu.seq2seq.weights[k]);
-      assert.ok(d < 2e-3, `seq2seq weight ${k}: max |webgpu - wasm| = ${d}`);
+      assert.ok(d < 2e-4, `seq2seq weight ${k}: max |webgpu - wasm| = ${d}`);
     }
     for (const mode of ['sparse', 'dense'] as const) {
       const g = gpu.biencoder[mode];
       const c = cpu.biencoder[mode];
-      assert.equal(g.leaked, 0, `bi-encoder (${mode}) leaked tensors on webgpu`);
-      g.losses.forEach((l, i) => closeRel(l, c.losses[i], 1e-4, `bi-encoder (${mode}) step ${i} loss`));
+      assert.equal(g.leaked, 0, `bi-encoder (${mode}) leaked tensors across steps on webgpu`);
+      // What dispose leaves behind is the tower's own business; it must not differ by backend.
+      assert.equal(g.afterDispose, c.afterDispose, `bi-encoder (${mode}) tensors left after dispose: webgpu ${g.afterDispose}, wasm ${c.afterDispose}`);
+      g.losses.forEach((l, i) => closeRel(l, c.losses[i], 1e-5, `bi-encoder (${mode}) step ${i} loss`));
       assert.ok(g.losses[4] < g.losses[0], `bi-encoder (${mode}) loss decreases: ${g.losses[0]} -> ${g.losses[4]}`);
       const d = maxAbsDiff(g.encoded, c.encoded);
-      assert.ok(d < 1e-3, `bi-encoder (${mode}) embeddings: max |webgpu - wasm| = ${d}`);
+      assert.ok(d < 1e-4, `bi-encoder (${mode}) embeddings: max |webgpu - wasm| = ${d}`);
     }
   });
 
