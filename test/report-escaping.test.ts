@@ -55,7 +55,7 @@ test('a report rendered from hostile titles and queries has no live script or ha
     const items = HOSTILE.map((title, i) => ({ item: i, title, genres: `Drama|${title}`, tags: title, query: `movies like ${title}` }));
     // As notebook 03 writes its worked examples, and the others their tables and figures.
     for (const it of items) showMarkdown(`Query: **"${it.query}"** (style: ${it.tags}); the target is **${it.title}**.`);
-    showTable(items, { title: HOSTILE[0], note: HOSTILE[1] });
+    showTable(items, { title: HOSTILE[0], columns: ['title', 'genres', 'tags', 'query', 'item'] });
     showPlot({
       data: [{ type: 'bar', x: items.map((i) => i.title), y: items.map((i) => i.item), text: items.map((i) => i.genres), name: HOSTILE[2] }],
       layout: { title: { text: HOSTILE[0] }, xaxis: { title: { text: HOSTILE[1] } } },
