@@ -12,6 +12,8 @@
  *     epilogue (optional): [biasOffset or -1, biasLength (1 or N), activation code, alpha,
  *     preluOffset or -1, preluLength (1 or N)], applied in place to every C_i: bias broadcast over
  *     rows, then the activation (PReLU's slopes per column or one for all).
+ *   transpose(heap, xOffset, outOffset, shape, perm)
+ *     out = x permuted by `perm` (Float64Arrays of one rank), for 4-byte elements (float32, int32).
  *   setThreads(n), getThreads(), config()
  */
 #include <math.h>
@@ -208,6 +210,96 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+#define MAX_RANK 8
+#define TILE 32
+
+/*
+ * Row-major [rows, cols] -> [cols, rows], in tiles so both sides stay in cache; the inner loop writes
+ * contiguously (strided writes to rows a power of two apart alias in the cache and were slower).
+ */
+static void transpose2d(const uint32_t *x, uint32_t *out, size_t rows, size_t cols) {
+  for (size_t j0 = 0; j0 < cols; j0 += TILE) {
+    const size_t j1 = j0 + TILE < cols ? j0 + TILE : cols;
+    for (size_t i0 = 0; i0 < rows; i0 += TILE) {
+      const size_t i1 = i0 + TILE < rows ? i0 + TILE : rows;
+      for (size_t j = j0; j < j1; j++)
+        for (size_t i = i0; i < i1; i++) out[j * rows + i] = x[i * cols + j];
+    }
+  }
+}
+
+static napi_value transpose(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  heap_t heap;
+  double x_off, out_off, *shape_d, *perm_d;
+  size_t rank, rank2;
+  if (argc < 5 || !get_heap(env, argv[0], &heap) || napi_get_value_double(env, argv[1], &x_off) != napi_ok ||
+      napi_get_value_double(env, argv[2], &out_off) != napi_ok || !get_double_array(env, argv[3], &shape_d, &rank) ||
+      !get_double_array(env, argv[4], &perm_d, &rank2) || rank != rank2 || rank < 1 || rank > MAX_RANK) {
+    napi_throw_type_error(env, NULL, "sid_native.transpose(heap, xOffset, outOffset, shape, perm): bad arguments");
+    return NULL;
+  }
+  size_t shape[MAX_RANK], perm[MAX_RANK], in_stride[MAX_RANK], out_shape[MAX_RANK], step[MAX_RANK];
+  size_t size = 1;
+  int seen = 0;
+  for (size_t i = 0; i < rank; i++) {
+    if (!(shape_d[i] >= 0) || !(perm_d[i] >= 0) || perm_d[i] >= (double)rank || (seen & (1 << (int)perm_d[i]))) {
+      napi_throw_range_error(env, NULL, "sid_native.transpose: bad shape or permutation");
+      return NULL;
+    }
+    seen |= 1 << (int)perm_d[i];
+    shape[i] = (size_t)shape_d[i];
+    perm[i] = (size_t)perm_d[i];
+    size *= shape[i];
+  }
+  const uint32_t *x = (const uint32_t *)region(&heap, x_off, size);
+  uint32_t *out = (uint32_t *)region(&heap, out_off, size);
+  if (!x || !out) {
+    napi_throw_range_error(env, NULL, "sid_native.transpose: an operand lies outside the heap or is misaligned");
+    return NULL;
+  }
+  if (size == 0) return NULL;
+  in_stride[rank - 1] = 1;
+  for (size_t i = rank - 1; i > 0; i--) in_stride[i - 1] = in_stride[i] * shape[i];
+  for (size_t i = 0; i < rank; i++) {
+    out_shape[i] = shape[perm[i]];
+    step[i] = in_stride[perm[i]];
+  }
+  /* Leading axes kept in place, then the last two swapped: a batch of 2-D transposes. */
+  size_t lead = 0;
+  while (lead < rank && perm[lead] == lead) lead++;
+  if (lead == rank) {
+    memcpy(out, x, size * sizeof(uint32_t));
+    return NULL;
+  }
+  if (rank >= 2 && lead == rank - 2 && perm[rank - 2] == rank - 1 && perm[rank - 1] == rank - 2) {
+    const size_t rows = shape[rank - 2], cols = shape[rank - 1], mat = rows * cols;
+    for (size_t b = 0; b < size / mat; b++) transpose2d(x + b * mat, out + b * mat, rows, cols);
+    return NULL;
+  }
+  /* General case: walk the output in order with an odometer over its outer axes. */
+  const size_t inner = out_shape[rank - 1], inner_step = step[rank - 1];
+  size_t idx[MAX_RANK] = {0};
+  size_t base = 0;
+  for (size_t o = 0; o < size; o += inner) {
+    if (inner_step == 1) {
+      memcpy(out + o, x + base, inner * sizeof(uint32_t));
+    } else {
+      for (size_t j = 0; j < inner; j++) out[o + j] = x[base + j * inner_step];
+    }
+    for (size_t ax = rank - 1; ax-- > 0;) {
+      idx[ax]++;
+      base += step[ax];
+      if (idx[ax] < out_shape[ax]) break;
+      base -= step[ax] * out_shape[ax];
+      idx[ax] = 0;
+    }
+  }
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -238,6 +330,7 @@ static napi_value config(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"transpose", NULL, transpose, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_default, NULL},

@@ -163,7 +163,7 @@ test('the native kernels are registered and used when the addon is built (wasm k
   assert.equal(isNativeKernel(batch?.kernelFunc), expectNative);
   assert.equal(isNativeKernel(fused?.kernelFunc), expectNative);
   if (!expectNative) return;
-  assert.deepEqual(nativeKernelsInstalled('wasm'), ['BatchMatMul', '_FusedMatMul']);
+  assert.deepEqual(nativeKernelsInstalled('wasm'), ['BatchMatMul', '_FusedMatMul', 'Transpose', 'Identity', 'Cast']);
   const callsBefore = nativeCallCount();
   tf.tidy(() => {
     tf.matMul(tf.ones([4, 3]), tf.ones([3, 2])).dataSync();
@@ -366,4 +366,96 @@ test('no tensors or backend buffers leak through the native kernels', () => {
   assert.equal(tf.memory().numTensors, tensors);
   assert.equal(backend.numDataIds(), ids);
   tf.dispose([a, b]);
+});
+
+/** float64 reference of a transpose. */
+function transposeReference(data: ArrayLike<number>, shape: number[], perm: number[]): number[] {
+  const r = shape.length;
+  const inStride = new Array(r).fill(1);
+  for (let i = r - 2; i >= 0; i--) inStride[i] = inStride[i + 1] * shape[i + 1];
+  const outShape = perm.map((p) => shape[p]);
+  const size = shape.reduce((p, d) => p * d, 1);
+  const out: number[] = new Array(size);
+  for (let o = 0; o < size; o++) {
+    let rem = o;
+    let src = 0;
+    for (let ax = r - 1; ax >= 0; ax--) {
+      const idx = rem % outShape[ax];
+      rem = (rem - idx) / outShape[ax];
+      src += idx * inStride[perm[ax]];
+    }
+    out[o] = data[src];
+  }
+  return out;
+}
+
+test('native Transpose equals the wasm kernel and a reference: random ranks, permutations, size-1 and empty axes', () => {
+  const rng = new Rng(25);
+  assert.equal(isNativeKernel(tf.getKernel('Transpose', 'wasm')?.kernelFunc), expectNative);
+  const fixed: Array<[number[], number[]]> = [
+    [[6144 / 64, 512 / 8], [1, 0]],
+    [[33, 65], [1, 0]],
+    [[2, 3, 24, 32], [0, 1, 3, 2]],
+    [[4, 24, 4, 32], [0, 2, 1, 3]],
+    [[4, 24, 1, 32], [0, 2, 1, 3]],
+    [[3, 1, 5], [2, 1, 0]],
+    [[1, 1], [1, 0]],
+    [[7], [0]],
+    [[0, 3], [1, 0]],
+    [[2, 0, 3], [2, 0, 1]],
+  ];
+  const cases = [...fixed];
+  for (let t = 0; t < 30; t++) {
+    const r = 1 + Math.floor(rng.next() * 5);
+    const shape = Array.from({ length: r }, () => 1 + Math.floor(rng.next() * 6));
+    const perm = Array.from(rng.permutation(r));
+    cases.push([shape, perm]);
+  }
+  for (const [shape, perm] of cases) {
+    for (const dtype of ['float32', 'int32'] as const) {
+      const size = shape.reduce((p, d) => p * d, 1);
+      const values = Array.from({ length: size }, () => Math.floor(rng.next() * 2000) - 1000);
+      const x = tf.tensor(values, shape, dtype);
+      const what = `transpose ${JSON.stringify(shape)} by ${JSON.stringify(perm)} (${dtype})`;
+      const run = (on: boolean) => {
+        const prev = setNativeEnabled(on);
+        try {
+          return tf.tidy(() => {
+            const y = tf.transpose(x, perm);
+            return { shape: y.shape, data: Array.from(y.dataSync()) };
+          });
+        } finally {
+          setNativeEnabled(prev);
+        }
+      };
+      const before = tf.memory().numTensors;
+      const native = run(true);
+      assert.deepEqual(native.shape, perm.map((p) => shape[p]), `${what}: shape`);
+      assert.deepEqual(native.data, transposeReference(values, shape, perm), `${what}: values`);
+      if (size > 0) assert.deepEqual(native.data, run(false).data, `${what}: against wasm`);
+      assert.equal(tf.memory().numTensors, before, `${what}: tensor leak`);
+      x.dispose();
+    }
+  }
+});
+
+test('Identity and same-dtype Cast share the buffer safely; other casts still convert', () => {
+  const backend = tf.backend() as unknown as { numDataIds(): number };
+  const ids = backend.numDataIds();
+  const x = tf.tensor([1.5, -2.25, 3], [3]);
+  const c = tf.clone(x);
+  const same = tf.cast(x, 'float32');
+  const toInt = tf.cast(x, 'int32');
+  assert.equal(isNativeKernel(tf.getKernel('Identity', 'wasm')?.kernelFunc), expectNative);
+  assert.equal(isNativeKernel(tf.getKernel('Cast', 'wasm')?.kernelFunc), expectNative);
+  x.dispose();
+  assert.deepEqual(Array.from(c.dataSync()), [1.5, -2.25, 3], 'clone outlives its source');
+  assert.deepEqual(Array.from(same.dataSync()), [1.5, -2.25, 3]);
+  assert.equal(toInt.dtype, 'int32');
+  assert.deepEqual(Array.from(toInt.dataSync()), [1, -2, 3]);
+  tf.tidy(() => assert.equal(tf.cast(tf.tensor([0, 2], [2], 'int32'), 'bool').dtype, 'bool'));
+  tf.dispose([c, same, toInt]);
+  assert.equal(backend.numDataIds(), ids, 'backend buffers are released');
+  // Gradients through the mul gradient's float32 casts are unchanged.
+  assertSame(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.mul(a, b), a)))([tf.tensor([1, 2, 3]), tf.tensor([4, 5, 6])]), 'mul gradient');
 });

@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { MAX_WASM_THREADS, startWasmBackend } from './wasmThreads';
 import { installFastMatMul } from './fastMatMul';
-import { installNativeKernels } from './nativeMatMul';
+import { installNativeKernels } from './nativeKernels';
 import { loadNodeBackend } from './nodeBackends';
 import { installBroadcastMatMulGradient } from './matMulGradient';
 import { formatAdapter, gpuDeviceNodePresent, startWebGpuBackend, type WebGpuAdapterReport } from './webgpu';
@@ -31,7 +31,7 @@ export { SparseRowAdam } from './sparseRowAdam';
 export type { SparseRowAdamConfig } from './sparseRowAdam';
 export { gelu, geluTanhReference } from './activations';
 export { installFastMatMul, fastMatMulInstalled } from './fastMatMul';
-export { nativeKernelsInstalled, isNativeKernel, nativeCallCount, setNativeEnabled } from './nativeMatMul';
+export { nativeKernelsInstalled, isNativeKernel, nativeCallCount, setNativeEnabled } from './nativeKernels';
 export { MAX_WASM_THREADS } from './wasmThreads';
 export { installBroadcastMatMulGradient } from './matMulGradient';
 export { formatAdapter } from './webgpu';
@@ -51,7 +51,7 @@ export interface BackendInfo {
   /** Threads the backend computes with (wasm: as reported by the backend itself). */
   threads: number;
   simd?: boolean;
-  /** wasm: kernels running on the native OpenBLAS addon (lib/backend/nativeMatMul.ts), and its BLAS threads. */
+  /** wasm: kernels running on the native addon (lib/backend/nativeKernels.ts), and its BLAS threads. */
   native?: { kernels: string[]; threads?: number; reason?: string };
   /** webgpu: the adapter it runs on. */
   adapter?: WebGpuAdapterReport;
@@ -78,7 +78,7 @@ function nativeDetail(info: BackendInfo): string {
   const n = info.native;
   if (!n) return '';
   if (!n.kernels.length) return `; native kernels off: ${n.reason}`;
-  return `; native ${n.kernels.join(', ')} on OpenBLAS, ${n.threads} thread${n.threads === 1 ? '' : 's'}`;
+  return `; native ${n.kernels.join(', ')}; OpenBLAS ${n.threads} thread${n.threads === 1 ? '' : 's'}`;
 }
 
 function report(info: BackendInfo): void {

@@ -26,6 +26,8 @@ export interface NativeAddon {
    * [biasOffset or -1, biasLength (1 or N), activation code, alpha, preluOffset or -1, preluLength].
    */
   sgemm(heap: Uint8Array, transA: boolean, transB: boolean, m: number, n: number, k: number, offsets: Float64Array, epilogue?: Float64Array): void;
+  /** out = x permuted by `perm` (4-byte elements); `shape` is x's, byte offsets as above. */
+  transpose(heap: Uint8Array, xOffset: number, outOffset: number, shape: Float64Array, perm: Float64Array): void;
   setThreads(n: number): void;
   getThreads(): number;
   /** OpenBLAS's build description (version, core, threading). */

@@ -10,104 +10,8 @@
  * had one value per column.
  */
 import * as tf from '@tensorflow/tfjs';
-import { loadNative, NATIVE_ACTIVATIONS, type NativeAddon } from './native';
-
-type TensorInfo = tf.TensorInfo;
-type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: Record<string, unknown> };
-type KernelFn = (args: KernelArgs) => TensorInfo | TensorInfo[];
-
-/** The parts of tfjs-backend-wasm 4.22.0's BackendWasm these kernels use. */
-interface WasmBackendLike {
-  wasm: { HEAPU8: Uint8Array; wasmMemory?: WebAssembly.Memory };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
-
-export const NATIVE_KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul'] as const;
-
-export interface NativeInstall {
-  /** Kernels now running on the addon (empty when it is absent or off). */
-  kernels: string[];
-  /** Why no kernel was installed, when `kernels` is empty. */
-  reason?: string;
-  /** BLAS threads set. */
-  threads?: number;
-}
-
-const installed = new Map<string, string[]>();
-const nativeFns = new WeakSet<object>();
-let calls = 0;
-let enabled = true;
-
-/** Kernels registered on the addon for `backendName` (empty when none). */
-export function nativeKernelsInstalled(backendName = 'wasm'): string[] {
-  return installed.get(backendName) ?? [];
-}
-
-/** True when `fn` is one of this module's kernel functions (what tests check on the registry). */
-export function isNativeKernel(fn: unknown): boolean {
-  return typeof fn === 'function' && nativeFns.has(fn);
-}
-
-/** How many products the addon has computed in this process (tests check it moves). */
-export function nativeCallCount(): number {
-  return calls;
-}
-
-/**
- * Turns the installed native kernels on or off at run time (off: they pass every call to the
- * kernels they replaced). For comparing both paths in one process (benches, tests); returns the
- * previous setting.
- */
-export function setNativeEnabled(on: boolean): boolean {
-  const before = enabled;
-  enabled = on;
-  return before;
-}
-
-/**
- * Registers the native kernels on `backendName` (wasm only) over the ones registered now, which
- * stay as their fallback, and sets the BLAS thread pool to `threads`. Idempotent.
- */
-export function installNativeKernels(backendName: string, threads: number): NativeInstall {
-  const done = installed.get(backendName);
-  if (done) return { kernels: done, threads: loadNative().addon?.getThreads() };
-  if (backendName !== 'wasm') return { kernels: [], reason: `native kernels target the wasm backend, not ${backendName}` };
-  const { addon, reason } = loadNative();
-  if (!addon) return { kernels: [], reason };
-  addon.setThreads(threads);
-  const batch = tf.getKernel('BatchMatMul', backendName);
-  const fused = tf.getKernel('_FusedMatMul', backendName);
-  if (!batch || !fused) return { kernels: [], reason: `${backendName} has no BatchMatMul/_FusedMatMul kernels` };
-  const prevBatch = batch.kernelFunc as unknown as KernelFn;
-  const prevFused = fused.kernelFunc as unknown as KernelFn;
-  const batchFn = (args: KernelArgs) => nativeBatchMatMul(args, addon, prevBatch);
-  const fusedFn = (args: KernelArgs) => nativeFusedMatMul(args, addon, prevFused);
-  nativeFns.add(batchFn);
-  nativeFns.add(fusedFn);
-  tf.unregisterKernel('BatchMatMul', backendName);
-  tf.registerKernel({ ...batch, kernelFunc: batchFn as unknown as tf.KernelFunc });
-  tf.unregisterKernel('_FusedMatMul', backendName);
-  tf.registerKernel({ ...fused, kernelFunc: fusedFn as unknown as tf.KernelFunc });
-  const kernels = [...NATIVE_KERNEL_NAMES];
-  installed.set(backendName, kernels);
-  return { kernels, threads: addon.getThreads() };
-}
-
-/** A byte view of the whole wasm memory, valid after any allocation (the memory may have grown). */
-function heapOf(backend: WasmBackendLike): Uint8Array {
-  const w = backend.wasm;
-  const mem = w.wasmMemory;
-  // Threaded builds refresh their views lazily: read the shared memory's current buffer directly.
-  if (mem && w.HEAPU8.buffer !== mem.buffer) return new Uint8Array(mem.buffer);
-  return w.HEAPU8;
-}
-
-function offsetOf(backend: WasmBackendLike, t: TensorInfo): number {
-  const data = backend.dataIdMap.get(t.dataId);
-  if (!data || data.memoryOffset == null) throw new Error('native matMul: tensor has no wasm heap storage');
-  return data.memoryOffset;
-}
+import { NATIVE_ACTIVATIONS, type NativeAddon } from './native';
+import { countNativeCall, heapOf, nativeEnabled, offsetOf, type KernelArgs, type KernelFn, type TensorInfo, type WasmBackendLike } from './nativeRegistry';
 
 interface Plan {
   outShape: number[];
@@ -199,7 +103,7 @@ function run(
   const heap = heapOf(backend);
   if (ep) addon.sgemm(heap, transposeA, transposeB, m, p.n, p.k, offsets, ep);
   else addon.sgemm(heap, transposeA, transposeB, m, p.n, p.k, offsets);
-  calls++;
+  countNativeCall();
   return out;
 }
 
@@ -207,16 +111,18 @@ function sizeOf(t: TensorInfo): number {
   return t.shape.reduce((x, d) => x * d, 1);
 }
 
-function nativeBatchMatMul(args: KernelArgs, addon: NativeAddon, fallback: KernelFn): TensorInfo {
+/** BatchMatMul on the addon; `fallback` takes what it does not cover. */
+export function nativeBatchMatMul(args: KernelArgs, addon: NativeAddon, fallback: KernelFn): TensorInfo {
   const a = args.inputs.a as TensorInfo;
   const b = args.inputs.b as TensorInfo;
-  if (!enabled || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) {
+  if (!nativeEnabled() || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) {
     return fallback(args) as TensorInfo;
   }
   return run(args, addon, Boolean(args.attrs?.transposeA), Boolean(args.attrs?.transposeB));
 }
 
-function nativeFusedMatMul(args: KernelArgs, addon: NativeAddon, fallback: KernelFn): TensorInfo {
+/** _FusedMatMul on the addon (product, then bias and activation in one pass); `fallback` takes the rest. */
+export function nativeFusedMatMul(args: KernelArgs, addon: NativeAddon, fallback: KernelFn): TensorInfo {
   const a = args.inputs.a as TensorInfo;
   const b = args.inputs.b as TensorInfo;
   const bias = args.inputs.bias;
@@ -229,7 +135,7 @@ function nativeFusedMatMul(args: KernelArgs, addon: NativeAddon, fallback: Kerne
   const rowwise = (t: TensorInfo | undefined) =>
     !t || (t.dtype === 'float32' && (sizeOf(t) === 1 || (sizeOf(t) === n && t.shape[t.shape.length - 1] === n)));
   if (
-    !enabled || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2 ||
+    !nativeEnabled() || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2 ||
     code === undefined || (activation === 'prelu' && !prelu) || !rowwise(bias) || !rowwise(prelu)
   ) {
     return fallback(args) as TensorInfo;

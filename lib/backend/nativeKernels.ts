@@ -1,0 +1,52 @@
+/**
+ * Installs the native kernels on the wasm backend: BatchMatMul and _FusedMatMul on OpenBLAS
+ * (nativeMatMul.ts), Transpose (nativeTranspose.ts), and copy-free Identity and same-dtype Cast
+ * (nativeIdentity.ts). Each replaces the kernel registered before it and falls back to it for what
+ * it does not cover. Without the addon (not built, or SID_NATIVE=0) nothing is replaced.
+ */
+import { loadNative } from './native';
+import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul';
+import { nativeTranspose } from './nativeTranspose';
+import { sharedCast, sharedIdentity } from './nativeIdentity';
+import { replaceKernel, type KernelArgs, type KernelFn, type TensorInfo } from './nativeRegistry';
+
+export { isNativeKernel, nativeCallCount, setNativeEnabled } from './nativeRegistry';
+
+export interface NativeInstall {
+  /** Kernels now running natively (empty when the addon is absent or off). */
+  kernels: string[];
+  /** Why no kernel was installed, when `kernels` is empty. */
+  reason?: string;
+  /** BLAS threads set. */
+  threads?: number;
+}
+
+const installed = new Map<string, string[]>();
+
+/** Kernels replaced by native ones on `backendName` (empty when none). */
+export function nativeKernelsInstalled(backendName = 'wasm'): string[] {
+  return installed.get(backendName) ?? [];
+}
+
+/**
+ * Registers the native kernels on `backendName` (wasm only) and sets the BLAS thread pool to
+ * `threads`, the same setting the wasm thread pool gets. Idempotent.
+ */
+export function installNativeKernels(backendName: string, threads: number): NativeInstall {
+  const done = installed.get(backendName);
+  if (done) return { kernels: done, threads: loadNative().addon?.getThreads() };
+  if (backendName !== 'wasm') return { kernels: [], reason: `native kernels target the wasm backend, not ${backendName}` };
+  const { addon, reason } = loadNative();
+  if (!addon) return { kernels: [], reason };
+  addon.setThreads(threads);
+  const table: Array<[string, (prev: KernelFn) => KernelFn]> = [
+    ['BatchMatMul', (prev) => (args: KernelArgs) => nativeBatchMatMul(args, addon, prev) as TensorInfo],
+    ['_FusedMatMul', (prev) => (args: KernelArgs) => nativeFusedMatMul(args, addon, prev) as TensorInfo],
+    ['Transpose', nativeTranspose(addon)],
+    ['Identity', sharedIdentity],
+    ['Cast', sharedCast],
+  ];
+  const kernels = table.filter(([name, make]) => replaceKernel(name, backendName, make)).map(([name]) => name);
+  installed.set(backendName, kernels);
+  return { kernels, threads: addon.getThreads() };
+}
