@@ -14,10 +14,16 @@
  *     rows, then the activation (PReLU's slopes per column or one for all).
  *   transpose(heap, xOffset, outOffset, shape, perm)
  *     out = x permuted by `perm` (Float64Arrays of one rank), for 4-byte elements (float32, int32).
+ *   binary(heap, op, aOffset, bOffset, outOffset, outShape, aStrides, bStrides)
+ *     out = a op b for float32 (op 0 add, 1 sub, 2 mul, 3 div), broadcast by element strides
+ *     (0 on a broadcast axis) over `outShape`.
+ *   sumMiddle(heap, xOffset, outOffset, A, R, B)
+ *     out[a, b] = sum over r of x[a, r, b] (float32, accumulated in double).
  *   setThreads(n), getThreads(), config()
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <node_api.h>
 #include <cblas.h>
@@ -300,6 +306,134 @@ static napi_value transpose(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+enum { OP_ADD = 0, OP_SUB = 1, OP_MUL = 2, OP_DIV = 3 };
+
+static void binary_run(int op, const float *a, size_t sa, const float *b, size_t sb, float *out, size_t n) {
+#define LOOP(EXPR)                                                                     \
+  if (sa == 1 && sb == 1) {                                                            \
+    for (size_t j = 0; j < n; j++) { const float x = a[j], y = b[j]; out[j] = (EXPR); } \
+  } else if (sa == 1) {                                                                \
+    const float y = b[0];                                                              \
+    for (size_t j = 0; j < n; j++) { const float x = a[j]; out[j] = (EXPR); }          \
+  } else if (sb == 1) {                                                                \
+    const float x = a[0];                                                              \
+    for (size_t j = 0; j < n; j++) { const float y = b[j]; out[j] = (EXPR); }          \
+  } else {                                                                             \
+    const float x = a[0], y = b[0];                                                    \
+    for (size_t j = 0; j < n; j++) out[j] = (EXPR);                                    \
+  }
+  switch (op) {
+    case OP_ADD: LOOP(x + y) break;
+    case OP_SUB: LOOP(x - y) break;
+    case OP_MUL: LOOP(x * y) break;
+    default: LOOP(x / y) break;
+  }
+#undef LOOP
+}
+
+static napi_value binary(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  heap_t heap;
+  int64_t op;
+  double a_off, b_off, out_off, *shape_d, *sa_d, *sb_d;
+  size_t rank, r2, r3;
+  if (argc < 8 || !get_heap(env, argv[0], &heap) || !get_int(env, argv[1], &op) || op < OP_ADD || op > OP_DIV ||
+      napi_get_value_double(env, argv[2], &a_off) != napi_ok || napi_get_value_double(env, argv[3], &b_off) != napi_ok ||
+      napi_get_value_double(env, argv[4], &out_off) != napi_ok || !get_double_array(env, argv[5], &shape_d, &rank) ||
+      !get_double_array(env, argv[6], &sa_d, &r2) || !get_double_array(env, argv[7], &sb_d, &r3) || rank != r2 ||
+      rank != r3 || rank < 1 || rank > MAX_RANK) {
+    napi_throw_type_error(env, NULL, "sid_native.binary(heap, op, aOffset, bOffset, outOffset, outShape, aStrides, bStrides): bad arguments");
+    return NULL;
+  }
+  size_t shape[MAX_RANK], sa[MAX_RANK], sb[MAX_RANK], size = 1, a_extent = 1, b_extent = 1;
+  for (size_t i = 0; i < rank; i++) {
+    if (!(shape_d[i] >= 0) || !(sa_d[i] >= 0) || !(sb_d[i] >= 0)) {
+      napi_throw_range_error(env, NULL, "sid_native.binary: bad shape or strides");
+      return NULL;
+    }
+    shape[i] = (size_t)shape_d[i];
+    sa[i] = (size_t)sa_d[i];
+    sb[i] = (size_t)sb_d[i];
+    size *= shape[i];
+  }
+  if (size == 0) return NULL;
+  /* The last element each operand is read at bounds its extent. */
+  for (size_t i = 0; i < rank; i++) {
+    a_extent += (shape[i] - 1) * sa[i];
+    b_extent += (shape[i] - 1) * sb[i];
+  }
+  const float *a = region(&heap, a_off, a_extent), *b = region(&heap, b_off, b_extent);
+  float *out = region(&heap, out_off, size);
+  if (!a || !b || !out) {
+    napi_throw_range_error(env, NULL, "sid_native.binary: an operand lies outside the heap or is misaligned");
+    return NULL;
+  }
+  const size_t inner = shape[rank - 1];
+  size_t idx[MAX_RANK] = {0}, ia = 0, ib = 0;
+  for (size_t o = 0; o < size; o += inner) {
+    binary_run((int)op, a + ia, sa[rank - 1] == 1 ? 1 : 0, b + ib, sb[rank - 1] == 1 ? 1 : 0, out + o, inner);
+    for (size_t ax = rank - 1; ax-- > 0;) {
+      idx[ax]++;
+      ia += sa[ax];
+      ib += sb[ax];
+      if (idx[ax] < shape[ax]) break;
+      ia -= sa[ax] * shape[ax];
+      ib -= sb[ax] * shape[ax];
+      idx[ax] = 0;
+    }
+  }
+  return NULL;
+}
+
+static napi_value sum_middle(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  heap_t heap;
+  double x_off, out_off;
+  int64_t A, R, B;
+  if (argc < 6 || !get_heap(env, argv[0], &heap) || napi_get_value_double(env, argv[1], &x_off) != napi_ok ||
+      napi_get_value_double(env, argv[2], &out_off) != napi_ok || !get_int(env, argv[3], &A) || !get_int(env, argv[4], &R) ||
+      !get_int(env, argv[5], &B) || A < 0 || R < 0 || B < 0) {
+    napi_throw_type_error(env, NULL, "sid_native.sumMiddle(heap, xOffset, outOffset, A, R, B): bad arguments");
+    return NULL;
+  }
+  const float *x = region(&heap, x_off, (size_t)A * (size_t)R * (size_t)B);
+  float *out = region(&heap, out_off, (size_t)A * (size_t)B);
+  if (!x || !out) {
+    napi_throw_range_error(env, NULL, "sid_native.sumMiddle: an operand lies outside the heap or is misaligned");
+    return NULL;
+  }
+  if (B == 1) {
+    for (int64_t a = 0; a < A; a++) {
+      const float *row = x + (size_t)a * (size_t)R;
+      double s = 0;
+      for (int64_t r = 0; r < R; r++) s += row[r];
+      out[a] = (float)s;
+    }
+    return NULL;
+  }
+  double acc_stack[1024];
+  double *acc = B <= 1024 ? acc_stack : (double *)malloc((size_t)B * sizeof(double));
+  if (!acc) {
+    napi_throw_error(env, NULL, "sid_native.sumMiddle: out of memory");
+    return NULL;
+  }
+  for (int64_t a = 0; a < A; a++) {
+    for (int64_t j = 0; j < B; j++) acc[j] = 0;
+    const float *block = x + (size_t)a * (size_t)R * (size_t)B;
+    for (int64_t r = 0; r < R; r++) {
+      const float *row = block + (size_t)r * (size_t)B;
+      for (int64_t j = 0; j < B; j++) acc[j] += row[j];
+    }
+    for (int64_t j = 0; j < B; j++) out[(size_t)a * (size_t)B + j] = (float)acc[j];
+  }
+  if (acc != acc_stack) free(acc);
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -331,6 +465,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
       {"transpose", NULL, transpose, NULL, NULL, NULL, napi_default, NULL},
+      {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},
+      {"sumMiddle", NULL, sum_middle, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_default, NULL},

@@ -163,7 +163,7 @@ test('the native kernels are registered and used when the addon is built (wasm k
   assert.equal(isNativeKernel(batch?.kernelFunc), expectNative);
   assert.equal(isNativeKernel(fused?.kernelFunc), expectNative);
   if (!expectNative) return;
-  assert.deepEqual(nativeKernelsInstalled('wasm'), ['BatchMatMul', '_FusedMatMul', 'Transpose', 'Identity', 'Cast']);
+  assert.deepEqual(nativeKernelsInstalled('wasm'), ['BatchMatMul', '_FusedMatMul', 'Transpose', 'Identity', 'Cast', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Sum']);
   const callsBefore = nativeCallCount();
   tf.tidy(() => {
     tf.matMul(tf.ones([4, 3]), tf.ones([3, 2])).dataSync();
@@ -458,4 +458,81 @@ test('Identity and same-dtype Cast share the buffer safely; other casts still co
   assert.equal(backend.numDataIds(), ids, 'backend buffers are released');
   // Gradients through the mul gradient's float32 casts are unchanged.
   assertSame(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.mul(a, b), a)))([tf.tensor([1, 2, 3]), tf.tensor([4, 5, 6])]), 'mul gradient');
+});
+
+test('native Add / Sub / Multiply / RealDiv equal the wasm kernels under broadcasting', () => {
+  const rng = new Rng(26);
+  const pairs: Array<[number[], number[]]> = [
+    [[256, 24, 16], [256, 24, 16]],
+    [[6, 5, 16], [16]],
+    [[6, 5, 16], [6, 5, 1]],
+    [[6, 1, 16], [1, 5, 1]],
+    [[7, 9], []],
+    [[], [4, 3]],
+    [[1], [1]],
+    [[2, 3, 1, 4], [3, 5, 1]],
+    [[0, 3], [3]],
+  ];
+  for (let t = 0; t < 20; t++) {
+    const r = 1 + Math.floor(rng.next() * 4);
+    const out = Array.from({ length: r }, () => 1 + Math.floor(rng.next() * 5));
+    const drop = (s: number[]) => s.map((d) => (rng.next() < 0.3 ? 1 : d)).slice(Math.floor(rng.next() * 2));
+    pairs.push([drop(out), drop(out)]);
+  }
+  const ops: Array<[string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor]> = [
+    ['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', tf.div],
+  ];
+  for (const [as, bs] of pairs) {
+    const a = randomTensor(as, rng);
+    // Away from zero, so division is well conditioned.
+    const b = tf.tidy(() => tf.add(randomTensor(bs, rng), tf.scalar(3)));
+    for (const [name, op] of ops) {
+      const what = `${name} ${JSON.stringify(as)} ${JSON.stringify(bs)}`;
+      const { native, wasm, shapes, nativeShapes } = bothPaths(() => op(a, b), a.size > 0);
+      assert.deepEqual(nativeShapes[0], shapes[0], `${what}: shape`);
+      assert.ok(maxRelDiff(native[0], wasm[0]) <= 1e-6, `${what}: native vs wasm`);
+    }
+    tf.dispose([a, b]);
+  }
+  assert.equal(tf.tidy(() => tf.add(tf.tensor([1, 2], [2], 'int32'), tf.tensor([3, 4], [2], 'int32')).dtype), 'int32');
+});
+
+test('native Sum over a contiguous block of axes equals a float64 reference and the wasm kernel', () => {
+  const rng = new Rng(27);
+  const cases: Array<[number[], number | number[], boolean]> = [
+    [[256, 24, 32], [0, 1], false],
+    [[64, 24, 32], -1, true],
+    [[6, 5, 7], 1, false],
+    [[6, 1, 5, 7], [1, 2], true],
+    [[6, 5, 7], [0, 2], false],
+    [[9], 0, false],
+    [[3, 2000], 1, false],
+    [[4, 0, 3], 1, false],
+  ];
+  for (const [shape, axis, keepDims] of cases) {
+    // tfjs's wasm Sum leaves the output of an empty reduction unwritten: the native kernel's case only.
+    if (!active && shape.includes(0)) continue;
+    const x = randomTensor(shape, rng);
+    const what = `sum ${JSON.stringify(shape)} axis ${JSON.stringify(axis)} keepDims ${keepDims}`;
+    const { native, wasm, shapes, nativeShapes } = bothPaths(() => tf.sum(x, axis, keepDims), x.size > 0);
+    assert.deepEqual(nativeShapes[0], shapes[0], `${what}: shape`);
+    assert.ok(maxRelDiff(native[0], wasm[0]) <= 1e-4, `${what}: native vs wasm`);
+    // float64 reference
+    const axes = tf.util.parseAxisParam(axis, shape);
+    const xs = x.dataSync();
+    const ref = new Float64Array(native[0].length);
+    const outShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const outStrides = outShape.map((_, i) => outShape.slice(i + 1).reduce((p, d) => p * d, 1));
+    const inStrides = shape.map((_, i) => shape.slice(i + 1).reduce((p, d) => p * d, 1));
+    for (let e = 0; e < xs.length; e++) {
+      let o = 0;
+      for (let i = 0; i < shape.length; i++) {
+        const idx = Math.floor(e / inStrides[i]) % shape[i];
+        if (!axes.includes(i)) o += idx * outStrides[i];
+      }
+      ref[o] += xs[e];
+    }
+    assert.ok(maxRelDiff(native[0], ref) <= 1e-5, `${what}: against float64`);
+    x.dispose();
+  }
 });

@@ -28,6 +28,10 @@ export interface NativeAddon {
   sgemm(heap: Uint8Array, transA: boolean, transB: boolean, m: number, n: number, k: number, offsets: Float64Array, epilogue?: Float64Array): void;
   /** out = x permuted by `perm` (4-byte elements); `shape` is x's, byte offsets as above. */
   transpose(heap: Uint8Array, xOffset: number, outOffset: number, shape: Float64Array, perm: Float64Array): void;
+  /** out = a op b (0 add, 1 sub, 2 mul, 3 div), float32, element strides per operand over `shape`. */
+  binary(heap: Uint8Array, op: number, aOffset: number, bOffset: number, outOffset: number, shape: Float64Array, aStrides: Float64Array, bStrides: Float64Array): void;
+  /** out[a, b] = sum over r of x[a, r, b], float32. */
+  sumMiddle(heap: Uint8Array, xOffset: number, outOffset: number, a: number, r: number, b: number): void;
   setThreads(n: number): void;
   getThreads(): number;
   /** OpenBLAS's build description (version, core, threading). */

@@ -1,13 +1,14 @@
 /**
  * Installs the native kernels on the wasm backend: BatchMatMul and _FusedMatMul on OpenBLAS
  * (nativeMatMul.ts), Transpose (nativeTranspose.ts), and copy-free Identity and same-dtype Cast
- * (nativeIdentity.ts). Each replaces the kernel registered before it and falls back to it for what
+ * (nativeIdentity.ts), float32 Add / Sub / Multiply / RealDiv and Sum (nativeElementwise.ts). Each replaces the kernel registered before it and falls back to it for what
  * it does not cover. Without the addon (not built, or SID_NATIVE=0) nothing is replaced.
  */
 import { loadNative } from './native';
 import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul';
 import { nativeTranspose } from './nativeTranspose';
 import { sharedCast, sharedIdentity } from './nativeIdentity';
+import { BINARY_OPS, nativeBinary, nativeSum } from './nativeElementwise';
 import { replaceKernel, type KernelArgs, type KernelFn, type TensorInfo } from './nativeRegistry';
 
 export { isNativeKernel, nativeCallCount, setNativeEnabled } from './nativeRegistry';
@@ -45,6 +46,8 @@ export function installNativeKernels(backendName: string, threads: number): Nati
     ['Transpose', nativeTranspose(addon)],
     ['Identity', sharedIdentity],
     ['Cast', sharedCast],
+    ...Object.entries(BINARY_OPS).map(([name, op]): [string, (prev: KernelFn) => KernelFn] => [name, nativeBinary(addon, op)]),
+    ['Sum', nativeSum(addon)],
   ];
   const kernels = table.filter(([name, make]) => replaceKernel(name, backendName, make)).map(([name]) => name);
   installed.set(backendName, kernels);
