@@ -91,7 +91,7 @@ test('bad or unavailable backend settings are clear errors', async () => {
   try {
     delete process.env.SID_THREADS;
     process.env.SID_BACKEND = 'cuda';
-    await assert.rejects(initBackend(), /SID_BACKEND: unknown backend 'cuda'; expected one of tfjs-node-gpu, tfjs-node, wasm, cpu/);
+    await assert.rejects(initBackend(), /SID_BACKEND: unknown backend 'cuda'; expected one of webgpu, tfjs-node-gpu, tfjs-node, wasm, cpu/);
     // Here '@tensorflow/tfjs-node' is either absent or the danfojs override alias of plain tfjs.
     process.env.SID_BACKEND = 'tfjs-node';
     await assert.rejects(initBackend(), /forced backend 'tfjs-node'.*(not installed|an alias, not the native backend)/);
