@@ -3,6 +3,10 @@
  * 0..numItems-1 (`ItemIndex`); the MovieLens movieId is kept on the item for display and joins.
  */
 
+/** The two tasks one generative model serves. */
+export type Task = 'search' | 'rec';
+export const TASKS: readonly Task[] = ['search', 'rec'];
+
 export type ItemIndex = number;
 
 export interface Item {

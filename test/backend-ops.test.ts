@@ -3,8 +3,15 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { embeddingLookup, gelu, geluTanhReference, initBackend, SparseRowAdam, tf } from '../lib/backend';
+import { embeddingLookup, initBackend, SparseRowAdam, tf } from '../lib/backend/index';
+import { gelu } from '../lib/generate/layers';
 import { Rng } from '../lib/util/random';
+
+/** The textbook tanh form, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+function geluTanhReference(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
+}
 
 before(async () => {
   await initBackend({ backend: 'wasm', threads: 1 });

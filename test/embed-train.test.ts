@@ -4,9 +4,11 @@ import { initBackend, tf } from '../lib/backend';
 import { plantedData } from '../lib/embed/plantedData';
 import { trainBiEncoder, type BiEncoderOptions } from '../lib/embed/biencoder';
 import { buildCfEmbeddings, interactionsFromSequences, trainAls } from '../lib/embed/cf';
-import { buildEmbeddings, buildSeparate, EMBEDDING_STRATEGIES, embeddingOptionsForProfile } from '../lib/embed/index';
+import { buildEmbeddings, buildSeparate, EMBEDDING_STRATEGIES } from '../lib/embed/index';
+import { getProfile } from '../lib/pipeline/profiles';
 import { fusedConcat, fusedSvd } from '../lib/embed/fusion';
-import { evaluateRetrieval, selectTopK, topKCosine, userVectors } from '../lib/eval/retrieval';
+import { evaluateRetrieval } from '../lib/eval/retrieval';
+import { selectTopK, topKCosine, userVectors } from '../lib/embed/denseRanking';
 import { TextTower } from '../lib/embed/textTower';
 import { Rng } from '../lib/util/random';
 
@@ -128,7 +130,7 @@ test('fusion: concat and SVD shapes, norms and query encoders', async () => {
 });
 
 test('buildEmbeddings: every strategy on the tiny profile gives finite [N, dim] vectors; bad strategy rejected', async () => {
-  const opts = { ...embeddingOptionsForProfile('tiny'), seed: 5 };
+  const opts = { ...getProfile('tiny').embed, seed: 5 };
   opts.biencoder = { ...opts.biencoder, epochs: 1, maxStepsPerEpoch: 5 };
   const sep = await buildSeparate(data, opts);
   for (const strategy of EMBEDDING_STRATEGIES) {

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { prepareData } from '../lib/data/index';
 import { bm25Idf, bm25Scores, bm25Search, bm25Tokens, buildBm25Index } from '../lib/eval/bm25';
 import { evaluateBaselines, randomRankings } from '../lib/eval/baselines';
-import { hitsAtK } from '../lib/eval/metrics';
+import { hitsAtK } from '../lib/util/metrics';
 import { popularityOrder, popularityRankings } from '../lib/eval/popularity';
 import type { RecExample } from '../lib/types';
 import { Rng } from '../lib/util/random';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareRecToPopularity, pairedDifference } from '../lib/eval/compare';
 import type { TaskEvaluation } from '../lib/eval/generativeEval';
-import { bootstrapMean } from '../lib/eval/metrics';
+import { bootstrapMean } from '../lib/util/metrics';
 import type { PreparedData, RecExample } from '../lib/types';
 import { Rng } from '../lib/util/random';
 

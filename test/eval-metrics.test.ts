@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapByGroup, bootstrapMean, hitsAtK, ndcgAtK } from '../lib/eval/metrics';
+import { bootstrapByGroup, bootstrapMean, hitsAtK, ndcgAtK } from '../lib/util/metrics';
 import { Rng } from '../lib/util/random';
 
 test('hits and NDCG at K match their definitions on a hand-made case', () => {

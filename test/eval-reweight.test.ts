@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapMean } from '../lib/eval/metrics';
+import { bootstrapMean } from '../lib/util/metrics';
 import { recallUnderTraffic, trafficWeights, weightedBootstrapMean } from '../lib/eval/reweight';
 
 test('unit weights reproduce the plain bootstrap mean and interval', () => {

@@ -260,9 +260,9 @@ test('a tiny model overfits a tiny data set to Recall@1 = 1 on both tasks; round
   for (const task of ['search', 'rec'] as const) {
     const r = ev[task];
     assert.equal(r.n, 12);
-    assert.equal(r.metrics['recall@10'].mean, 1);
-    assert.equal(r.metrics['ndcg@10'].mean, 1);
-    assert.equal(r.byBucket['recall@30'].head.n + r.byBucket['recall@30'].torso.n, 12);
+    assert.equal(r.overall['recall@10'].mean, 1);
+    assert.equal(r.overall['ndcg@10'].mean, 1);
+    assert.equal(r.byBucket.head['recall@30'].n + r.byBucket.torso['recall@30'].n, 12);
     assert.deepEqual(r.sweep.map((p) => p.recall.mean), [1, 1]);
     r.rankings.forEach((rk, i) => assert.equal(rk[0], r.targets[i]));
   }

@@ -29,7 +29,6 @@ export { tf };
 export { embeddingLookup, gatherRows, scatterAddRows, float32Values } from './embedding';
 export { SparseRowAdam } from './sparseRowAdam';
 export type { SparseRowAdamConfig } from './sparseRowAdam';
-export { gelu, geluTanhReference } from './activations';
 export { installFastMatMul, fastMatMulInstalled } from './fastMatMul';
 export { nativeKernelsInstalled, isNativeKernel, nativeCallCount, setNativeEnabled } from './nativeKernels';
 export { MAX_WASM_THREADS } from './wasmThreads';

@@ -1,4 +1,5 @@
 /** `sid embed`, `sid ids`, `sid train`, `sid eval`: one configuration at a time, reusing cached stages. */
+import { TASKS } from '../types';
 import { EMBEDDING_STRATEGIES, type EmbeddingStrategy } from '../embed/index';
 import { parseQuantizerName, QUANTIZER_NAMES, type QuantizerName } from '../quantize/quantizer';
 import { initBackend } from '../backend/index';
@@ -76,7 +77,7 @@ function specFromOptions(options: Record<string, string>): ExperimentSpec {
 export function experimentSummary(r: StoredExperiment): Record<string, unknown> {
   const task = (t: StoredExperiment['evaluation']['search']) => ({
     n: t.n,
-    metrics: t.metrics,
+    overall: t.overall,
     byBucket: t.byBucket,
     sweep: t.sweep,
     promptsPerSecond: t.promptsPerSecond,
@@ -148,8 +149,8 @@ async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<nu
       }
       lines.push(`best epoch ${r.bestEpoch + 1}; trained in ${r.trainSeconds.toFixed(0)} s`);
     }
-    for (const t of ['search', 'rec'] as const) {
-      const m = r.evaluation[t].metrics;
+    for (const t of TASKS) {
+      const m = r.evaluation[t].overall;
       lines.push(`${t.padEnd(6)} n=${r.evaluation[t].n} Recall@10 ${fmt(m['recall@10'])} Recall@30 ${fmt(m['recall@30'])} NDCG@30 ${fmt(m['ndcg@30'])}`);
     }
     if (recVsPopularity) {

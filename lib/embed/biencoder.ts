@@ -36,7 +36,7 @@ import { Progress } from '../util/progress';
 import { buildBags, resolveHashing, selectBags, type HashingOptions } from './textFeatures';
 import { TextTower, encodeWithWeights, type PairBatch, type TowerSnapshot } from './textTower';
 import { PairSampler, recPairs, searchPairs, type PairList } from './pairs';
-import { meanRecall, recRankings, topKCosine } from '../eval/retrieval';
+import { meanRecall, recRankings, topKCosine } from './denseRanking';
 import { checkVectors, type EmbeddingModel } from './embeddingModel';
 import {
   AdapterTower, encodeWithAdapter, pretrainedFeatures, resolveAdapterOptions, selectRows,
@@ -203,9 +203,8 @@ function runContrastive<S>(
   // Validation sets (seeded samples).
   const vRng = rng.fork('valid');
   const nValid = o.validExamples ?? 1000;
-  const sample = <T>(xs: T[]): T[] => (xs.length <= nValid ? xs : Array.from(vRng.permutation(xs.length).subarray(0, nValid), (i) => xs[i]));
-  const validQueries = tasks.search ? sample(data.queries.valid) : [];
-  const validRec = tasks.rec ? sample(data.rec.valid) : [];
+  const validQueries = tasks.search ? vRng.sample(data.queries.valid, nValid) : [];
+  const validRec = tasks.rec ? vRng.sample(data.rec.valid, nValid) : [];
   const userOpts = { historyLength: o.historyLength, recencyDecay: o.recencyDecay };
 
   const tower = makeTower({ validQueries });

@@ -18,17 +18,8 @@ export interface EmbeddingModel {
   info: Record<string, unknown>;
 }
 
-/** L2-normalises each row of a row-major [n, d] matrix in place (zero rows stay zero). */
-export function l2NormalizeRows(x: Float32Array, d: number): Float32Array {
-  const n = x.length / d;
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += x[i * d + j] ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < d; j++) x[i * d + j] *= inv;
-  }
-  return x;
-}
+
+export { l2NormalizeRows } from '../util/vectors';
 
 export function checkVectors(where: string, vectors: Float32Array, dim: number, numItems: number): void {
   if (vectors.length !== dim * numItems) {

@@ -101,32 +101,3 @@ export async function buildSeparate(data: PreparedData, opts: EmbeddingOptions =
   const rec = opts.parts?.rec ?? buildCfEmbeddings(data, { seed, ...opts.cf });
   return { search, rec };
 }
-
-/**
- * Suggested sizes per profile: 'tiny' trains in seconds on the synthetic catalogue; 'small' fits
- * ml-latest-small in a few minutes per strategy on 2 cores; 'paper' uses the paper-scale sizes.
- */
-export function embeddingOptionsForProfile(profile: 'tiny' | 'small' | 'paper'): EmbeddingOptions {
-  switch (profile) {
-    case 'tiny':
-      return {
-        content: { dim: 32 },
-        biencoder: { dim: 32, hashing: { buckets: 1 << 12 }, batchSize: 64, epochs: 6, maxStepsPerEpoch: 40, validExamples: 200 },
-        cf: { dim: 16, iterations: 8 },
-      };
-    case 'small':
-      return {
-        content: { dim: 128 },
-        biencoder: { dim: 128, batchSize: 256, epochs: 8, maxStepsPerEpoch: 250, validExamples: 1000 },
-        cf: { dim: 64, iterations: 10 },
-      };
-    case 'paper':
-      return {
-        content: { dim: 128 },
-        biencoder: { dim: 128, hashing: { buckets: 1 << 18 }, batchSize: 256, epochs: 10, maxStepsPerEpoch: 2000, validExamples: 2000 },
-        cf: { dim: 128, iterations: 15 },
-      };
-    default:
-      throw new Error(`lib/embed/index.ts embeddingOptionsForProfile: profile must be tiny, small or paper, got "${profile as string}"`);
-  }
-}

@@ -92,7 +92,7 @@ export function evaluateBaselines(data: PreparedData, opts: BaselineOptions = {}
   const examples: RecExample[] = data.rec[split];
   const queryTargets = queries.map((q) => q.item);
   const recTargets = examples.map((e) => e.target);
-  const summarize = (r: Int32Array[], t: number[]) => summarizeTask(r, t, data, ks, iterations, seed);
+  const summarize = (r: Int32Array[], t: number[]) => summarizeTask(r, t, data, ks, { iterations, seed });
 
   const bm25 = summarize(bm25Rankings(data, queries.map((q) => q.text), kMax, opts.bm25), queryTargets);
   const popularity = summarize(popularityRankings(data.buckets.counts, examples, kMax), recTargets);

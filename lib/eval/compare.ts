@@ -5,7 +5,7 @@
  * separate intervals).
  */
 import type { PreparedData } from '../types';
-import { bootstrapMean, hitsAtK, type BootstrapOptions, type Estimate } from './metrics';
+import { bootstrapMean, hitsAtK, type BootstrapOptions, type Estimate } from '../util/metrics';
 import { popularityRankings } from './popularity';
 import type { TaskEvaluation } from './generativeEval';
 

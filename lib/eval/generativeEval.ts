@@ -6,14 +6,15 @@
 import type { BeamSearchOptions, FinalRanking } from '../generate/beamSearch';
 import {
   buildExampleSets, decodeExamples, DEFAULT_DECODE, makeTries,
-  type GenerativeModel, type TaskSpaces, type TrieFactory,
+  type GenerativeModel, type TaskSpaces, type TaskTries, type TrieFactory,
 } from '../generate/jointModel';
 import type { IdVocabularyLike } from '../generate/idContract';
-import type { Seq2SeqExample, Task } from '../generate/prompts';
-import type { PreparedData } from '../types';
+import type { Seq2SeqExample } from '../generate/prompts';
+import type { PreparedData, Task } from '../types';
 import { Progress } from '../util/progress';
 import { Rng } from '../util/random';
-import { bootstrapByGroup, bootstrapMean, hitsAtK, ndcgAtK, type BootstrapOptions, type Estimate } from './metrics';
+import { bootstrapMean, hitsAtK, type BootstrapOptions, type Estimate } from '../util/metrics';
+import { summarizeTask, type TaskResult } from './summary';
 
 export interface BeamSetting {
   numBeams: number;
@@ -55,17 +56,13 @@ export interface SweepPoint extends BeamSetting {
   seconds: number;
 }
 
-export interface TaskEvaluation {
+/** One task's evaluation: the shared per-task metric summary plus the rankings behind it. */
+export interface TaskEvaluation extends TaskResult {
   task: Task;
-  n: number;
   /** Per test example: ranked items (best first), target item and its bucket id. */
   rankings: number[][];
   targets: number[];
   buckets: number[];
-  /** "recall@10", "ndcg@30", ... */
-  metrics: Record<string, Estimate>;
-  /** metric -> bucket name -> estimate. */
-  byBucket: Record<string, Record<string, Estimate>>;
   sweep: SweepPoint[];
   decodeSeconds: number;
   promptsPerSecond: number;
@@ -96,11 +93,8 @@ export function evaluateGenerative(
   const sets = buildExampleSets(data, model.prompts, vocab, spaces, 0);
   const tries = makeTries(model, opts.makeTrie);
   const rng = new Rng(opts.seed ?? 0);
-  const sample = (xs: Seq2SeqExample[], limit: number | undefined, label: string) => {
-    if (limit === undefined || xs.length <= limit) return xs;
-    const perm = rng.fork(label).permutation(xs.length).subarray(0, limit);
-    return Array.from(perm).sort((a, b) => a - b).map((i) => xs[i]);
-  };
+  const sample = (xs: Seq2SeqExample[], limit: number | undefined, label: string) =>
+    limit === undefined ? xs : rng.fork(label).sample(xs, limit, true);
   const run = (task: Task): TaskEvaluation => {
     const examples = sample(sets.test[task], opts.limit, `test-${task}`);
     const progress = new Progress({ label: `decode ${task}`, total: examples.length, unit: 'prompts' });
@@ -116,24 +110,31 @@ export function evaluateGenerative(
     const decodeSeconds = (Date.now() - t0) / 1000;
     const targets = examples.map((e) => e.item);
     const buckets = targets.map((i) => data.buckets.bucketOf[i]);
-    const metrics: Record<string, Estimate> = {};
-    const byBucket: Record<string, Record<string, Estimate>> = {};
-    for (const k of ks) {
-      for (const [name, values] of [[`recall@${k}`, hitsAtK(rankings, targets, k)], [`ndcg@${k}`, ndcgAtK(rankings, targets, k)]] as const) {
-        metrics[name] = bootstrapMean(values, opts.bootstrap);
-        byBucket[name] = bootstrapByGroup(values, buckets, data.buckets.names, opts.bootstrap);
-      }
-    }
-    const sweep: SweepPoint[] = [];
-    const sweepExamples = sample(sets.test[task], opts.sweepLimit ?? 500, `sweep-${task}`);
-    for (const setting of opts.beamSweep ?? []) {
-      const s0 = Date.now();
-      // The sweep's own groups take beamSearch's default penalty (0.5 with groups, 0 without).
-      const dec = decodeExamples(model, task, sweepExamples, tries, { ...decode, diversityPenalty: undefined, ...setting }, opts.keepSeen);
-      const hits = hitsAtK(dec.map((d) => d.items), sweepExamples.map((e) => e.item), opts.sweepK ?? 30);
-      sweep.push({ ...setting, recall: bootstrapMean(hits, opts.bootstrap), seconds: (Date.now() - s0) / 1000 });
-    }
-    return { task, n: examples.length, rankings, targets, buckets, metrics, byBucket, sweep, decodeSeconds, promptsPerSecond: examples.length / Math.max(1e-9, decodeSeconds) };
+    const summary = summarizeTask(rankings, targets, data, ks, opts.bootstrap);
+    const sweep = sweepBeamSettings(model, task, sample(sets.test[task], opts.sweepLimit ?? 500, `sweep-${task}`), tries, opts.beamSweep ?? [], {
+      base: decode, k: opts.sweepK, bootstrap: opts.bootstrap, keepSeen: opts.keepSeen,
+    });
+    return { task, ...summary, rankings, targets, buckets, sweep, decodeSeconds, promptsPerSecond: examples.length / Math.max(1e-9, decodeSeconds) };
   };
   return { search: run('search'), rec: run('rec'), decode, bucketNames: data.buckets.names };
+}
+
+/**
+ * Recall@K of each beam setting on the given examples of one task (a setting's groups take beam
+ * search's default penalty: 0.5 with groups, 0 without).
+ */
+export function sweepBeamSettings(
+  model: GenerativeModel,
+  task: Task,
+  examples: Seq2SeqExample[],
+  tries: TaskTries,
+  settings: readonly BeamSetting[],
+  opts: { base?: BeamSearchOptions; k?: number; bootstrap?: BootstrapOptions; keepSeen?: boolean } = {},
+): SweepPoint[] {
+  return settings.map((setting) => {
+    const t0 = Date.now();
+    const dec = decodeExamples(model, task, examples, tries, { ...opts.base, diversityPenalty: undefined, ...setting }, opts.keepSeen);
+    const hits = hitsAtK(dec.map((d) => d.items), examples.map((e) => e.item), opts.k ?? 30);
+    return { ...setting, recall: bootstrapMean(hits, opts.bootstrap), seconds: (Date.now() - t0) / 1000 };
+  });
 }

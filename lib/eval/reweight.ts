@@ -3,7 +3,7 @@
  * how a method would fare if search traffic followed consumption popularity (as real search logs do)
  * instead of being spread uniformly over items (as the paper's sampled queries are), and vice versa.
  */
-import { hitsAtK, type Estimate, type Rankings } from './metrics';
+import { hitsAtK, type Estimate, type Rankings } from '../util/metrics';
 import { Rng } from '../util/random';
 
 /** Weighted mean of `values` with a percentile bootstrap interval (examples resampled with replacement). */
@@ -38,6 +38,7 @@ export function weightedBootstrapMean(values: ArrayLike<number>, weights: ArrayL
 }
 
 export type TrafficModel = 'as-sampled' | 'popularity' | 'uniform-items';
+export const TRAFFIC_MODELS: readonly TrafficModel[] = ['as-sampled', 'popularity', 'uniform-items'];
 
 /**
  * Weight of each test example under a traffic model:

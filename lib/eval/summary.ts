@@ -3,7 +3,7 @@
  * NDCG@K per cut-off with bootstrap intervals, overall and by popularity bucket of the target.
  */
 import type { PreparedData } from '../types';
-import { bootstrapByGroup, bootstrapMean, hitsAtK, ndcgAtK, type Estimate } from './metrics';
+import { bootstrapByGroup, bootstrapMean, hitsAtK, ndcgAtK, type BootstrapOptions, type Estimate } from '../util/metrics';
 
 export type MetricSet = Record<string, Estimate>;
 
@@ -19,8 +19,7 @@ export function summarizeTask(
   targets: number[],
   data: Pick<PreparedData, 'buckets'>,
   ks: number[],
-  iterations: number,
-  seed: number,
+  bootstrap: BootstrapOptions = {},
 ): TaskResult {
   const overall: MetricSet = {};
   const byBucket: Record<string, MetricSet> = {};
@@ -31,8 +30,8 @@ export function summarizeTask(
       [`recall@${k}`, hitsAtK(rankings, targets, k)],
       [`ndcg@${k}`, ndcgAtK(rankings, targets, k)],
     ] as const) {
-      overall[m] = bootstrapMean(values, { iterations, seed });
-      const g = bootstrapByGroup(values, groups, data.buckets.names, { iterations, seed });
+      overall[m] = bootstrapMean(values, bootstrap);
+      const g = bootstrapByGroup(values, groups, data.buckets.names, bootstrap);
       for (const name of data.buckets.names) byBucket[name][m] = g[name];
     }
   }

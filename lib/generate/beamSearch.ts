@@ -135,7 +135,7 @@ function decodeChunk(model: Seq2SeqModel, prompts: Int32Array[], space: IdSpaceL
   // beams[p]: one start hypothesis, then numBeams slots (group g owns slots g*N/G..); null = none live.
   let beams: (Beam | null)[][] = prompts.map((_, p) => [{ tokens: [], node: trie.root(), score: 0, logProb: 0, row: p }]);
   let cache: DecoderCache | null = null;
-  let stepTokens = new Int32Array(P).fill(padId);
+  let stepTokens: Int32Array = new Int32Array(P).fill(padId);
   try {
     for (let t = 0; t < depth; t++) {
       const rowsPerPrompt = beams[0].length;

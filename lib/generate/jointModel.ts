@@ -3,16 +3,16 @@
  * prepared data, train one seq2seq model on search and rec examples, decode prompts into ranked items,
  * and save / load the whole bundle.
  */
-import { hitsAtK } from '../eval/metrics';
+import { hitsAtK } from '../util/metrics';
 import { PrefixTrie } from '../quantize/trie';
 import type { IdSpace } from '../quantize/vocabulary';
-import type { PreparedData, RecExample, SearchQuery, UserSequence } from '../types';
+import type { PreparedData, RecExample, SearchQuery, Task, UserSequence } from '../types';
 import { Rng } from '../util/random';
 import { beamSearch, type BeamSearchOptions, type DecodedIds } from './beamSearch';
 import { readBundle, weightsFromRecord, weightsToRecord, writeBundle } from './checkpoint';
 import { findSpace, idTokensOf, type IdSpaceLike, type IdTrieLike, type IdVocabularyLike } from './idContract';
 import { DEFAULT_MODEL_SIZE, Seq2SeqModel, type Seq2SeqConfig } from './seq2seqModel';
-import { PAD_ID, PromptEncoder, type PromptEncoderState, type PromptOptions, type Seq2SeqExample, type Task } from './prompts';
+import { PAD_ID, PromptEncoder, type PromptEncoderState, type PromptOptions, type Seq2SeqExample } from './prompts';
 import { WordTokenizer, type WordTokenizerOptions } from './textTokenizer';
 import { trainSeq2Seq, type EpochRecord, type TrainOptions } from './train';
 
@@ -133,9 +133,8 @@ export function trainGenerativeModel(
   let validate: TrainOptions['validate'];
   if (validLimit > 0) {
     const rng = new Rng(opts.seed ?? 0).fork('valid');
-    const pick = (xs: Seq2SeqExample[]) => (xs.length <= validLimit ? xs : Array.from(rng.permutation(xs.length).subarray(0, validLimit), (i) => xs[i]));
-    const vs = pick(sets.valid.search);
-    const vr = pick(sets.valid.rec);
+    const vs = rng.sample(sets.valid.search, validLimit);
+    const vr = rng.sample(sets.valid.rec, validLimit);
     const tries = makeTries(model, opts.makeTrie);
     const k = opts.validK ?? 30;
     const decode = { ...DEFAULT_DECODE, ...opts.validDecode };

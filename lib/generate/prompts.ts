@@ -7,14 +7,13 @@
  */
 import { WordTokenizer, type WordTokenizerState } from './textTokenizer';
 import { idTokensOf, type IdSpaceLike } from './idContract';
+import type { Task } from '../types';
 
 export const PAD_ID = 0;
 export const SEARCH_TOKEN = 1;
 export const REC_TOKEN = 2;
 const TEXT_BASE = 3;
 
-export type Task = 'search' | 'rec';
-export const TASKS: Task[] = ['search', 'rec'];
 
 export interface PromptOptions {
   /** History items in a rec prompt (default 10). */

@@ -4,6 +4,7 @@
  * cannot hold a large batch's intermediates), per-epoch validation with the best weights kept, and
  * atomic resumable checkpoints.
  */
+import { TASKS } from '../types';
 import * as path from 'node:path';
 import { tf } from '../backend/index';
 import { Progress } from '../util/progress';
@@ -140,7 +141,7 @@ export function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExampl
         const { loss, perTask } = trainStep(model, optimizer, batch, o.microBatch, lr);
         lossSum += loss * batch.length;
         lossCount += batch.length;
-        for (const t of ['search', 'rec'] as const) {
+        for (const t of TASKS) {
           taskLoss[t][0] += perTask[t][0];
           taskLoss[t][1] += perTask[t][1];
         }

@@ -4,7 +4,7 @@
  * on 2 cores; `paper` uses ml-25m at the paper's scale and sizes, for bigger machines.
  */
 import type { DataOptions } from '../data/prepare';
-import { embeddingOptionsForProfile, type EmbeddingOptions } from '../embed/index';
+import type { EmbeddingOptions } from '../embed/index';
 import type { RetrievalOptions } from '../eval/retrieval';
 import type { GenerativeEvalOptions } from '../eval/generativeEval';
 import { DEFAULT_DECODE, PAPER_DECODE, type GenerativeTrainOptions } from '../generate/jointModel';
@@ -42,7 +42,11 @@ const PROFILES: Record<ProfileName, Profile> = {
     name: 'tiny',
     seed: 7,
     data: { dataset: 'synthetic', queriesPerItem: 12, minHistory: 5 },
-    embed: embeddingOptionsForProfile('tiny'),
+    embed: {
+      content: { dim: 32 },
+      biencoder: { dim: 32, hashing: { buckets: 1 << 12 }, batchSize: 64, epochs: 6, maxStepsPerEpoch: 40, validExamples: 200 },
+      cf: { dim: 16, iterations: 8 },
+    },
     retrieval: RETRIEVAL,
     // 400 items: 2 x 32 codes leave room for distinct IDs while keeping every code well used.
     ids: { levels: 2, k: 32, collisions: 'extra-level', quantizers: {} },
@@ -63,7 +67,11 @@ const PROFILES: Record<ProfileName, Profile> = {
     name: 'small',
     seed: 7,
     data: { dataset: 'ml-latest-small', queriesPerItem: 10, minHistory: 5 },
-    embed: embeddingOptionsForProfile('small'),
+    embed: {
+      content: { dim: 128 },
+      biencoder: { dim: 128, batchSize: 256, epochs: 8, maxStepsPerEpoch: 250, validExamples: 1000 },
+      cf: { dim: 64, iterations: 10 },
+    },
     retrieval: RETRIEVAL,
     ids: { levels: 2, k: 256, collisions: 'extra-level', quantizers: {} },
     generate: {
@@ -91,7 +99,11 @@ const PROFILES: Record<ProfileName, Profile> = {
     name: 'paper',
     seed: 7,
     data: { dataset: 'ml-25m', queriesPerItem: 20, minHistory: 5, paperScale: true },
-    embed: embeddingOptionsForProfile('paper'),
+    embed: {
+      content: { dim: 128 },
+      biencoder: { dim: 128, hashing: { buckets: 1 << 18 }, batchSize: 256, epochs: 10, maxStepsPerEpoch: 2000, validExamples: 2000 },
+      cf: { dim: 128, iterations: 15 },
+    },
     retrieval: RETRIEVAL,
     ids: { levels: 2, k: 256, collisions: 'extra-level', quantizers: {} },
     generate: {

@@ -2,11 +2,11 @@
  * Flat result rows: every number a table shows, in one shape, for `results.json`, `results.md` and
  * the notebooks. One row = (table, method, configuration, task, metric, bucket) -> value + interval.
  */
-import type { Estimate } from '../eval/metrics';
+import { TASKS, type Task } from '../types';
+import type { Estimate } from '../util/metrics';
 import type { RetrievalReport, TaskResult } from '../eval/retrieval';
 import type { ExperimentSpec, StoredExperiment } from './stages';
 
-export type Task = 'search' | 'rec';
 
 export interface ResultRow {
   /** Table the row belongs to ("task-tradeoff", "quantizers", "shared-vs-separate", "head-torso", "embeddings", "baselines"). */
@@ -41,12 +41,12 @@ function row(base: Omit<ResultRow, 'metric' | 'value' | 'lo' | 'hi' | 'n' | 'buc
 /** Rows of one generative experiment: every metric, overall and per bucket, for both tasks. */
 export function experimentRows(table: string, method: string, spec: ExperimentSpec, r: StoredExperiment, buckets = true): ResultRow[] {
   const out: ResultRow[] = [];
-  for (const task of ['search', 'rec'] as const) {
+  for (const task of TASKS) {
     const t = r.evaluation[task];
     const base = { table, method, embedding: spec.embedding, quantizer: spec.quantizer, space: spec.space, model: 'generative' as const, task };
-    for (const [metric, e] of Object.entries(t.metrics)) {
+    for (const [metric, e] of Object.entries(t.overall)) {
       out.push(row(base, metric, 'all', e));
-      if (buckets) for (const [b, be] of Object.entries(t.byBucket[metric] ?? {})) out.push(row(base, metric, b, be));
+      if (buckets) for (const [b, set] of Object.entries(t.byBucket)) out.push(row(base, metric, b, set[metric]));
     }
   }
   return out;
@@ -55,7 +55,7 @@ export function experimentRows(table: string, method: string, spec: ExperimentSp
 /** Rows of the embedding-level dense retrieval of one strategy. */
 export function retrievalRows(table: string, method: string, report: RetrievalReport): ResultRow[] {
   const out: ResultRow[] = [];
-  for (const task of ['search', 'rec'] as const) {
+  for (const task of TASKS) {
     const t = report[task];
     if (!t) continue;
     const base = { table, method, embedding: report.strategy, quantizer: null, space: null, model: 'dense' as const, task };
@@ -109,7 +109,7 @@ export function resultsMarkdown(rows: ResultRow[], title: string): string {
       const cols = buckets.filter((b) => b !== 'all');
       parts.push(`| method | task | ${cols.join(' | ')} |`, `|---|---|${cols.map(() => '---').join('|')}|`);
       for (const m of methods) {
-        for (const task of ['search', 'rec'] as const) {
+        for (const task of TASKS) {
           parts.push(`| ${m} | ${task} | ${cols.map((b) => formatEstimate(pick(inTable, { method: m, task, bucket: b }))).join(' | ')} |`);
         }
       }

@@ -22,8 +22,10 @@ import type { IdDiagnostics } from '../quantize/diagnostics';
 import type { SemanticIdSet } from '../types';
 import { projectRoot } from '../util/fs';
 import { ArtifactCache, artifactKey } from './cache';
+import { contentHash, folderHashesIn } from '../util/hash';
 import { decodeValue } from '../util/codec';
 import type { Profile } from './profiles';
+import { importClosure } from './sourceClosure';
 
 export interface PipelineContext {
   profile: Profile;
@@ -62,14 +64,23 @@ export function codeVersion(paths: string[]): string {
   return v;
 }
 
-// Source each stage's output depends on. Keys chain (embeddings take the data key as input, IDs the
-// embedding key, ...), so the seeded generator in lib/util/random.ts, listed under data, reaches all.
-const CODE = {
-  data: ['lib/data', 'lib/types.ts', 'lib/util/random.ts'],
-  embed: ['lib/embed', 'lib/backend', 'lib/eval/retrieval.ts', 'lib/eval/summary.ts', 'lib/eval/metrics.ts'],
-  ids: ['lib/quantize'],
-  experiment: ['lib/generate', 'lib/eval/generativeEval.ts', 'lib/eval/metrics.ts'],
+// Each stage's entry modules; its key hashes everything they import (sourceClosure.ts). Keys chain
+// (embeddings take the data key as input, IDs the embedding key, ...), so upstream code reaches all.
+const STAGE_ENTRIES = {
+  data: ['lib/data/index.ts'],
+  embed: ['lib/embed/index.ts', 'lib/eval/retrieval.ts'],
+  ids: ['lib/quantize/quantizer.ts', 'lib/quantize/ids.ts', 'lib/quantize/matrix.ts'],
+  experiment: ['lib/generate/jointModel.ts', 'lib/eval/generativeEval.ts', 'lib/quantize/vocabulary.ts'],
 };
+type StageName = keyof typeof STAGE_ENTRIES;
+const closures = new Map<StageName, string[]>();
+
+/** The source files a stage's key covers. */
+export function stageSources(stage: StageName): string[] {
+  let files = closures.get(stage);
+  if (!files) closures.set(stage, (files = importClosure(STAGE_ENTRIES[stage])));
+  return files;
+}
 
 async function memoize<T>(ctx: PipelineContext, key: string, make: () => Promise<T>): Promise<T> {
   if (ctx.memo.has(key)) return ctx.memo.get(key) as T;
@@ -85,22 +96,26 @@ export interface DataStageResult {
   key: string;
 }
 
-/** Size and modification time of the data files: a changed file changes every downstream key. */
+/**
+ * Content hashes of the input files the data stage reads (MovieLens CSVs, an imported query file):
+ * an edited file changes every downstream key, whatever its path or mtime. Each file is hashed once
+ * per process (lib/util/hash.ts).
+ */
 export function dataFingerprint(profile: Profile): unknown {
   const opts = profile.data;
-  if (opts.dataset === 'synthetic') return { synthetic: opts.synthetic ?? {} };
+  const queries = opts.queryFile ? { queryFile: fs.existsSync(opts.queryFile) ? contentHash(opts.queryFile) : 'missing' } : {};
+  if (opts.dataset === 'synthetic') return { synthetic: opts.synthetic ?? {}, ...queries };
   const dir = opts.dir ?? resolveMovieLensDir(opts.dataset);
   const files = ['movies.csv', 'ratings.csv', 'tags.csv'].map((f) => {
     const p = path.join(dir, f);
-    const st = fs.existsSync(p) ? fs.statSync(p) : null;
-    return { f, bytes: st?.size ?? -1, mtime: st ? Math.floor(st.mtimeMs) : -1 };
+    return { f, sha256: fs.existsSync(p) ? contentHash(p) : 'missing' };
   });
-  return { files };
+  return { files, ...queries };
 }
 
 /** The prepared data set (fast to rebuild, so only its key is cached, not the data). */
 export async function dataStage(ctx: PipelineContext): Promise<DataStageResult> {
-  const key = artifactKey('data', { options: ctx.profile.data, files: dataFingerprint(ctx.profile), code: codeVersion(CODE.data) });
+  const key = artifactKey('data', { options: ctx.profile.data, files: dataFingerprint(ctx.profile), code: codeVersion(stageSources('data')) });
   const data = await memoize(ctx, `data:${key}`, async () => prepareData(ctx.profile.data));
   return { data, key };
 }
@@ -126,7 +141,8 @@ export interface EmbeddingStageResult {
 export async function embeddingStage(ctx: PipelineContext, strategy: EmbeddingStrategy): Promise<EmbeddingStageResult> {
   const { data, key: dataKey } = await dataStage(ctx);
   const opts = ctx.profile.embed;
-  const config = { strategy, opts, seed: ctx.profile.seed, retrieval: ctx.profile.retrieval, code: codeVersion(CODE.embed) };
+  // A local model folder (`modelDir` anywhere in the options) enters the key by its content.
+  const config = { strategy, opts, models: folderHashesIn(opts), seed: ctx.profile.seed, retrieval: ctx.profile.retrieval, code: codeVersion(stageSources('embed')) };
   return memoize(ctx, `embed:${strategy}:${dataKey}`, async () => {
     const res = await ctx.cache.getOrBuild<StoredEmbedding>(`embed-${strategy}`, config, [dataKey], async () => {
       // Fused strategies reuse the search and rec models built earlier in this process.
@@ -182,7 +198,7 @@ export async function idStage(
   const { data } = await dataStage(ctx);
   const emb = await embeddingStage(ctx, strategy);
   const tokOpts = ctx.profile.ids.quantizers[quantizer] ?? {};
-  const config = { quantizer, collisions, levels: ctx.profile.ids.levels, k: ctx.profile.ids.k, tokOpts, seed: ctx.profile.seed, code: codeVersion(CODE.ids) };
+  const config = { quantizer, collisions, levels: ctx.profile.ids.levels, k: ctx.profile.ids.k, tokOpts, seed: ctx.profile.seed, code: codeVersion(stageSources('ids')) };
   return memoize(ctx, `ids:${strategy}:${quantizer}:${collisions}:${emb.key}`, async () => {
     const res = await ctx.cache.getOrBuild<StoredIds>('ids', config, [emb.key], () => {
       const x = asMatrix(emb.embedding.vectors, data.dataset.items.length, emb.embedding.dim, `embeddings(${strategy})`);
@@ -283,7 +299,7 @@ export interface ExperimentResult {
 }
 
 function experimentKey(ctx: PipelineContext, spec: ExperimentSpec, dataKey: string, idKeys: string[]): { config: unknown; inputs: string[]; key: string } {
-  const config = { spec, generate: ctx.profile.generate, seed: ctx.profile.seed, code: codeVersion(CODE.experiment) };
+  const config = { spec, generate: ctx.profile.generate, seed: ctx.profile.seed, code: codeVersion(stageSources('experiment')) };
   const inputs = [dataKey, ...idKeys];
   return { config, inputs, key: artifactKey('experiment', config, inputs) };
 }

@@ -2,7 +2,7 @@
  * Ranking metrics with bootstrap confidence intervals. Every metric is computed per example first
  * (a hit vector), so intervals, bucket splits and paired comparisons all start from the same numbers.
  */
-import { Rng } from '../util/random';
+import { Rng } from './random';
 
 /** A ranked list of item indices per example (best first); may hold more than K entries. */
 export type Rankings = ArrayLike<ArrayLike<number>>;

@@ -58,6 +58,17 @@ export class Rng {
     return p;
   }
 
+  /**
+   * Up to `limit` elements of `xs` drawn without replacement (all of `xs`, untouched, when it is no
+   * longer); `inOrder` keeps the drawn elements in their original order.
+   */
+  sample<T>(xs: readonly T[], limit: number, inOrder = false): T[] {
+    if (xs.length <= limit) return xs as T[];
+    const picked = this.permutation(xs.length).subarray(0, limit);
+    if (inOrder) picked.sort();
+    return Array.from(picked, (i) => xs[i]);
+  }
+
   /** Index drawn with probability proportional to weights (weights need not sum to 1). */
   categorical(weights: ArrayLike<number>): number {
     let total = 0;

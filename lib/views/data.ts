@@ -2,8 +2,11 @@
  * Tables and figures that describe a prepared data set (notebook 00_data). Each function returns
  * plain rows or a plotly figure; the notebook only displays them.
  */
+import type { dataStats } from '../data/prepare';
 import type { PreparedData } from '../types';
 import type { Figure } from '../report/plot';
+
+export type DataStats = ReturnType<typeof dataStats>;
 
 /** Items sorted by training popularity, with the bucket boundaries marked. */
 export function popularityFigure(p: PreparedData): Figure {
@@ -117,4 +120,28 @@ export function bucketRows(p: PreparedData): Record<string, number | string>[] {
       'search test queries': p.queries.test.filter((q) => p.buckets.bucketOf[q.item] === b).length,
     };
   });
+}
+
+/** What was read, dropped and kept, one row per count (from `dataStats`). */
+export function countsRows(stats: DataStats): { what: string; count: number }[] {
+  return [
+    { what: 'movies read', count: stats.read.movies },
+    { what: 'ratings read', count: stats.read.ratings },
+    { what: 'tags read', count: stats.read.tags },
+    { what: 'users read', count: stats.read.users },
+    { what: 'ratings dropped below threshold', count: stats.interactions.droppedBelowThreshold },
+    { what: 'repeated (user, item) pairs collapsed', count: stats.interactions.droppedDuplicates },
+    { what: 'users dropped for short histories', count: stats.interactions.droppedShortUsers },
+    { what: 'users dropped by paper-scale sampling', count: stats.interactions.droppedSampledUsers },
+    { what: 'items kept', count: stats.items },
+    { what: 'users kept', count: stats.users },
+    { what: 'interactions kept', count: stats.interactions.kept },
+  ];
+}
+
+/** Queries per style and split, the most frequent style in training first. */
+export function queryStyleRows(stats: DataStats): Record<string, string | number>[] {
+  return Object.entries(stats.queries.perStyle)
+    .map(([style, n]) => ({ style, ...n }))
+    .sort((a, b) => b.train - a.train);
 }

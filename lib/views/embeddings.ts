@@ -1,9 +1,10 @@
 /** Tables and figures about item embeddings (notebook 01). */
+import { l2NormalizeRows } from '../util/vectors';
 import type { Figure } from '../report/plot';
 import { denseOperator, randomizedSvd } from '../embed/svd';
-import type { PreparedData } from '../types';
+import type { PreparedData, Task } from '../types';
 import type { StoredEmbedding } from '../pipeline/stages';
-import type { Estimate } from '../eval/metrics';
+import type { Estimate } from '../util/metrics';
 
 const f = (e: Estimate | undefined) => (e ? `${e.mean.toFixed(4)} [${e.lo.toFixed(4)}, ${e.hi.toFixed(4)}]` : 'n/a');
 
@@ -56,12 +57,10 @@ export function project2d(e: StoredEmbedding, seed = 1): { x: Float64Array; y: F
   const n = e.vectors.length / e.dim;
   const centred = new Float64Array(n * e.dim);
   const mean = new Float64Array(e.dim);
+  const unit = l2NormalizeRows(e.vectors.slice(), e.dim);
   for (let i = 0; i < n; i++) {
-    let norm = 0;
-    for (let j = 0; j < e.dim; j++) norm += e.vectors[i * e.dim + j] ** 2;
-    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
     for (let j = 0; j < e.dim; j++) {
-      centred[i * e.dim + j] = e.vectors[i * e.dim + j] * inv;
+      centred[i * e.dim + j] = unit[i * e.dim + j];
       mean[j] += centred[i * e.dim + j] / n;
     }
   }
@@ -101,4 +100,12 @@ export function projectionFigure(e: StoredEmbedding, data: PreparedData, colourB
     data: [...groups.entries()].map(([g, p]) => ({ type: 'scattergl', mode: 'markers', name: g, x: p.x, y: p.y, text: p.text, marker: { size: 4, opacity: 0.7 } })),
     layout: { title: { text: `${e.strategy}: first two principal components, coloured by ${colourBy}` }, height: 460, xaxis: { title: { text: 'PC1' } }, yaxis: { title: { text: 'PC2' } } },
   };
+}
+
+/** The strategy with the highest dense Recall@30 on a task (strategies without a query encoder skip search). */
+export function bestStrategy(embs: readonly StoredEmbedding[], task: Task, metric = 'recall@30'): string {
+  const score = (e: StoredEmbedding) => (task === 'search' ? e.retrieval.search?.overall[metric].mean : e.retrieval.rec.overall[metric].mean);
+  const ranked = embs.filter((e) => score(e) !== undefined).sort((a, b) => score(b)! - score(a)!);
+  if (!ranked.length) throw new Error(`bestStrategy: no strategy has ${task} ${metric}`);
+  return ranked[0].strategy;
 }

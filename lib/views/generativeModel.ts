@@ -1,12 +1,12 @@
-/** Figures and worked examples for the generative model (notebook 03). */
+/** Figures and tables for the generative model (notebook 03), from stored or decoded results. */
 import type { Figure } from '../report/plot';
 import type { EpochRecord } from '../generate/train';
-import { buildExampleSets, decodeExamples, makeTries, recommendItems, searchItems, type GenerativeModel } from '../generate/jointModel';
-import { bootstrapMean, hitsAtK } from '../eval/metrics';
-import { Rng } from '../util/random';
-import type { BeamSearchOptions, DecodedIds } from '../generate/beamSearch';
+import type { DecodedIds } from '../generate/beamSearch';
+import type { PairedComparison } from '../eval/compare';
 import { beamSettingLabel, type BeamSetting, type SweepPoint } from '../eval/generativeEval';
-import type { PreparedData } from '../types';
+import type { BeamSweep } from '../pipeline/analyses';
+import type { Estimate } from '../util/metrics';
+import { TASKS, type PreparedData } from '../types';
 
 /** Training loss per task and validation Recall@30 per task, by epoch. */
 export function trainingCurves(history: EpochRecord[], title: string): Figure {
@@ -33,7 +33,8 @@ const label = (data: PreparedData, i: number) => {
   return `${it.title}${it.year ? ` (${it.year})` : ''}`;
 };
 
-function itemRows(data: PreparedData, d: DecodedIds, target: number | null, top: number): Record<string, string | number>[] {
+/** The top items of one decoded prompt (from `searchItems` / `recommendItems`), with their beam scores. */
+export function generatedItemsTable(data: PreparedData, d: DecodedIds, target: number | null, top = 10): Record<string, string | number>[] {
   return d.items.slice(0, top).map((item, rank) => ({
     rank: rank + 1,
     item: label(data, item),
@@ -41,16 +42,6 @@ function itemRows(data: PreparedData, d: DecodedIds, target: number | null, top:
     'log-prob': d.itemScores?.[rank] ?? '',
     target: item === target ? 'yes' : '',
   }));
-}
-
-/** The top items the model generates for a query, with their beam scores. */
-export function searchExample(model: GenerativeModel, data: PreparedData, query: string, target: number | null, opts: BeamSearchOptions, top = 10): Record<string, string | number>[] {
-  return itemRows(data, searchItems(model, [query], makeTries(model), opts)[0], target, top);
-}
-
-/** The top next items the model generates for a user's history. */
-export function recExample(model: GenerativeModel, data: PreparedData, history: Int32Array, target: number | null, opts: BeamSearchOptions, top = 10): Record<string, string | number>[] {
-  return itemRows(data, recommendItems(model, [history], makeTries(model), opts)[0], target, top);
 }
 
 export function historyRows(data: PreparedData, history: Int32Array, last = 10): Record<string, string>[] {
@@ -73,27 +64,38 @@ export function beamSweepFigure(search: SweepPoint[], rec: SweepPoint[]): Figure
   };
 }
 
-/** Recall@K on a seeded sample of test examples for several beam settings, per task. */
-export function sweepBeams(
-  model: GenerativeModel,
-  data: PreparedData,
-  settings: BeamSetting[],
-  opts: { limit?: number; k?: number; seed?: number } = {},
-): { search: SweepPoint[]; rec: SweepPoint[] } {
-  const sets = buildExampleSets(data, model.prompts, model.vocab, model.spaces, 0);
-  const tries = makeTries(model);
-  const rng = new Rng(opts.seed ?? 0);
-  const limit = opts.limit ?? 300;
-  const out = { search: [] as SweepPoint[], rec: [] as SweepPoint[] };
-  for (const task of ['search', 'rec'] as const) {
-    const all = sets.test[task];
-    const sample = all.length <= limit ? all : Array.from(rng.fork(task).permutation(all.length).subarray(0, limit), (i) => all[i]);
-    for (const s of settings) {
-      const t0 = Date.now();
-      const dec = decodeExamples(model, task, sample, tries, { diversityPenalty: s.numGroups > 1 ? 0.5 : 0, ...s });
-      const hits = hitsAtK(dec.map((d) => d.items), sample.map((e) => e.item), opts.k ?? 30);
-      out[task].push({ ...s, recall: bootstrapMean(hits, { seed: opts.seed }), seconds: (Date.now() - t0) / 1000 });
-    }
-  }
-  return out;
+/** The beam settings notebook 03 compares: plain beams of three widths, and the paper's groups. */
+export const BEAM_SWEEP_SETTINGS: readonly BeamSetting[] = [
+  { numBeams: 10, numGroups: 1 },
+  { numBeams: 30, numGroups: 1 },
+  { numBeams: 30, numGroups: 15 },
+  { numBeams: 60, numGroups: 1 },
+  { numBeams: 60, numGroups: 30 },
+  { numBeams: 60, numGroups: 30, finalRanking: 'penalized' },
+];
+
+/** One row per task and beam setting: Recall@K with its interval and the decoding time. */
+export function beamSweepTable(sweep: BeamSweep): Record<string, string | number>[] {
+  return TASKS.flatMap((task) =>
+    sweep[task].map((p) => ({ task, setting: beamSettingLabel(p), recall: p.recall.mean, lo: p.recall.lo, hi: p.recall.hi, seconds: p.seconds })),
+  );
+}
+
+/** The paired comparison of a model with a baseline as three rows: each recall and the difference. */
+export function pairedComparisonRows(c: PairedComparison, modelLabel: string, baselineLabel: string): Record<string, string | number>[] {
+  const est = (e: Estimate) => ({ [`Recall@${c.k}`]: e.mean, lo: e.lo, hi: e.hi });
+  return [
+    { ranking: modelLabel, ...est(c.model) },
+    { ranking: baselineLabel, ...est(c.baseline) },
+    { ranking: 'difference (paired)', ...est(c.difference) },
+  ];
+}
+
+/** A sentence stating whether the paired difference's interval lies above, below or around zero. */
+export function pairedVerdict(c: PairedComparison, subject: string, baselineLabel: string): string {
+  const d = c.difference;
+  const verdict = d.lo > 0 ? `above ${baselineLabel}: the whole interval of the difference is above zero`
+    : d.hi < 0 ? `below ${baselineLabel}: the whole interval of the difference is below zero`
+    : `not distinguishable from ${baselineLabel}: the interval of the difference contains zero`;
+  return `${subject} is **${verdict}** (${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(3)} [${d.lo.toFixed(3)}, ${d.hi.toFixed(3)}]).`;
 }

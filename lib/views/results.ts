@@ -3,7 +3,8 @@
  * from the numbers, with their intervals, never written in advance.
  */
 import type { Figure } from '../report/plot';
-import { formatEstimate, pick, type ResultRow, type Task } from '../pipeline/results';
+import { formatEstimate, pick, type ResultRow } from '../pipeline/results';
+import { TASKS, type Task } from '../types';
 import { PAPER_RECALL_AT_30, TABLES, type TableName } from '../pipeline/tables';
 import { specId } from '../pipeline/stages';
 
@@ -76,7 +77,7 @@ export function bucketFigure(rows: ResultRow[], table: TableName, task: Task, bu
 export function bucketTable(rows: ResultRow[], table: TableName, buckets: string[], metric = 'recall@30'): Record<string, string | number>[] {
   const out: Record<string, string | number>[] = [];
   for (const r of TABLES[table]) {
-    for (const task of ['search', 'rec'] as const) {
+    for (const task of TASKS) {
       const row: Record<string, string | number> = { method: r.method, task };
       for (const b of buckets) {
         const v = pick(rows, { table, method: r.method, task, metric, bucket: b });
@@ -101,7 +102,7 @@ export function bestOn(rows: ResultRow[], table: TableName, task: Task, metric =
 /** A sentence on who wins each task, computed from the rows. */
 export function winnersSentence(rows: ResultRow[], table: TableName, metric = 'recall@30'): string {
   const parts: string[] = [];
-  for (const task of ['search', 'rec'] as const) {
+  for (const task of TASKS) {
     const b = bestOn(rows, table, task, metric);
     if (!b) continue;
     parts.push(

@@ -1,43 +1,18 @@
 /**
  * Notebook 08: would the conclusions hold if search traffic followed consumption popularity (as real
  * search logs do), or if recommendation targets were spread evenly over items? Reweights the stored
- * per-example rankings of every method; no retraining.
+ * per-example rankings of every method (lib/pipeline/analyses.ts `trafficRows`); no retraining.
  */
 import type { Figure } from '../report/plot';
-import { recallUnderTraffic, type TrafficModel } from '../eval/reweight';
-import type { Estimate } from '../eval/metrics';
-import { experimentStage, type PipelineContext } from '../pipeline/stages';
-import { HEAD_TORSO } from '../pipeline/tables';
-import type { PreparedData } from '../types';
-
-export interface TrafficRow {
-  method: string;
-  task: 'search' | 'rec';
-  traffic: TrafficModel;
-  recall: Estimate;
-}
-
-export const TRAFFIC_MODELS: TrafficModel[] = ['as-sampled', 'popularity', 'uniform-items'];
-
-export async function trafficRows(ctx: PipelineContext, data: PreparedData, k = 30): Promise<TrafficRow[]> {
-  const out: TrafficRow[] = [];
-  for (const r of HEAD_TORSO) {
-    const exp = await experimentStage(ctx, r.spec);
-    for (const task of ['search', 'rec'] as const) {
-      const ev = exp.result.evaluation[task];
-      for (const traffic of TRAFFIC_MODELS) {
-        out.push({ method: r.method, task, traffic, recall: recallUnderTraffic(ev.rankings, ev.targets, data.buckets.counts, traffic, k, ctx.profile.seed) });
-      }
-    }
-  }
-  return out;
-}
+import { TRAFFIC_MODELS, type TrafficModel } from '../eval/reweight';
+import type { TrafficRow } from '../pipeline/analyses';
+import { TASKS, type Task } from '../types';
 
 export function trafficTable(rows: TrafficRow[]): Record<string, string>[] {
   const methods = [...new Set(rows.map((r) => r.method))];
   const out: Record<string, string>[] = [];
   for (const m of methods) {
-    for (const task of ['search', 'rec'] as const) {
+    for (const task of TASKS) {
       const row: Record<string, string> = { method: m, task };
       for (const t of TRAFFIC_MODELS) {
         const e = rows.find((r) => r.method === m && r.task === task && r.traffic === t)?.recall;
@@ -68,7 +43,7 @@ export function kendallTau(a: number[], b: number[]): number {
 export function trafficSentences(rows: TrafficRow[]): string {
   const methods = [...new Set(rows.map((r) => r.method))];
   const lines: string[] = [];
-  for (const task of ['search', 'rec'] as const) {
+  for (const task of TASKS) {
     const v = (t: TrafficModel) => methods.map((m) => rows.find((r) => r.method === m && r.task === task && r.traffic === t)!.recall.mean);
     const base = v('as-sampled');
     const best = (vals: number[]) => methods[vals.indexOf(Math.max(...vals))];
@@ -83,7 +58,7 @@ export function trafficSentences(rows: TrafficRow[]): string {
   return lines.join('\n');
 }
 
-export function trafficFigure(rows: TrafficRow[], task: 'search' | 'rec'): Figure {
+export function trafficFigure(rows: TrafficRow[], task: Task): Figure {
   const methods = [...new Set(rows.map((r) => r.method))];
   return {
     data: TRAFFIC_MODELS.map((t) => {
