@@ -5,8 +5,8 @@
  * users draw their histories from one of several taste groups that are independent of the text
  * topics, so only co-occurrence can reveal them.
  */
-import type { Item, PreparedData, RecExample, SearchQuery, UserSequence, LoadStats } from '../types';
-import { Rng } from '../util/random';
+import type { Item, PreparedData, RecExample, SearchQuery, UserSequence, LoadStats } from '../../lib/types';
+import { Rng } from '../../lib/util/random';
 
 export interface PlantedOptions {
   numItems?: number;
