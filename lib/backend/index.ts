@@ -76,14 +76,14 @@ function parseThreads(value: string | number | undefined, source: string): numbe
 function nativeDetail(info: BackendInfo): string {
   const n = info.native;
   if (!n) return '';
-  if (!n.kernels.length) return `; native kernels off: ${n.reason}`;
-  return `; native ${n.kernels.join(', ')}; OpenBLAS ${n.threads} thread${n.threads === 1 ? '' : 's'}`;
+  if (!n.kernels.length) return `, native kernels off: ${n.reason}`;
+  return `, native ${n.kernels.join(' ')} (OpenBLAS, ${n.threads} thread${n.threads === 1 ? '' : 's'})`;
 }
 
 function report(info: BackendInfo): void {
   if (process.env.SID_QUIET === '1') return;
   const detail = info.name === 'wasm'
-    ? ` (${info.simd ? 'simd' : 'no simd'}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${nativeDetail(info)})`
+    ? ` (${info.simd ? 'simd' : 'no simd'}, ${info.threads} thread${info.threads === 1 ? '' : 's'})${nativeDetail(info)}`
     : info.adapter ? ` (${formatAdapter(info.adapter)})`
     : info.name === 'cpu' ? '' : ` (${info.threads} threads)`;
   process.stderr.write(`[backend] ${info.name}${detail}\n`);
