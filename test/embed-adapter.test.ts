@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, tf } from '../lib/backend';
-import { plantedData } from '../lib/embed/plantedData';
+import { plantedData } from './helpers/plantedData';
 import { trainAdapterBiEncoder, trainBiEncoder, type BiEncoderOptions } from '../lib/embed/biencoder';
 import { AdapterTower, encodeWithAdapter, type FrozenFeatures } from '../lib/embed/adapterTower';
 import { loadPretrainedEncoder } from '../lib/embed/pretrained';

@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../lib/backend';
-import { plantedData } from '../lib/embed/plantedData';
+import { plantedData } from './helpers/plantedData';
 import { trainBiEncoder, type BiEncoderOptions } from '../lib/embed/biencoder';
 import { buildCfEmbeddings, interactionsFromSequences, trainAls } from '../lib/embed/cf';
 import { buildEmbeddings, buildSeparate, EMBEDDING_STRATEGIES } from '../lib/embed/index';

@@ -126,7 +126,3 @@ export function selectBags(src: BagBatch, rows: ArrayLike<number>): BagBatch {
   }
   return { offsets, ids, weights };
 }
-
-export function numBags(b: BagBatch): number {
-  return b.offsets.length - 1;
-}

@@ -28,7 +28,8 @@ export function beamSettingLabel(s: BeamSetting): string {
   return `${s.numBeams} beams / ${s.numGroups} groups${s.finalRanking === 'penalized' ? ' (penalised ranking)' : ''}`;
 }
 
-export interface GenerativeEvalOptions {
+/** Evaluation settings (plain data: what a profile holds). */
+export interface GenerativeEvalConfig {
   /** Decoding for the main metrics (default DEFAULT_DECODE: plain beam search, 60 beams). */
   decode?: BeamSearchOptions;
   /** Cut-offs (default [10, 30]). */
@@ -42,13 +43,16 @@ export interface GenerativeEvalOptions {
   /** Cut-off of the sweep's recall (default 30). */
   sweepK?: number;
   bootstrap?: BootstrapOptions;
-  makeTrie?: TrieFactory;
-  seed?: number;
   /**
    * Keep items the user has already interacted with in rec rankings (default false: they are left
    * out, as the dense-retrieval and popularity baselines do, so all three rank the same candidates).
    */
   keepSeen?: boolean;
+}
+
+export interface GenerativeEvalOptions extends GenerativeEvalConfig {
+  makeTrie?: TrieFactory;
+  seed?: number;
 }
 
 export interface SweepPoint extends BeamSetting {

@@ -14,7 +14,8 @@ import { openCheckpoint, weightsFromRecord, weightsToRecord, writeBundle } from 
 import type { Seq2SeqModel } from './seq2seqModel';
 import { padBatch, padTargets, type Seq2SeqExample } from './prompts';
 
-export interface TrainOptions {
+/** Training settings: plain data, saved with a profile and hashed into cache keys. */
+export interface TrainConfig {
   epochs?: number;
   /** Examples per optimizer step (default 256). */
   batchSize?: number;
@@ -34,18 +35,24 @@ export interface TrainOptions {
   examplesPerEpoch?: number;
   /** Batches sorted by length together (default 32). */
   bucketBatches?: number;
+  /** After training, load the best validation weights into the model (default true). */
+  restoreBest?: boolean;
+}
+
+/** What a caller supplies at run time: where state lives, and the callbacks. */
+export interface TrainRuntime {
   /** Folder for resumable state (`state/`) and the best weights (`best/`). */
   checkpointDir?: string;
   /** Resume from `checkpointDir/state` when present (default true). */
   resume?: boolean;
-  /** After training, load the best validation weights into the model (default true). */
-  restoreBest?: boolean;
   /** Validation metric per task (e.g. Recall@30); the mean picks the best epoch. */
   validate?: (model: Seq2SeqModel, epoch: number) => ValidationScores;
   onEpoch?: (record: EpochRecord) => void;
   /** Progress label (default "train"). */
   label?: string;
 }
+
+export type TrainOptions = TrainConfig & TrainRuntime;
 
 export interface ValidationScores {
   search: number;

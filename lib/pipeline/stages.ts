@@ -340,7 +340,7 @@ export async function experimentStage(ctx: PipelineContext, spec: ExperimentSpec
   return { result: res.value, key: res.key, cached: res.cached, modelDir };
 }
 
-/** The stored result of an experiment if it is in the cache, without building anything. */
+/** The stored result of an experiment if it is in the cache; never trains (its IDs are built when missing). */
 export async function cachedExperiment(ctx: PipelineContext, spec: ExperimentSpec): Promise<StoredExperiment | null> {
   const { key: dataKey } = await dataStage(ctx);
   const voc = await vocabularyStage(ctx, spec);

@@ -18,7 +18,7 @@
  */
 import { tf } from '../backend/index';
 import { Rng } from '../util/random';
-import { Matrix, checkMatrix, meanSquare, relativeError } from './matrix';
+import { Matrix, checkMatrix, meanSquare } from './matrix';
 import { Dense, DenseWeights, applyDense, denseLayer, disposeDense, epochBatches, exportDense, matMul, rowsTensor, stopGradient } from './nn';
 import { levelSizes } from './rqKmeans';
 
@@ -195,8 +195,4 @@ export function encodeRlfq(model: RlfqModel, x: Matrix): { codes: Int32Array; re
     }
   }
   return { codes, reconstruction };
-}
-
-export function rlfqRelativeError(x: Matrix, fit: RlfqFit): number {
-  return relativeError(x, fit.reconstruction);
 }

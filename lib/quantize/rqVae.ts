@@ -17,7 +17,7 @@
 import { tf } from '../backend/index';
 import { Rng } from '../util/random';
 import { kmeans } from './kmeans';
-import { Matrix, checkMatrix, meanSquare, relativeError } from './matrix';
+import { Matrix, checkMatrix, meanSquare } from './matrix';
 import { Dense, DenseWeights, applyDense, applyWeights, denseLayer, disposeDense, epochBatches, exportDense, matMul, rowsTensor, stopGradient } from './nn';
 import { levelSizes } from './rqKmeans';
 
@@ -270,8 +270,4 @@ export function encodeRqVae(model: RqVaeModel, x: Matrix, batchSize = 1024): { c
     });
   }
   return { codes, reconstruction };
-}
-
-export function rqVaeRelativeError(x: Matrix, fit: RqVaeFit): number {
-  return relativeError(x, fit.reconstruction);
 }

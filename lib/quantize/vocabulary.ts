@@ -66,12 +66,6 @@ export function itemTokens(vocab: IdVocabulary, space: string, item: number): In
   return out;
 }
 
-/** Inverse of itemTokens for one position: the code of token `token` at position p, or -1. */
-export function tokenToCode(space: IdSpace, p: number, token: number): number {
-  const c = token - space.positionOffsets[p];
-  return c >= 0 && c < space.ids.cardinalities[p] ? c : -1;
-}
-
 /** Shared IDs: one space, "shared", used by both tasks (2 x 256 = 512 tokens by default). */
 export function sharedVocabulary(ids: SemanticIdSet): IdVocabulary {
   return buildIdVocabulary([{ name: 'shared', ids }]);
