@@ -41,9 +41,32 @@ const DEFAULT_WEIGHTS: Record<GeneratedQueryStyle, number> = {
   descriptive: 0.25,
 };
 
-/** Lower-case, trimmed, single-spaced: the identity used to compare queries. */
+/** Lower-case, trimmed, single-spaced: the identity of a query string (exact repeats are dropped). */
 export function normalizeQuery(s: string): string {
   return s.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** Words that do not distinguish one query from another: articles, linking words and the nouns "movie" and "film". */
+export const QUERY_FILLER_WORDS: ReadonlySet<string> = new Set(['a', 'an', 'the', 'and', 'of', 'about', 'with', 'from', 'movie', 'movies', 'film', 'films']);
+
+/**
+ * The canonical form that decides the query split (lib/data/querySplit.ts): two queries with the same
+ * form are near-duplicates. Steps, in order: lower case; accents removed (NFKD, combining marks
+ * dropped); apostrophes deleted ("children's" -> "childrens"); every other run of characters that are
+ * not letters or digits becomes one space ("sci-fi" -> "sci fi", "(1995)" -> "1995"); filler words
+ * (`QUERY_FILLER_WORDS`) dropped; the remaining words sorted and joined by single spaces (repeats kept).
+ * "Tom and Huck (1995) movie" and "tom and huck 1995" both become "1995 huck tom". A query of filler
+ * words only has the empty form.
+ */
+export function canonicalQuery(s: string): string {
+  const words = s
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/['\u2019]/g, '')
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w !== '' && !QUERY_FILLER_WORDS.has(w));
+  return words.sort().join(' ');
 }
 
 /** Items to generate queries for, in index order. */
