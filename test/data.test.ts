@@ -115,9 +115,10 @@ test('other bad input: non-integer id, unknown movie, duplicate movie id, bad ta
   assert.match(e.message, /movies\.csv:5: duplicate movieId 2 \(first defined on line 3\)/);
   e = errorOf(() => loadMovieLensText({ movies: MOVIES + '7,"Open quote (2000),Drama\r\n', ratings: ratingsHead, tags: TAGS }, { minHistory: 3 }));
   assert.match(e.message, /movies\.csv:5: unterminated quoted field/);
-  e = errorOf(() => loadMovieLensText({ movies: MOVIES, ratings: ratingsHead, tags: TAGS + '3,42,good,5\r\n' }, { minHistory: 3 }));
+  // (one rating: a header-only ratings.csv is refused before tags.csv is read)
+  e = errorOf(() => loadMovieLensText({ movies: MOVIES, ratings: ratingsHead + '1,1,4.0,100\n', tags: TAGS + '3,42,good,5\r\n' }, { minHistory: 3 }));
   assert.match(e.message, /tags\.csv:6: tag of unknown movieId 42/);
-  e = errorOf(() => loadMovieLensText({ movies: MOVIES, ratings: ratingsHead, tags: 'userId,movieId,tag\r\n' }, { minHistory: 3 }));
+  e = errorOf(() => loadMovieLensText({ movies: MOVIES, ratings: ratingsHead + '1,1,4.0,100\n', tags: 'userId,movieId,tag\r\n' }, { minHistory: 3 }));
   assert.match(e.message, /tags\.csv:1: expected the header "userId,movieId,tag,timestamp"/);
   e = errorOf(() => loadMovieLensText({ movies: 'movieId,title,genres\n1,A (1990)\n', ratings: ratingsHead, tags: TAGS }, { minHistory: 3 }));
   assert.match(e.message, /movies\.csv:2: expected 3 columns/);

@@ -3,6 +3,7 @@
  * quotes, LF or CRLF line ends, optional UTF-8 byte-order mark). Every format problem raises a
  * `DataFileError` that names the file, the line and what was expected.
  */
+import * as fs from 'node:fs';
 
 /** A problem in an input file: `file:line: message`. */
 export class DataFileError extends Error {
@@ -14,6 +15,90 @@ export class DataFileError extends Error {
     super(`${file}:${line}: ${detail}`);
     this.name = 'DataFileError';
   }
+}
+
+/**
+ * Checks, before reading, that `file` is a readable regular file, with an error that says which
+ * of these it is not: missing, a directory / FIFO / device (a FIFO would block a read forever),
+ * or unreadable (permission denied is not "not found"). `what` names it in the message.
+ */
+export function checkInputFile(file: string, what = 'input file'): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`${what} ${file} does not exist`);
+    if (code === 'EACCES' || code === 'EPERM') throw new Error(`${what} ${file} cannot be reached: permission denied on a folder above it (${code})`);
+    if (code === 'ENOTDIR') throw new Error(`${what} ${file} does not exist: a parent of it is not a directory`);
+    throw new Error(`${what} ${file} cannot be examined (${code ?? String(err)})`);
+  }
+  if (!st.isFile()) {
+    const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : 'a device';
+    throw new Error(`${what} ${file} is ${kind}, not a regular file`);
+  }
+  try {
+    fs.closeSync(fs.openSync(file, 'r'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`${what} ${file} cannot be read: ${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : 'error'} (${code ?? String(err)})`);
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decodes bytes as strict UTF-8 (no silent U+FFFD replacement); a bad byte is a DataFileError
+ * naming the line and column.
+ */
+export function decodeUtf8Strict(bytes: Uint8Array, file: string, firstLine = 1): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    // Find the first bad byte, line by line, for the message.
+    let line = firstLine;
+    let start = 0;
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i === bytes.length || bytes[i] === 10) {
+        const d = new TextDecoder('utf-8', { fatal: true });
+        let bad = -1;
+        for (let j = start; j < i && bad < 0; j++) {
+          try {
+            d.decode(bytes.subarray(j, j + 1), { stream: true });
+          } catch {
+            bad = j;
+            // An unfinished sequence shows up at the byte after it: point at its lead byte.
+            for (let k = j - 1; k >= Math.max(start, j - 3); k--) {
+              if ((bytes[k] & 0xc0) === 0xc0) {
+                bad = k;
+                break;
+              }
+              if ((bytes[k] & 0xc0) !== 0x80) break;
+            }
+          }
+        }
+        if (bad < 0) {
+          try {
+            d.decode();
+          } catch {
+            bad = i - 1; // a sequence cut off by the line end
+          }
+        }
+        if (bad >= 0) {
+          throw new DataFileError(file, line, `invalid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')} at column ${bad - start + 1}): the file must be UTF-8 encoded`);
+        }
+        line++;
+        start = i + 1;
+      }
+    }
+    throw new DataFileError(file, firstLine, 'invalid UTF-8: the file must be UTF-8 encoded');
+  }
+}
+
+/** Reads a whole text file as strict UTF-8 after `checkInputFile`. */
+export function readUtf8File(file: string, what = 'input file'): string {
+  checkInputFile(file, what);
+  return decodeUtf8Strict(fs.readFileSync(file), file);
 }
 
 /** Shows a piece of a bad line in an error message without flooding it. */

@@ -53,8 +53,19 @@ export const MOVIELENS_ARCHIVES: Record<MovieLensName, MovieLensArchive> = {
 const KNOWN_NAMES = ['ml-latest-small', 'ml-25m', 'ml-latest', 'ml-20m', 'ml-1m', 'ml-100k', 'ml-10m', 'ml-32m'];
 const REQUIRED = ['movies.csv', 'ratings.csv', 'tags.csv'];
 
+/** True when `dir` holds the three files; a folder that exists but cannot be read is an error, not "absent". */
 function hasFiles(dir: string): boolean {
-  return REQUIRED.every((f) => fs.existsSync(path.join(dir, f)));
+  return REQUIRED.every((f) => {
+    const p = path.join(dir, f);
+    try {
+      fs.statSync(p);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') throw new Error(`MovieLens folder ${dir} cannot be read: permission denied (${code} on ${p})`);
+      return false;
+    }
+  });
 }
 
 /** Folder where `sid data fetch` puts data sets: `<projectRoot>/data/movielens`. */
@@ -90,7 +101,8 @@ export function resolveMovieLensDir(name: string, env: NodeJS.ProcessEnv = proce
     `MovieLens data set "${name}" not found (looked in: ${tried.join('; ')}). ` +
       `Put movies.csv, ratings.csv and tags.csv from the official ${name}.zip ` +
       `(https://files.grouplens.org/datasets/movielens/${name}.zip) into ${local ?? `data/movielens/${name}/`}, ` +
-      `or set MOVIELENS_DIR to the folder holding them, or run \`sid data fetch ${name}\` to download them.`,
+      `or set MOVIELENS_DIR to the folder holding them, or run \`sid data fetch ${name}\` to download them. ` +
+      `To try everything without MovieLens first: npx sid notebooks run 00_data --profile tiny`,
   );
 }
 

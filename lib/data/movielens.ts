@@ -27,8 +27,8 @@ import * as path from 'node:path';
 import type { Dataset, Item, LoadStats, UserSequence } from '../types';
 import { Rng } from '../util/random';
 import { Progress } from '../util/progress';
-import { DataFileError, parseCsvText, parseIntField, parseNumberField } from './csv';
-import { readRatings, type RatingColumns } from './ratingsReader';
+import { checkInputFile, DataFileError, parseCsvText, parseIntField, parseNumberField, readUtf8File } from './csv';
+import { readRatings, type RatingColumns, type ValueRanges } from './ratingsReader';
 import { parseMovieTitle } from './titles';
 
 export const MOVIES_HEADER = ['movieId', 'title', 'genres'] as const;
@@ -59,7 +59,23 @@ export interface LoadMovieLensOptions {
   paperScale?: boolean | PaperScaleOptions;
   /** Print progress lines on stderr while reading large rating files (default: only above 50 MB). */
   progress?: boolean;
+  /**
+   * Accepted ratings and timestamps; a value outside is an error naming its line. Files read by
+   * `loadMovieLens` use MOVIELENS_RANGES; in-memory text (the synthetic catalogue) none by default.
+   */
+  ranges?: ValueRanges;
 }
+
+/**
+ * What every GroupLens MovieLens release holds (ml-latest-small, ml-latest, ml-25m, ml-32m): ratings
+ * on the 0.5-5 star scale (half stars), timestamps in Unix seconds from 1995-01-01 (the first
+ * ratings, January 1995) up to a day after the moment of loading. Timestamps decide the leave-last-out
+ * split, so a negative or far-future one would silently move an item into the test set.
+ */
+export const MOVIELENS_RANGES: ValueRanges = {
+  rating: [0.5, 5],
+  timestamp: [Date.UTC(1995, 0, 1) / 1000, Math.floor(Date.now() / 1000) + 86400],
+};
 
 /** LoadStats plus counts specific to MovieLens files. */
 export interface MovieLensLoadStats extends LoadStats {
@@ -91,10 +107,13 @@ export interface MovieLensSources {
 /** Loads a MovieLens folder holding movies.csv, ratings.csv and tags.csv. */
 export function loadMovieLens(dir: string, opts: LoadMovieLensOptions = {}): MovieLensDataset {
   const files = { movies: 'movies.csv', ratings: 'ratings.csv', tags: 'tags.csv' };
+  // Every file is checked before any is read: missing, not a regular file, or unreadable.
   for (const f of Object.values(files)) {
     const p = path.join(dir, f);
-    if (!fs.existsSync(p)) {
-      throw new Error(`loadMovieLens: ${p} is missing: a MovieLens folder must hold movies.csv, ratings.csv and tags.csv`);
+    try {
+      checkInputFile(p, 'MovieLens file');
+    } catch (err) {
+      throw new Error(`loadMovieLens: ${(err as Error).message} (a MovieLens folder must hold movies.csv, ratings.csv and tags.csv)`);
     }
   }
   const moviesPath = path.join(dir, files.movies);
@@ -103,12 +122,12 @@ export function loadMovieLens(dir: string, opts: LoadMovieLensOptions = {}): Mov
   const big = fs.statSync(ratingsPath).size > 50 << 20;
   return buildDataset(
     {
-      movies: fs.readFileSync(moviesPath, 'utf8'),
+      movies: readUtf8File(moviesPath, 'MovieLens file'),
       ratings: ratingsPath,
-      tags: fs.readFileSync(tagsPath, 'utf8'),
+      tags: readUtf8File(tagsPath, 'MovieLens file'),
       labels: { movies: moviesPath, ratings: ratingsPath, tags: tagsPath },
     },
-    { progress: big, ...opts, name: opts.name ?? path.basename(path.resolve(dir)) },
+    { progress: big, ranges: MOVIELENS_RANGES, ...opts, name: opts.name ?? path.basename(path.resolve(dir)) },
   );
 }
 
@@ -164,6 +183,7 @@ function buildDataset(src: MovieLensSources, opts: LoadMovieLensOptions & { name
     if (genres.length === 0) moviesWithoutGenres++;
     movies.push({ id, rawTitle: f[1], genres });
   });
+  if (movies.length === 0) throw new DataFileError(moviesLabel, 2, 'no movies: the file holds its header only');
   const movieIndex = makeIdIndex(movies.map((m) => m.id));
 
   // --- ratings.csv
@@ -174,6 +194,7 @@ function buildDataset(src: MovieLensSources, opts: LoadMovieLensOptions & { name
   const cols = readRatings(src.ratings, {
     label: ratingsLabel,
     movieIndex,
+    ranges: opts.ranges,
     onChunk: progress
       ? (bytes) => {
           const mb = Math.round(bytes / 1e6);
@@ -223,6 +244,9 @@ function buildDataset(src: MovieLensSources, opts: LoadMovieLensOptions & { name
 
   // --- interactions
   const seq = buildSequences(cols, allItems, threshold, minHistory);
+  if (seq.users.length === 0) {
+    throw new Error(`${ratingsLabel}: no user keeps ${minHistory} or more ratings${threshold === null ? '' : ` >= ${threshold}`} (${seq.usersRead} users read): nothing to train or test on`);
+  }
   let users = seq.users;
   let droppedSampledUsers = 0;
   let droppedSampledInteractions = 0;

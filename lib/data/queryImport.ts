@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import type { Item, SearchQuery } from '../types';
-import { DataFileError, quoteForError } from './csv';
+import { checkInputFile, DataFileError, decodeUtf8Strict, quoteForError } from './csv';
 
 export function parseQueriesJsonl(text: string, items: Item[], file = 'queries.jsonl'): SearchQuery[] {
   const indexOfId = new Map<number, number>();
@@ -43,7 +43,50 @@ export function parseQueriesJsonl(text: string, items: Item[], file = 'queries.j
   return out;
 }
 
+/** Longest line accepted in a query file (a query is a sentence; a longer line is not a query file). */
+export const MAX_QUERY_LINE_BYTES = 64 << 10;
+
+/**
+ * Reads a query file: a regular, readable file of strict UTF-8 JSONL, no line longer than
+ * MAX_QUERY_LINE_BYTES (checked while reading, so a huge line is refused without being held), and
+ * at least one query.
+ */
 export function readQueriesJsonl(filePath: string, items: Item[]): SearchQuery[] {
-  if (!fs.existsSync(filePath)) throw new Error(`readQueriesJsonl: query file ${filePath} does not exist`);
-  return parseQueriesJsonl(fs.readFileSync(filePath, 'utf8'), items, filePath);
+  checkInputFile(filePath, 'query file');
+  const lines: string[] = [];
+  const fd = fs.openSync(filePath, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const endLine = (part: Buffer) => {
+      const bytes = pending.length ? Buffer.concat([...pending, part]) : part;
+      lines.push(decodeUtf8Strict(bytes, filePath, lines.length + 1));
+      pending = [];
+      pendingBytes = 0;
+    };
+    for (;;) {
+      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      let start = 0;
+      for (let nl = chunk.indexOf(10, start); nl >= 0 && nl < n; nl = chunk.indexOf(10, start)) {
+        if (pendingBytes + nl - start > MAX_QUERY_LINE_BYTES) break;
+        endLine(Buffer.from(chunk.subarray(start, nl)));
+        start = nl + 1;
+      }
+      pending.push(Buffer.from(chunk.subarray(start, n)));
+      pendingBytes += n - start;
+      if (pendingBytes > MAX_QUERY_LINE_BYTES) {
+        throw new DataFileError(filePath, lines.length + 1, `line longer than ${MAX_QUERY_LINE_BYTES} bytes: expected one JSON object {"item_id": <movieId>, "query": "..."} per line`);
+      }
+    }
+    if (pendingBytes > 0) endLine(Buffer.alloc(0));
+  } finally {
+    fs.closeSync(fd);
+  }
+  const queries = parseQueriesJsonl(lines.join('\n'), items, filePath);
+  if (queries.length === 0) {
+    throw new DataFileError(filePath, 1, 'no queries: expected one JSON object {"item_id": <movieId>, "query": "..."} per line');
+  }
+  return queries;
 }

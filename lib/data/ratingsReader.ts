@@ -28,6 +28,24 @@ export interface ReadRatingsOptions {
   chunkBytes?: number;
   /** Called after each chunk with the bytes consumed so far (for progress lines). */
   onChunk?: (bytesRead: number, totalBytes: number) => void;
+  /** Accepted ratings and timestamps (inclusive); outside is an error naming the line. */
+  ranges?: ValueRanges;
+}
+
+export interface ValueRanges {
+  rating: [number, number];
+  timestamp: [number, number];
+}
+
+function checkRanges(ranges: ValueRanges | undefined, rating: number, ts: number, label: string, line: number): void {
+  if (!ranges) return;
+  const [rlo, rhi] = ranges.rating;
+  if (!(rating >= rlo && rating <= rhi)) throw new DataFileError(label, line, `rating ${rating} is outside this data set's scale [${rlo}, ${rhi}]`);
+  const [tlo, thi] = ranges.timestamp;
+  if (!(ts >= tlo && ts <= thi)) {
+    const when = Number.isFinite(ts) && Math.abs(ts) < 8.64e12 ? ` (${new Date(ts * 1000).toISOString().slice(0, 10)})` : '';
+    throw new DataFileError(label, line, `timestamp ${ts}${when} is outside [${tlo}, ${thi}] (${new Date(tlo * 1000).toISOString().slice(0, 10)} to ${new Date(thi * 1000).toISOString().slice(0, 10)}): expected Unix seconds`);
+  }
 }
 
 class Columns {
@@ -119,7 +137,7 @@ export function readRatings(source: string | Uint8Array, opts: ReadRatingsOption
           headerDone = true;
         } else if (lineEnd > start) {
           if (cols.count === cols.users.length) cols.grow();
-          parseRatingLine(buf, start, lineEnd, line, label, opts.movieIndex, cols);
+          parseRatingLine(buf, start, lineEnd, line, label, opts.movieIndex, cols, opts.ranges);
         }
         start = nl + 1;
         if (nl === end) break;
@@ -134,6 +152,7 @@ export function readRatings(source: string | Uint8Array, opts: ReadRatingsOption
       opts.onChunk?.(fileOffset, total);
     }
     if (!headerDone) throw new DataFileError(label, 1, `expected the header "${RATINGS_HEADER.join(',')}", found an empty file`);
+    if (cols.count === 0) throw new DataFileError(label, 2, 'no ratings: the file holds its header only (0 interactions)');
     return cols.result();
   } finally {
     if (fd >= 0) fs.closeSync(fd);
@@ -148,6 +167,7 @@ function parseRatingLine(
   label: string,
   movieIndex: (id: number) => number,
   cols: Columns,
+  ranges?: ValueRanges,
 ): void {
   // Fast path: digits,digits,digits[.digits],digits
   let p = s;
@@ -159,7 +179,7 @@ function parseRatingLine(
     p++;
     digits++;
   }
-  if (digits === 0 || digits > 9 || p >= e || buf[p] !== 44) return slowLine(buf, s, e, line, label, movieIndex, cols);
+  if (digits === 0 || digits > 9 || p >= e || buf[p] !== 44) return slowLine(buf, s, e, line, label, movieIndex, cols, ranges);
   p++;
   let movie = 0;
   digits = 0;
@@ -168,7 +188,7 @@ function parseRatingLine(
     p++;
     digits++;
   }
-  if (digits === 0 || digits > 9 || p >= e || buf[p] !== 44) return slowLine(buf, s, e, line, label, movieIndex, cols);
+  if (digits === 0 || digits > 9 || p >= e || buf[p] !== 44) return slowLine(buf, s, e, line, label, movieIndex, cols, ranges);
   p++;
   let rating = 0;
   digits = 0;
@@ -188,10 +208,10 @@ function parseRatingLine(
       p++;
       fd++;
     }
-    if (fd === 0 || fd > 6) return slowLine(buf, s, e, line, label, movieIndex, cols);
+    if (fd === 0 || fd > 6) return slowLine(buf, s, e, line, label, movieIndex, cols, ranges);
     rating += frac / scale;
   }
-  if (digits === 0 || p >= e || buf[p] !== 44) return slowLine(buf, s, e, line, label, movieIndex, cols);
+  if (digits === 0 || p >= e || buf[p] !== 44) return slowLine(buf, s, e, line, label, movieIndex, cols, ranges);
   p++;
   let ts = 0;
   digits = 0;
@@ -200,9 +220,10 @@ function parseRatingLine(
     p++;
     digits++;
   }
-  if (digits === 0 || digits > 15 || p !== e) return slowLine(buf, s, e, line, label, movieIndex, cols);
+  if (digits === 0 || digits > 15 || p !== e) return slowLine(buf, s, e, line, label, movieIndex, cols, ranges);
   const item = movieIndex(movie);
   if (item < 0) throw new DataFileError(label, line, `rating of unknown movieId ${movie} (not in movies.csv)`);
+  checkRanges(ranges, rating, ts, label, line);
   const i = cols.count++;
   cols.users[i] = user;
   cols.items[i] = item;
@@ -219,6 +240,7 @@ function slowLine(
   label: string,
   movieIndex: (id: number) => number,
   cols: Columns,
+  ranges?: ValueRanges,
 ): void {
   const text = buf.toString('utf8', s, e);
   if (text.includes('"')) {
@@ -240,6 +262,7 @@ function slowLine(
   if (user < -2147483648 || user > 2147483647) throw new DataFileError(label, line, `expected a 32-bit integer userId, found ${quoteForError(f[0])}`);
   const item = movieIndex(movie);
   if (item < 0) throw new DataFileError(label, line, `rating of unknown movieId ${movie} (not in movies.csv)`);
+  checkRanges(ranges, rating, ts, label, line);
   const i = cols.count++;
   cols.users[i] = user;
   cols.items[i] = item;
