@@ -33,7 +33,7 @@ export { installFastMatMul, fastMatMulInstalled } from './fastMatMul';
 export { nativeKernelsInstalled, isNativeKernel, nativeCallCount, setNativeEnabled } from './nativeKernels';
 export { MAX_WASM_THREADS } from './wasmThreads';
 export { installBroadcastMatMulGradient } from './matMulGradient';
-export { formatAdapter } from './webgpu';
+export { formatAdapter, releaseWebGpuGarbage } from './webgpu';
 export type { WebGpuAdapterReport } from './webgpu';
 
 export type BackendName = 'webgpu' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';

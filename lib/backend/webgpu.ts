@@ -7,6 +7,8 @@
  * CPU speeds, so automatic choice never takes it.
  */
 import * as fs from 'node:fs';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { projectRequire } from './resolve';
 import { loadDawn, type GpuAdapterLike, type GpuLike } from './webgpuDawn';
@@ -164,6 +166,29 @@ export async function startWebGpuBackend(opts: { allowSoftware: boolean }): Prom
   // the kernel tests turn that off so every op they check runs on the device.
   if (process.env.SID_WEBGPU_CPU_FORWARD === '0') tf.env().set('WEBGPU_CPU_FORWARD', false);
   return { ok: true, report };
+}
+
+/**
+ * Lets Node release the Dawn objects (bind groups, command buffers) that tfjs drops after each
+ * dispatch. Node runs the finalizers of native objects only between event-loop turns, so a
+ * synchronous loop of many steps keeps every one of them alive: on llvmpipe each holds a memory
+ * mapping, and near `vm.max_map_count` (65,530) mappings the driver crashes (SIGSEGV in
+ * vkCreateDescriptorPool). Await this every few hundred steps of a long loop on webgpu. It runs a
+ * full garbage collection first: the JS wrappers are too small for V8 to collect them on its own
+ * while the native memory behind them grows.
+ */
+export async function releaseWebGpuGarbage(): Promise<void> {
+  fullGc()();
+  await new Promise<void>((resolve) => setImmediate(() => resolve()));
+}
+
+let gcFn: (() => void) | null = null;
+function fullGc(): () => void {
+  if (!gcFn) {
+    v8.setFlagsFromString('--expose-gc');
+    gcFn = vm.runInNewContext('gc') as () => void;
+  }
+  return gcFn;
 }
 
 function bytes(n: number): string {
