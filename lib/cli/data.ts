@@ -36,6 +36,8 @@ async function stats(argv: string[]): Promise<number> {
         `kept         ${s.items} items, ${s.users} users, ${s.interactions.kept} interactions`,
         `rec split    train ${s.rec.trainInteractions}, valid ${s.rec.valid}, test ${s.rec.test}`,
         `queries      train ${s.queries.train}, valid ${s.queries.valid}, test ${s.queries.test}`,
+        `             generic (several items, training only) ${s.queries.genericForms} forms, ${s.queries.genericQueries} queries; canonical twins ${s.queries.canonicalTwins}`,
+        `ties         ${s.rec.tiedFinalPairs} users with validation and test item at the same timestamp (seeded order)`,
         `buckets      ${JSON.stringify(s.buckets.items)} (${s.buckets.rule})`,
       ].join('\n') + '\n',
     );

@@ -8,7 +8,9 @@
  *   damaged or mixed files).
  * - Rating threshold: ratings below `ratingThreshold` are dropped (`droppedBelowThreshold`). The
  *   default keeps every rating as implicit feedback, as the paper did.
- * - Per user, interactions are ordered by timestamp, ties by movieId, so the order is deterministic.
+ * - Per user, interactions are ordered by timestamp; interactions with the same timestamp are put in
+ *   a seeded random order per user (`shuffleTimeTies` in split.ts), not by movieId, which tracks release
+ *   date and would put the newer movie of a same-second pair into test.
  * - Repeated (user, movie) pairs keep the earliest (`droppedDuplicates`).
  * - Users with fewer than `minHistory` interactions are dropped (`droppedShortUsers`,
  *   `droppedShortUserInteractions`). The default 5 leaves at least 3 training items plus a
@@ -30,6 +32,7 @@ import { Progress } from '../util/progress';
 import { checkInputFile, DataFileError, parseCsvText, parseIntField, parseNumberField, readUtf8File } from './csv';
 import { readRatings, type RatingColumns, type ValueRanges } from './ratingsReader';
 import { parseMovieTitle } from './titles';
+import { shuffleTimeTies } from './split';
 
 export const MOVIES_HEADER = ['movieId', 'title', 'genres'] as const;
 export const TAGS_HEADER = ['userId', 'movieId', 'tag', 'timestamp'] as const;
@@ -380,7 +383,7 @@ function buildSequences(cols: RatingColumns, items: Item[], threshold: number | 
   const ts = cols.timestamps;
   const it = cols.items;
   const m = items.length;
-  // Rank of each item by movieId: ties in time are broken by movieId.
+  // Rank of each item by movieId: a canonical order of same-time rows, shuffled per user below.
   const rankItem = Int32Array.from({ length: m }, (_, i) => i).sort((a, b) => items[a].id - items[b].id);
   const itemRank = new Int32Array(m);
   for (let r = 0; r < m; r++) itemRank[rankItem[r]] = r;
@@ -410,6 +413,8 @@ function buildSequences(cols: RatingColumns, items: Item[], threshold: number | 
   let droppedShortUserInteractions = 0;
   const kept: { user: number; start: number; end: number }[] = [];
   const scratch: number[] = [];
+  const segItems: number[] = [];
+  const segTs: number[] = [];
   for (const u of order) {
     const a = counts[u];
     const b = counts[u + 1];
@@ -424,19 +429,27 @@ function buildSequences(cols: RatingColumns, items: Item[], threshold: number | 
       outTs[w] = t;
       w++;
     };
+    segItems.length = 0;
+    segTs.length = 0;
     if (keys) {
       const seg = keys.subarray(a, b).sort();
       for (let k = 0; k < seg.length; k++) {
         const key = seg[k];
         const r = key % m;
-        push(rankItem[r], (key - r) / m);
+        segItems.push(rankItem[r]);
+        segTs.push((key - r) / m);
       }
     } else {
       scratch.length = 0;
       for (let k = a; k < b; k++) scratch.push(rows[k]);
       scratch.sort(cmp);
-      for (const r of scratch) push(it[r], ts[r]);
+      for (const r of scratch) {
+        segItems.push(it[r]);
+        segTs.push(ts[r]);
+      }
     }
+    shuffleTimeTies(segItems, segTs, segItems.length, userIds[u]);
+    for (let k = 0; k < segItems.length; k++) push(segItems[k], segTs[k]);
     if (w - w0 < minHistory) {
       if (b > a) {
         droppedShortUsers++;

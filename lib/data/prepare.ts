@@ -10,7 +10,7 @@ import { loadMovieLens, loadMovieLensText, type MovieLensDataset, type PaperScal
 import { generateQueries, QUERY_STYLES, type GeneratedQueryStyle } from './queries';
 import { readQueriesJsonl } from './queryImport';
 import { splitQueries, type QuerySplitOptions, type QuerySplitResult } from './querySplit';
-import { splitLeaveLastOut, trainingCounts } from './split';
+import { splitLeaveLastOut, tiedFinalPairs, trainingCounts } from './split';
 import { generateSyntheticMovieLens, type SyntheticMovieLens, type SyntheticOptions } from './synthetic';
 
 export type DataSetName = 'ml-latest-small' | 'ml-25m' | 'synthetic';
@@ -155,6 +155,8 @@ export function dataStats(p: PreparedData & Partial<Pick<PreparedDataset, 'sourc
       test: p.rec.test.length,
       total: trainInteractions + p.rec.valid.length + p.rec.test.length,
       meanTrainHistory: p.rec.train.length ? trainInteractions / p.rec.train.length : 0,
+      /** Users whose validation and test items share a timestamp (their order is a seeded shuffle). */
+      tiedFinalPairs: tiedFinalPairs(p.dataset.users),
     },
     queries: {
       train: p.queries.train.length,
@@ -163,6 +165,12 @@ export function dataStats(p: PreparedData & Partial<Pick<PreparedDataset, 'sourc
       itemsWithQueries,
       droppedDuplicates: q.droppedDuplicates ?? 0,
       itemsWithoutHeldOut: q.itemsWithoutHeldOut ?? 0,
+      droppedEmpty: q.droppedEmpty ?? 0,
+      /** Canonical forms shared by several items, and their queries (training only). */
+      genericForms: q.genericForms ?? 0,
+      genericQueries: q.genericQueries ?? 0,
+      /** Queries sharing their item's canonical form with another of its queries (kept in one split). */
+      canonicalTwins: q.canonicalTwins ?? 0,
       perStyle,
     },
     buckets: {

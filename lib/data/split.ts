@@ -5,6 +5,42 @@
  * one place: sum(train lengths) + |valid| + |test| = interactions kept.
  */
 import type { Dataset, RecExample, RecSplit, UserSequence } from '../types';
+import { Rng, hashString32 } from '../util/random';
+
+/**
+ * Orders interactions that share a timestamp: each run of equal timestamps (given in any fixed order,
+ * e.g. by movieId) is shuffled by a generator seeded by (seed, user id). Which of two same-second
+ * ratings becomes the test item then follows neither movieId (which tracks release date) nor file
+ * order, and does not depend on the other users. `items` and `timestamps` are permuted in place over
+ * [0, length); timestamps must already be non-decreasing.
+ */
+export function shuffleTimeTies(items: Int32Array | number[], timestamps: Float64Array | number[], length: number, user: number, seed = 0): void {
+  let rng: Rng | null = null;
+  for (let a = 0; a < length; ) {
+    let b = a + 1;
+    while (b < length && timestamps[b] === timestamps[a]) b++;
+    if (b - a > 1) {
+      rng ??= new Rng(hashString32(`time-ties|${seed}|${user}`));
+      for (let i = b - 1; i > a; i--) {
+        const j = a + rng.int(i - a + 1);
+        const t = items[i];
+        items[i] = items[j];
+        items[j] = t;
+      }
+    }
+    a = b;
+  }
+}
+
+/** Users whose validation and test items (their last two interactions) share a timestamp. */
+export function tiedFinalPairs(users: Pick<UserSequence, 'timestamps'>[]): number {
+  let n = 0;
+  for (const u of users) {
+    const k = u.timestamps.length;
+    if (k >= 2 && u.timestamps[k - 1] === u.timestamps[k - 2]) n++;
+  }
+  return n;
+}
 
 export function splitLeaveLastOut(dataset: Pick<Dataset, 'users' | 'name'>): RecSplit {
   const train: UserSequence[] = [];
