@@ -7,10 +7,16 @@
  *   r_{l+1} = r_l - xhat_l
  * Choice: the residual is passed on back-projected, in the input space, so every level quantises
  * what the previous levels left of the embedding itself (as RQ-KMeans does) and the reconstruction
- * is sum_l xhat_l. Loss: ||x - sum_l xhat_l||^2 / mean ||x||^2 (the relative error, so the weights
- * below do not depend on the embedding's scale: with unit-norm 128-d embeddings a plain MSE is
- * ~0.008 and the entropy terms took over, making level 2 a function of level 1), plus per level an entropy term
- * lambda (mean per-sample entropy - entropy of the batch-averaged code distribution) and a
+ * is mu + sum_l xhat_l.
+ * The input is centred first (r_1 = x - mu, mu the column mean, kept in the model). Sign codes
+ * that use the codebook have bits near zero mean, so sum_l q_l U_l cannot carry a shared offset:
+ * trained on raw embeddings whose rows share a large common direction (unit-norm contrastive
+ * embeddings do), the only way to reconstruct that direction is to give every item the same bits,
+ * and the codebook collapses to one code.
+ * Loss: ||x - mu - sum_l xhat_l||^2 / mean ||x - mu||^2 (a relative error, so the weights below
+ * do not depend on the embedding's scale: with unit-norm 128-d embeddings a plain MSE is ~0.008
+ * and the entropy terms took over, making level 2 a function of level 1), plus per level an
+ * entropy term lambda (mean per-sample entropy - entropy of the batch-averaged code distribution) and a
  * commitment term gamma ||z_l - sg(q_l)||^2. The code distribution of a sample is the softmax of
  * -||z - c||^2 / tau over the 2^b corners c, which factorises over bits: p(bit j = +1) =
  * sigmoid(4 z_j / tau); the batch distribution over all K codes is built from the per-bit log
@@ -18,7 +24,7 @@
  */
 import { tf } from '../backend/index';
 import { Rng } from '../util/random';
-import { Matrix, checkMatrix, meanSquare } from './matrix';
+import { Matrix, checkMatrix, meanSquare, subtract } from './matrix';
 import { Dense, DenseWeights, applyDense, denseLayer, disposeDense, epochBatches, exportDense, matMul, rowsTensor, stopGradient } from './nn';
 import { levelSizes } from './rqKmeans';
 
@@ -43,6 +49,8 @@ export interface RlfqOptions {
 export interface RlfqModel {
   k: number[];
   bits: number[];
+  /** Column mean of the training input, removed before level 1 and added back in reconstructions. */
+  mean: Float32Array;
   /** Per level: projection d -> bits. */
   project: DenseWeights[];
   /** Per level: back-projection bits -> d (no bias). */
@@ -96,7 +104,14 @@ export function fitRlfq(x: Matrix, opts: RlfqOptions = {}): RlfqFit {
   const rng = new Rng(opts.seed ?? 0);
   const initRng = rng.fork('init');
   const batchRng = rng.fork('batches');
-  const project: Dense[] = bits.map((b, l) => denseLayer(initRng, d, b, `rlfq_p${l}`));
+  const mean = columnMean(x);
+  const xc = subtract(x, tileRows(mean, n));
+  // Relative to the centred input's energy: the part of x the codes have to explain.
+  const invScale = 1 / Math.max(1e-12, meanSquare(xc));
+  // Projections start with latents of unit RMS on the centred input, the scale of the +-1 codes:
+  // Glorot weights give latents of RMS ~0.1 on unit-norm embeddings, and the commitment term then
+  // pulls every latent towards +-1 through the shared bias, which gives all items the same bits.
+  const project: Dense[] = bits.map((b, l) => denseLayer(initRng, d, b, `rlfq_p${l}`, true, unitLatentScale(d, b, meanSquare(xc))));
   // Back-projections start at zero: the first reconstruction is 0 (relative error 1), and U learns
   // the least-squares map from the sign bits before the projections move.
   const back: Dense[] = bits.map((b, l) => denseLayer(initRng, b, d, `rlfq_u${l}`, false, 0));
@@ -104,13 +119,12 @@ export function fitRlfq(x: Matrix, opts: RlfqOptions = {}): RlfqFit {
   const tablesT = tables.map((t) => tf.transpose(t) as tf.Tensor2D);
   const optimizer = tf.train.adam(opts.learningRate ?? 3e-3);
   const history: RlfqFit['history'] = [];
-  const invScale = 1 / Math.max(1e-12, meanSquare(x));
   try {
     for (let ep = 0; ep < epochs; ep++) {
       let reconSum = 0;
       let entSum = 0;
       for (const b of epochBatches(n, bs, batchRng)) {
-        const xb = rowsTensor(x.data, d, b);
+        const xb = rowsTensor(xc.data, d, b);
         const cost = optimizer.minimize(() => {
           let r: tf.Tensor2D = xb;
           let xhat: tf.Tensor2D | null = null;
@@ -148,7 +162,7 @@ export function fitRlfq(x: Matrix, opts: RlfqOptions = {}): RlfqFit {
       history.push(rec);
       opts.onEpoch?.(ep, rec);
     }
-    const model: RlfqModel = { k: ks, bits, project: project.map(exportDense), back: back.map(exportDense) };
+    const model: RlfqModel = { k: ks, bits, mean, project: project.map(exportDense), back: back.map(exportDense) };
     const { codes, reconstruction } = encodeRlfq(model, x);
     return { model, codes, reconstruction, history };
   } finally {
@@ -160,7 +174,24 @@ export function fitRlfq(x: Matrix, opts: RlfqOptions = {}): RlfqFit {
   }
 }
 
-/** Codes (N x L) and reconstructions sum_l q_l U_l, computed in typed arrays. */
+/** denseLayer's scale that gives x W entries of unit RMS (Glorot-uniform weights have variance 2 / (d + b)). */
+function unitLatentScale(d: number, b: number, meanSquareX: number): number {
+  return 1 / Math.sqrt(Math.max(1e-12, (d * meanSquareX * 2) / (d + b)));
+}
+
+function columnMean(x: Matrix): Float32Array {
+  const m = new Float64Array(x.cols);
+  for (let i = 0; i < x.rows; i++) for (let j = 0; j < x.cols; j++) m[j] += x.data[i * x.cols + j];
+  return Float32Array.from(m, (v) => v / Math.max(1, x.rows));
+}
+
+function tileRows(row: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(n * row.length);
+  for (let i = 0; i < n; i++) out.set(row, i * row.length);
+  return out;
+}
+
+/** Codes (N x L) and reconstructions mu + sum_l q_l U_l, computed in typed arrays. */
 export function encodeRlfq(model: RlfqModel, x: Matrix): { codes: Int32Array; reconstruction: Float32Array } {
   const n = x.rows;
   const d = x.cols;
@@ -170,7 +201,10 @@ export function encodeRlfq(model: RlfqModel, x: Matrix): { codes: Int32Array; re
   const reconstruction = new Float32Array(n * d);
   const r = new Float64Array(d);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < d; j++) r[j] = x.data[i * d + j];
+    for (let j = 0; j < d; j++) {
+      r[j] = x.data[i * d + j] - model.mean[j];
+      reconstruction[i * d + j] = model.mean[j];
+    }
     for (let l = 0; l < L; l++) {
       const P = model.project[l];
       const U = model.back[l];
