@@ -36,7 +36,10 @@ async function until(run: Run, what: string, cond: () => boolean): Promise<void>
   let ended = false;
   void run.exited.then(() => (ended = true));
   while (!cond()) {
-    if (ended) assert.fail(`run ended before ${what}:\n${run.output().slice(-3000)}`);
+    if (ended) {
+      const log = run.output().split('\n').filter((l) => /^\s*\[(reproduce|train|cache|sid)\]/.test(l) && !/ETA/.test(l));
+      assert.fail(`run ended before ${what}:\n${log.slice(0, 40).join('\n')}\n...\n${run.output().slice(-1500)}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
