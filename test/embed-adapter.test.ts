@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, tf } from '../lib/backend';
 import { plantedData } from './helpers/plantedData';
-import { trainAdapterBiEncoder, trainBiEncoder, type BiEncoderOptions } from '../lib/embed/biencoder';
+import { trainAdapterBiEncoder, trainBiEncoder, type AdapterLoopOptions, type BiEncoderOptions } from '../lib/embed/biencoder';
 import { AdapterTower, encodeWithAdapter, type FrozenFeatures } from '../lib/embed/adapterTower';
 import { loadPretrainedEncoder } from '../lib/embed/pretrained';
 import { buildEmbeddings } from '../lib/embed/index';
@@ -91,7 +91,7 @@ function standInFeatures(d: PreparedData): FrozenFeatures {
 }
 
 const features = standInFeatures(data);
-const opts: BiEncoderOptions = {
+const opts: AdapterLoopOptions = {
   dim: 32, adapter: { layers: 2, hidden: 64 }, batchSize: 64, epochs: 6, stepsPerEpoch: 25, learningRate: 5e-3, validExamples: 160, seed: 3,
 };
 const r10 = (x: { overall: Record<string, { mean: number }> } | null) => x!.overall['recall@10'].mean;
@@ -188,13 +188,14 @@ test('adapter: an untrained two-layer adapter equals the one-layer projection (r
 test('bi-encoder options: tower choice and adapter options are validated with clear errors', async () => {
   const base = { ...opts, epochs: 1, stepsPerEpoch: 1 };
   await assert.rejects(trainBiEncoder(data, 'search', { tower: 'bert' as never }), /option tower must be 'hashed' or 'pretrained-adapter', got "bert"/);
-  await assert.rejects(trainBiEncoder(data, 'search', { tower: 'pretrained-adapter' }), /option tower is 'pretrained-adapter' but option pretrained is missing/);
+  // The option types rule these combinations out; options read from JSON can still hold them.
+  await assert.rejects(trainBiEncoder(data, 'search', { tower: 'pretrained-adapter' } as never), /option tower is 'pretrained-adapter' but option pretrained is missing/);
   await assert.rejects(trainBiEncoder(data, 'search', { tower: 'pretrained-adapter', pretrained: { modelDir: '' } }), /needs option pretrained\.modelDir/);
-  await assert.rejects(trainBiEncoder(data, 'search', { pretrained: { modelDir: '/models/x' } }), /option pretrained is set but option tower is 'hashed'/);
-  await assert.rejects(trainBiEncoder(data, 'search', { adapter: { layers: 1 } }), /option adapter is set but option tower is 'hashed'/);
+  await assert.rejects(trainBiEncoder(data, 'search', { pretrained: { modelDir: '/models/x' } } as never), /option pretrained is set but option tower is 'hashed'/);
+  await assert.rejects(trainBiEncoder(data, 'search', { adapter: { layers: 1 } } as never), /option adapter is set but option tower is 'hashed'/);
   const missing = path.join(os.tmpdir(), 'sid-no-such-model');
   await assert.rejects(trainBiEncoder(data, 'search', { tower: 'pretrained-adapter', pretrained: { modelDir: missing } }), /modelDir ".*sid-no-such-model" has no config\.json/);
-  await assert.rejects(trainBiEncoder(data, 'search', { tower: 'pretrained-adapter', pretrained: { modelDir: missing }, itemIdEmbedding: true }), /option itemIdEmbedding is only available with tower 'hashed'/);
+  await assert.rejects(trainBiEncoder(data, 'search', { tower: 'pretrained-adapter', pretrained: { modelDir: missing }, itemIdEmbedding: true } as never), /option itemIdEmbedding is only available with tower 'hashed'/);
   await assert.rejects(trainAdapterBiEncoder(data, 'search', features, { ...base, adapter: { layers: 3 as 1 } }), /option adapter\.layers must be 1 or 2, got 3/);
   await assert.rejects(trainAdapterBiEncoder(data, 'search', features, { ...base, adapter: { hidden: 0 } }), /option adapter\.hidden must be a positive integer, got 0/);
   await assert.rejects(trainAdapterBiEncoder(data, 'search', features, { ...base, learningRate: -1 }), /option learningRate must be > 0/);

@@ -12,7 +12,7 @@ import { linear, embedRows, gelu } from '../lib/generate/layers';
 import { padBatch, PromptEncoder } from '../lib/generate/prompts';
 import { WordTokenizer } from '../lib/generate/textTokenizer';
 import { learningRate } from '../lib/generate/adamw';
-import { evaluateGenerative } from '../lib/eval/generativeEval';
+import { evaluateGenerative, sweepBeamSettings } from '../lib/eval/generativeEval';
 import { PrefixTrie } from '../lib/quantize/trie';
 import { buildIdVocabulary } from '../lib/quantize/vocabulary';
 import { Rng } from '../lib/util/random';
@@ -255,7 +255,7 @@ test('a tiny model overfits a tiny data set to Recall@1 = 1 on both tasks; round
   assert.equal(tf.memory().numTensors, n1, 'decoding leaked tensors');
 
   const ev = evaluateGenerative(model, data, vocab, spaces, {
-    decode: { numBeams: 4, numGroups: 2 }, beamSweep: [{ numBeams: 2, numGroups: 1 }, { numBeams: 4, numGroups: 2 }], bootstrap: { iterations: 50 },
+    decode: { numBeams: 4, numGroups: 2 }, bootstrap: { iterations: 50 },
   });
   for (const task of ['search', 'rec'] as const) {
     const r = ev[task];
@@ -263,8 +263,11 @@ test('a tiny model overfits a tiny data set to Recall@1 = 1 on both tasks; round
     assert.equal(r.overall['recall@10'].mean, 1);
     assert.equal(r.overall['ndcg@10'].mean, 1);
     assert.equal(r.byBucket.head['recall@30'].n + r.byBucket.torso['recall@30'].n, 12);
-    assert.deepEqual(r.sweep.map((p) => p.recall.mean), [1, 1]);
     r.rankings.forEach((rk, i) => assert.equal(rk[0], r.targets[i]));
+  }
+  for (const task of ['search', 'rec'] as const) {
+    const sweep = sweepBeamSettings(model, task, sets.test[task], tries, [{ numBeams: 2, numGroups: 1 }, { numBeams: 4, numGroups: 2 }], { bootstrap: { iterations: 50 } });
+    assert.deepEqual(sweep.map((p) => [p.numBeams, p.numGroups, p.recall.mean, p.recall.n]), [[2, 1, 1, 12], [4, 2, 1, 12]]);
   }
   assert.throws(() => evaluateGenerative(model, data, vocab, { search: 'shared', rec: 'rec' }), /trained on spaces/);
 

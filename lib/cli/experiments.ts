@@ -79,7 +79,6 @@ export function experimentSummary(r: StoredExperiment): Record<string, unknown> 
     n: t.n,
     overall: t.overall,
     byBucket: t.byBucket,
-    sweep: t.sweep,
     promptsPerSecond: t.promptsPerSecond,
   });
   return {
@@ -89,7 +88,7 @@ export function experimentSummary(r: StoredExperiment): Record<string, unknown> 
     trainSeconds: r.trainSeconds,
     evalSeconds: r.evalSeconds,
     history: r.history,
-    decode: r.evaluation.decode,
+    settings: r.evaluation.settings,
     search: task(r.evaluation.search),
     rec: task(r.evaluation.rec),
   };

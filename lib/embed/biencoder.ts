@@ -47,27 +47,13 @@ export type ContrastiveObjective = 'search' | 'rec' | 'multitask';
 
 export type BiEncoderTower = 'hashed' | 'pretrained-adapter';
 
-export interface BiEncoderOptions {
-  /**
-   * 'hashed' (default): trainable hashed n-gram embedding bag. 'pretrained-adapter': frozen local
-   * sentence-transformer features (`pretrained`) + trainable adapter (`adapter`).
-   */
-  tower?: BiEncoderTower;
-  /** Tower 'pretrained-adapter' only (required there): the local model folder and how to run it. */
-  pretrained?: AdapterPretrainedOptions;
-  /** Tower 'pretrained-adapter' only: adapter layers (default 2) and hidden size (default 256). */
-  adapter?: AdapterOptions;
+/** Settings of the training loop both towers share. */
+export interface ContrastiveLoopOptions {
   /** Output (and table) dimension. Default 128. */
   dim?: number;
-  /** Hashed tower only. */
-  hashing?: HashingOptions;
-  /** Add a learned per-item id row to item bags (hashed tower only). Default false. */
-  itemIdEmbedding?: boolean;
   batchSize?: number;
   /** Adam learning rate of the dense layers (hashed) or of the adapter. Default 2e-3. */
   learningRate?: number;
-  /** Hashed tower only. */
-  tableLearningRate?: number;
   temperature?: number;
   symmetric?: boolean;
   /** Maximum epochs. Default 10. */
@@ -89,10 +75,32 @@ export interface BiEncoderOptions {
   validK?: number;
   historyLength?: number;
   recencyDecay?: number;
-  /** Hashed tower only. */
-  tableUpdate?: 'sparse' | 'dense';
   seed?: number;
 }
+
+/** The default tower: a trainable hashed n-gram embedding bag. */
+export interface HashedTowerOptions extends ContrastiveLoopOptions {
+  tower?: 'hashed';
+  hashing?: HashingOptions;
+  /** Add a learned per-item id row to item bags. Default false. */
+  itemIdEmbedding?: boolean;
+  tableLearningRate?: number;
+  tableUpdate?: 'sparse' | 'dense';
+}
+
+/** Frozen local sentence-transformer features (`pretrained`) + a trainable adapter (`adapter`). */
+export interface AdapterTowerOptions extends ContrastiveLoopOptions {
+  tower: 'pretrained-adapter';
+  /** The local model folder and how to run it. */
+  pretrained: AdapterPretrainedOptions;
+  /** Adapter layers (default 2) and hidden size (default 256). */
+  adapter?: AdapterOptions;
+}
+
+export type BiEncoderOptions = HashedTowerOptions | AdapterTowerOptions;
+
+/** What the adapter tower trains with once its features exist (`trainAdapterBiEncoder`). */
+export type AdapterLoopOptions = ContrastiveLoopOptions & { adapter?: AdapterOptions };
 
 export interface EpochLog {
   epoch: number;
@@ -296,8 +304,7 @@ function trainingInfo(r: LoopResult<unknown>, objective: ContrastiveObjective, t
 
 export async function trainBiEncoder(data: PreparedData, objective: ContrastiveObjective, o: BiEncoderOptions = {}): Promise<EmbeddingModel> {
   checkObjective(objective);
-  const tower = o.tower ?? 'hashed';
-  if (tower === 'pretrained-adapter') {
+  if (o.tower === 'pretrained-adapter') {
     checkAdapterOptions(o);
     if (o.pretrained === undefined) {
       throw new Error(`${WHERE}: option tower is 'pretrained-adapter' but option pretrained is missing; expected { modelDir: <local transformers.js sentence-transformer folder> }`);
@@ -305,14 +312,16 @@ export async function trainBiEncoder(data: PreparedData, objective: ContrastiveO
     const features = await pretrainedFeatures(data, o.pretrained);
     return trainAdapterBiEncoder(data, objective, features, o);
   }
-  if (tower !== 'hashed') throw new Error(`${WHERE}: option tower must be 'hashed' or 'pretrained-adapter', got ${JSON.stringify(o.tower)}`);
+  // Options may come from JSON: the union's other members are checked here too.
+  const loose = o as Record<string, unknown>;
+  if (o.tower !== undefined && o.tower !== 'hashed') throw new Error(`${WHERE}: option tower must be 'hashed' or 'pretrained-adapter', got ${JSON.stringify(o.tower)}`);
   for (const k of ['pretrained', 'adapter'] as const) {
-    if (o[k] !== undefined) throw new Error(`${WHERE}: option ${k} is set but option tower is 'hashed' (the default); set tower: 'pretrained-adapter' to use it`);
+    if (loose[k] !== undefined) throw new Error(`${WHERE}: option ${k} is set but option tower is 'hashed' (the default); set tower: 'pretrained-adapter' to use it`);
   }
   return trainHashedBiEncoder(data, objective, o);
 }
 
-async function trainHashedBiEncoder(data: PreparedData, objective: ContrastiveObjective, o: BiEncoderOptions): Promise<EmbeddingModel> {
+async function trainHashedBiEncoder(data: PreparedData, objective: ContrastiveObjective, o: HashedTowerOptions): Promise<EmbeddingModel> {
   await initBackend();
   const t0 = Date.now();
   const items = data.dataset.items;
@@ -365,8 +374,8 @@ async function trainHashedBiEncoder(data: PreparedData, objective: ContrastiveOb
 }
 
 /** Adapter-tower options that can be checked before any model is loaded. */
-function checkAdapterOptions(o: BiEncoderOptions): void {
-  if (o.itemIdEmbedding) {
+function checkAdapterOptions(o: AdapterLoopOptions): void {
+  if ((o as { itemIdEmbedding?: unknown }).itemIdEmbedding) {
     throw new Error(`${WHERE}: option itemIdEmbedding is only available with tower 'hashed' (the adapter sees frozen text features only), got true with tower 'pretrained-adapter'`);
   }
   resolveAdapterOptions(o.adapter);
@@ -380,7 +389,7 @@ function checkAdapterOptions(o: BiEncoderOptions): void {
  * hashed-only options (hashing, itemIdEmbedding, tableLearningRate, tableUpdate) are not used.
  */
 export async function trainAdapterBiEncoder(
-  data: PreparedData, objective: ContrastiveObjective, features: FrozenFeatures, o: BiEncoderOptions = {},
+  data: PreparedData, objective: ContrastiveObjective, features: FrozenFeatures, o: AdapterLoopOptions = {},
 ): Promise<EmbeddingModel> {
   checkObjective(objective);
   checkAdapterOptions(o);

@@ -23,7 +23,7 @@ export type { EmbeddingModel, EmbeddingStrategy } from './embeddingModel';
 export { EMBEDDING_STRATEGIES, l2NormalizeRows } from './embeddingModel';
 export type { ContentOptions, ContentPretrainedOptions } from './content';
 export type { PretrainedOptions, PretrainedPooling, PretrainedTextEncoder } from './pretrained';
-export type { BiEncoderOptions, BiEncoderTower, ContrastiveObjective, EpochLog } from './biencoder';
+export type { AdapterLoopOptions, AdapterTowerOptions, BiEncoderOptions, BiEncoderTower, ContrastiveLoopOptions, ContrastiveObjective, EpochLog, HashedTowerOptions } from './biencoder';
 export type { AdapterOptions, AdapterPretrainedOptions, FrozenFeatures } from './adapterTower';
 export type { CfOptions } from './cf';
 export type { FusedSvdOptions } from './fusion';

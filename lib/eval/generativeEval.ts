@@ -36,18 +36,33 @@ export interface GenerativeEvalConfig {
   ks?: number[];
   /** Evaluate at most this many examples per task, a seeded sample (default: all). */
   limit?: number;
-  /** Beam settings for the recall-vs-beam-width curve (default none). */
-  beamSweep?: BeamSetting[];
-  /** Examples per task used for the sweep (default 500). */
-  sweepLimit?: number;
-  /** Cut-off of the sweep's recall (default 30). */
-  sweepK?: number;
   bootstrap?: BootstrapOptions;
   /**
    * Keep items the user has already interacted with in rec rankings (default false: they are left
    * out, as the dense-retrieval and popularity baselines do, so all three rank the same candidates).
    */
   keepSeen?: boolean;
+}
+
+/** Every evaluation setting with its default filled in: what an evaluation reports it ran with. */
+export interface ResolvedGenerativeEval {
+  decode: BeamSearchOptions;
+  ks: number[];
+  limit: number | null;
+  bootstrap: BootstrapOptions;
+  keepSeen: boolean;
+  seed: number;
+}
+
+export function resolveGenerativeEval(o: GenerativeEvalConfig & { seed?: number } = {}): ResolvedGenerativeEval {
+  return {
+    decode: { ...DEFAULT_DECODE, ...o.decode },
+    ks: o.ks ?? [10, 30],
+    limit: o.limit ?? null,
+    bootstrap: o.bootstrap ?? {},
+    keepSeen: o.keepSeen ?? false,
+    seed: o.seed ?? 0,
+  };
 }
 
 export interface GenerativeEvalOptions extends GenerativeEvalConfig {
@@ -67,7 +82,6 @@ export interface TaskEvaluation extends TaskResult {
   rankings: number[][];
   targets: number[];
   buckets: number[];
-  sweep: SweepPoint[];
   decodeSeconds: number;
   promptsPerSecond: number;
 }
@@ -75,7 +89,7 @@ export interface TaskEvaluation extends TaskResult {
 export interface GenerativeEvaluation {
   search: TaskEvaluation;
   rec: TaskEvaluation;
-  decode: BeamSearchOptions;
+  settings: ResolvedGenerativeEval;
   bucketNames: string[];
 }
 
@@ -92,35 +106,30 @@ export function evaluateGenerative(
         `asked to evaluate ${JSON.stringify(spaces)} with ${vocab.size}`,
     );
   }
-  const decode = { ...DEFAULT_DECODE, ...opts.decode };
-  const ks = opts.ks ?? [10, 30];
+  const settings = resolveGenerativeEval(opts);
+  const { decode, ks } = settings;
   const sets = buildExampleSets(data, model.prompts, vocab, spaces, 0);
   const tries = makeTries(model, opts.makeTrie);
-  const rng = new Rng(opts.seed ?? 0);
-  const sample = (xs: Seq2SeqExample[], limit: number | undefined, label: string) =>
-    limit === undefined ? xs : rng.fork(label).sample(xs, limit, true);
+  const rng = new Rng(settings.seed);
   const run = (task: Task): TaskEvaluation => {
-    const examples = sample(sets.test[task], opts.limit, `test-${task}`);
+    const examples = settings.limit === null ? sets.test[task] : rng.fork(`test-${task}`).sample(sets.test[task], settings.limit, true);
     const progress = new Progress({ label: `decode ${task}`, total: examples.length, unit: 'prompts' });
     const t0 = Date.now();
     const rankings: number[][] = [];
     const step = 500;
     for (let s = 0; s < examples.length; s += step) {
       const part = examples.slice(s, s + step);
-      for (const d of decodeExamples(model, task, part, tries, decode, opts.keepSeen)) rankings.push(d.items);
+      for (const d of decodeExamples(model, task, part, tries, decode, settings.keepSeen)) rankings.push(d.items);
       progress.tick(part.length);
     }
     progress.finish();
     const decodeSeconds = (Date.now() - t0) / 1000;
     const targets = examples.map((e) => e.item);
     const buckets = targets.map((i) => data.buckets.bucketOf[i]);
-    const summary = summarizeTask(rankings, targets, data, ks, opts.bootstrap);
-    const sweep = sweepBeamSettings(model, task, sample(sets.test[task], opts.sweepLimit ?? 500, `sweep-${task}`), tries, opts.beamSweep ?? [], {
-      base: decode, k: opts.sweepK, bootstrap: opts.bootstrap, keepSeen: opts.keepSeen,
-    });
-    return { task, ...summary, rankings, targets, buckets, sweep, decodeSeconds, promptsPerSecond: examples.length / Math.max(1e-9, decodeSeconds) };
+    const summary = summarizeTask(rankings, targets, data, ks, settings.bootstrap);
+    return { task, ...summary, rankings, targets, buckets, decodeSeconds, promptsPerSecond: examples.length / Math.max(1e-9, decodeSeconds) };
   };
-  return { search: run('search'), rec: run('rec'), decode, bucketNames: data.buckets.names };
+  return { search: run('search'), rec: run('rec'), settings, bucketNames: data.buckets.names };
 }
 
 /**

@@ -88,17 +88,37 @@ interface TrainState {
   fingerprint: string;
 }
 
-export function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] }, opts: TrainOptions = {}): TrainResult {
-  const o = {
-    epochs: 3, batchSize: 256, microBatch: 256, lr: 2e-3, warmupFraction: 0.05, decay: 'cosine' as const, weightDecay: 0.01,
-    clipNorm: 1, seed: 0, bucketBatches: 32, resume: true, restoreBest: true, label: 'train', ...opts,
+/** Every training setting with its default filled in (the pool-dependent ones stay optional). */
+export type ResolvedTrainConfig = Required<Omit<TrainConfig, 'searchFraction' | 'examplesPerEpoch'>> & Pick<TrainConfig, 'searchFraction' | 'examplesPerEpoch'>;
+
+/** Fills in the defaults of a training configuration and checks the integer settings. */
+export function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
+  const r: ResolvedTrainConfig = {
+    epochs: c.epochs ?? 3,
+    batchSize: c.batchSize ?? 256,
+    microBatch: c.microBatch ?? 256,
+    lr: c.lr ?? 2e-3,
+    warmupFraction: c.warmupFraction ?? 0.05,
+    decay: c.decay ?? 'cosine',
+    weightDecay: c.weightDecay ?? 0.01,
+    clipNorm: c.clipNorm ?? 1,
+    seed: c.seed ?? 0,
+    bucketBatches: c.bucketBatches ?? 32,
+    restoreBest: c.restoreBest ?? true,
+    searchFraction: c.searchFraction,
+    examplesPerEpoch: c.examplesPerEpoch,
   };
+  for (const k of ['epochs', 'batchSize', 'microBatch', 'bucketBatches'] as const) {
+    if (!Number.isInteger(r[k]) || r[k] < 1) throw new Error(`TrainOptions.${k} must be a positive integer, got ${r[k]}`);
+  }
+  return r;
+}
+
+export function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] }, opts: TrainOptions = {}): TrainResult {
+  const o = { ...resolveTrainConfig(opts), resume: opts.resume ?? true, label: opts.label ?? 'train', checkpointDir: opts.checkpointDir, validate: opts.validate, onEpoch: opts.onEpoch };
   const nS = pools.search.length;
   const nR = pools.rec.length;
   if (nS + nR === 0) throw new Error('trainSeq2Seq: no training examples');
-  for (const k of ['epochs', 'batchSize', 'microBatch', 'bucketBatches'] as const) {
-    if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`TrainOptions.${k} must be a positive integer, got ${o[k]}`);
-  }
   const searchFraction = nS === 0 ? 0 : nR === 0 ? 1 : o.searchFraction ?? nS / (nS + nR);
   if (!(searchFraction >= 0 && searchFraction <= 1)) throw new Error(`TrainOptions.searchFraction must be in [0, 1], got ${o.searchFraction}`);
   const perEpoch = o.examplesPerEpoch ?? nS + nR;

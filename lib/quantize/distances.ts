@@ -8,6 +8,9 @@
 import { tf } from '../backend/index';
 import { Matrix } from './matrix';
 
+/** Rows per distance block: bounds the [rows, k] score matrix held at once. */
+export const DEFAULT_CHUNK_ROWS = 4096;
+
 /** Work counters for the assignment step (used by the benchmark to report GFLOP/s). */
 export interface AssignStats {
   seconds: number;
@@ -135,7 +138,7 @@ export function nearestCentroids(
     }
   };
   if (opts.resident && !opts.subset) opts.resident.forEachDot(pc, onChunk, opts.stats);
-  else forEachDotChunk(x, pc, opts.chunkRows ?? 4096, onChunk, opts.stats, opts.subset);
+  else forEachDotChunk(x, pc, opts.chunkRows ?? DEFAULT_CHUNK_ROWS, onChunk, opts.stats, opts.subset);
   return { labels, dist, second };
 }
 

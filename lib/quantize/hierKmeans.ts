@@ -32,7 +32,7 @@ export interface HierKMeansFit {
 export function fitHierKMeans(x: Matrix, opts: HierKMeansOptions = {}, stats?: AssignStats): HierKMeansFit {
   const where = 'lib/quantize/hierKmeans.ts fitHierKMeans';
   checkMatrix(x, where);
-  const ks = levelSizes(opts.levels ?? 2, opts.k ?? 256, where);
+  const ks = levelSizes(opts.levels, opts.k, where);
   const L = ks.length;
   const n = x.rows;
   const d = x.cols;

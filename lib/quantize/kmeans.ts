@@ -10,7 +10,7 @@
  */
 import { tf } from '../backend/index';
 import { Rng } from '../util/random';
-import { AssignStats, ResidentRows, nearestCentroids, prepareCentroids, releaseCentroids } from './distances';
+import { AssignStats, DEFAULT_CHUNK_ROWS, ResidentRows, nearestCentroids, prepareCentroids, releaseCentroids } from './distances';
 import { Matrix, checkMatrix, rowSqNorms, takeRows } from './matrix';
 
 export interface KMeansOptions {
@@ -241,7 +241,7 @@ export function kmeans(x: Matrix, opts: KMeansOptions): KMeansResult {
   const { k } = opts;
   const n = x.rows;
   const rng = new Rng(opts.seed ?? 0);
-  const chunkRows = opts.chunkRows ?? 4096;
+  const chunkRows = opts.chunkRows ?? DEFAULT_CHUNK_ROWS;
   const trials = opts.initTrials ?? 2 + Math.floor(Math.log(k));
   const sampleSize = Math.min(n, opts.initSampleSize ?? Math.max(80 * k, 4096));
   const initRng = rng.fork('init');
@@ -266,7 +266,7 @@ function lloyd(x: Matrix, xx: Float64Array, init: Float32Array, opts: KMeansOpti
   const { k } = opts;
   const n = x.rows;
   const d = x.cols;
-  const chunkRows = opts.chunkRows ?? 4096;
+  const chunkRows = opts.chunkRows ?? DEFAULT_CHUNK_ROWS;
   const maxIter = opts.maxIter ?? 25;
   let centroids = init;
   const tolAbs = (opts.tol ?? 1e-4) * meanVariance(x);
@@ -394,7 +394,7 @@ function miniBatchKMeans(x: Matrix, xx: Float64Array, init: Float32Array, opts: 
   const { k } = opts;
   const n = x.rows;
   const d = x.cols;
-  const chunkRows = opts.chunkRows ?? 4096;
+  const chunkRows = opts.chunkRows ?? DEFAULT_CHUNK_ROWS;
   const { batchSize, steps } = opts.miniBatch!;
   const b = Math.min(batchSize, n);
   const centroids = Float32Array.from(init);

@@ -11,7 +11,7 @@ import { IdOptions, makeSemanticIds } from './ids';
 import { KMeansOptions } from './kmeans';
 import { Matrix, checkMatrix } from './matrix';
 import { RlfqOptions, fitRlfq } from './rlfq';
-import { decodeResidual, fitRqKMeans } from './rqKmeans';
+import { decodeResidual, DEFAULT_CODES, DEFAULT_LEVELS, fitRqKMeans } from './rqKmeans';
 import { RqVaeOptions, fitRqVae } from './rqVae';
 
 export type QuantizerName = 'rq-kmeans' | 'hier-kmeans' | 'rq-vae' | 'rlfq';
@@ -61,8 +61,8 @@ export interface QuantizerFit {
 
 export function fitQuantizer(name: QuantizerName, x: Matrix, opts: QuantizerOptions = {}): QuantizerFit {
   checkMatrix(x, `fitQuantizer(${name})`);
-  const levels = opts.levels ?? 2;
-  const k = opts.k ?? 256;
+  const levels = opts.levels ?? (Array.isArray(opts.k) ? opts.k.length : DEFAULT_LEVELS);
+  const k = opts.k ?? DEFAULT_CODES;
   const seed = opts.seed ?? 0;
   const t0 = performance.now();
   let codes: Int32Array;

@@ -6,7 +6,7 @@
  * path is always kept as a candidate, so beam encoding is never worse than greedy.
  */
 import { Rng } from '../util/random';
-import { AssignStats, forEachDotChunk, nearestCentroids, prepareCentroids, releaseCentroids } from './distances';
+import { AssignStats, DEFAULT_CHUNK_ROWS, forEachDotChunk, nearestCentroids, prepareCentroids, releaseCentroids } from './distances';
 import { KMeansOptions, kmeans } from './kmeans';
 import { Matrix, checkMatrix, relativeError, rowSqNorms } from './matrix';
 
@@ -40,7 +40,13 @@ export interface RqKMeansFit {
   inertiaHistory: number[][];
 }
 
-export function levelSizes(levels: number, k: number | number[], where: string): number[] {
+/** The defaults of every quantizer: 2 levels of 256 codes (the paper's 2 x 256). */
+export const DEFAULT_LEVELS = 2;
+export const DEFAULT_CODES = 256;
+
+/** Codes per level from the `levels` and `k` options (defaults DEFAULT_LEVELS x DEFAULT_CODES). */
+export function levelSizes(levelsOption: number | undefined, k: number | number[] = DEFAULT_CODES, where: string): number[] {
+  const levels = levelsOption ?? (Array.isArray(k) ? k.length : DEFAULT_LEVELS);
   if (!Number.isInteger(levels) || levels < 1) throw new Error(`${where} (option levels): expected a positive integer, got ${levels}`);
   const ks = Array.isArray(k) ? k.slice() : new Array<number>(levels).fill(k);
   if (ks.length !== levels) throw new Error(`${where} (option k): expected ${levels} sizes, got ${ks.length}`);
@@ -52,7 +58,7 @@ export function levelSizes(levels: number, k: number | number[], where: string):
 export function fitRqKMeans(x: Matrix, opts: RqKMeansOptions = {}, stats?: AssignStats): RqKMeansFit {
   const where = 'lib/quantize/rqKmeans.ts fitRqKMeans';
   checkMatrix(x, where);
-  const ks = levelSizes(opts.levels ?? 2, opts.k ?? 256, where);
+  const ks = levelSizes(opts.levels, opts.k, where);
   const L = ks.length;
   const n = x.rows;
   const d = x.cols;
@@ -157,7 +163,7 @@ export function encodeResidual(model: ResidualCodebooks, x: Matrix, opts: { beam
   const n = x.rows;
   const codes = new Int32Array(n * L);
   const prepared = model.codebooks.map((cb, l) => prepareCentroids(cb, model.k[l], d));
-  const block = Math.max(1, Math.floor((opts.chunkRows ?? 4096) / B));
+  const block = Math.max(1, Math.floor((opts.chunkRows ?? DEFAULT_CHUNK_ROWS) / B));
   try {
     for (let s = 0; s < n; s += block) {
       const m = Math.min(block, n - s);

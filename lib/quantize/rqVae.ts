@@ -90,7 +90,7 @@ export function fitRqVae(x: Matrix, opts: RqVaeOptions = {}): RqVaeFit {
   const where = 'lib/quantize/rqVae.ts fitRqVae';
   checkMatrix(x, where);
   checkOptions(opts);
-  const ks = levelSizes(opts.levels ?? 2, opts.k ?? 256, where);
+  const ks = levelSizes(opts.levels, opts.k, where);
   const L = ks.length;
   const n = x.rows;
   const d = x.cols;
