@@ -183,3 +183,19 @@ test('bundles written by the old format (no manifest) are refused, not trusted',
   fs.writeFileSync(path.join(dir, 'arrays.bin'), Buffer.alloc(0));
   assert.throws(() => readBundle(dir), /manifest\.json is missing/);
 });
+
+test('publication never replaces a sound artifact, and replaces a damaged one without a gap', () => {
+  const cache = new ArtifactCache(tempDir('sid-publish-'));
+  const files = (n: number) => ({ 'value.json': JSON.stringify({ n }), 'arrays.bin': new Uint8Array(8) });
+  const dir = cache.writeFiles('stage', 'k1', {}, [], files(1));
+  // A second writer that lost the race: the sound artifact in place is kept, the new one discarded.
+  cache.writeFiles('stage', 'k1', {}, [], files(2));
+  assert.equal(JSON.parse(cache.readFiles('stage', 'k1')!['value.json'].toString()).n, 1);
+  // Damaged in place: the next writer replaces it.
+  fs.writeFileSync(path.join(dir, 'value.json'), '{"n":9}');
+  assert.equal(cache.readFiles('stage', 'k1'), null);
+  cache.writeFiles('stage', 'k1', {}, [], files(3));
+  assert.equal(JSON.parse(cache.readFiles('stage', 'k1')!['value.json'].toString()).n, 3);
+  // No temporary or set-aside folder is left next to it.
+  assert.deepEqual(fs.readdirSync(path.dirname(dir)), ['k1']);
+});
