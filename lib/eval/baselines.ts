@@ -2,13 +2,18 @@
  * Non-generative baselines for the evaluation tables, in the same TaskResult shape as dense retrieval
  * (lib/eval/retrieval.ts) so they sit beside it and the generative model:
  * - search: BM25 over item texts, and a seeded random ranking (expected Recall@K = K / numItems);
- * - rec: most-popular by training count, and a seeded random ranking; both skip history items.
+ * - rec: most-popular by training count, a seeded random ranking, item-to-item co-occurrence (Markov)
+ *   and item-kNN (lib/eval/sequentialBaselines.ts: hyper-parameters chosen on validation); all skip
+ *   history items.
  * Recall@K and NDCG@K with 95% bootstrap intervals, overall and by popularity bucket of the target.
  */
 import type { PreparedData, RecExample } from '../types';
 import { Rng } from '../util/random';
 import { buildBm25Index, bm25Search, type Bm25Options } from './bm25';
 import { popularityRankings } from './popularity';
+import { sequentialBaselineRankings, type Selection } from './sequentialBaselines';
+import type { CooccurrenceParams } from './cooccurrence';
+import type { ItemKnnParams } from './itemKnn';
 import { summarizeTask, type TaskResult } from './summary';
 
 
@@ -30,6 +35,12 @@ export interface BaselineReport {
   random: { search: TaskResult; rec: TaskResult };
   /** Most-popular recommendation. */
   popularity: TaskResult;
+  /** Directed next-item co-occurrence over the last items of the history. */
+  cooccurrence: TaskResult;
+  /** Item-based kNN, cosine over the training interactions. */
+  itemKnn: TaskResult;
+  /** The settings of the two tuned baselines, chosen on validation. */
+  selection: { cooccurrence: Selection<CooccurrenceParams>; itemKnn: Selection<ItemKnnParams> };
 }
 
 /**
@@ -99,5 +110,9 @@ export function evaluateBaselines(data: PreparedData, opts: BaselineOptions = {}
   // Distinct streams for the two random baselines, both fixed by the seed.
   const randomSearch = summarize(randomRankings(numItems, queries.length, kMax, (seed ^ 0x5ea4c4) >>> 0), queryTargets);
   const randomRec = summarize(randomRankings(numItems, examples.length, kMax, (seed ^ 0x4ec0) >>> 0, (r) => examples[r].history), recTargets);
-  return { bm25, random: { search: randomSearch, rec: randomRec }, popularity };
+  const seq = sequentialBaselineRankings(data, split, kMax, kMax);
+  const cooccurrence = summarize(seq.cooccurrence.rankings, recTargets);
+  const itemKnn = summarize(seq.itemKnn.rankings, recTargets);
+  const selection = { cooccurrence: seq.cooccurrence.selection, itemKnn: seq.itemKnn.selection };
+  return { bm25, random: { search: randomSearch, rec: randomRec }, popularity, cooccurrence, itemKnn, selection };
 }
