@@ -12,24 +12,26 @@ export type DataStats = ReturnType<typeof dataStats>;
 export function popularityFigure(p: PreparedData): Figure {
   const n = p.buckets.counts.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => p.buckets.counts[b] - p.buckets.counts[a] || a - b);
-  const ranks = order.map((_, r) => r + 1);
+  const maxCount = Math.max(1, ...p.buckets.counts);
   const traces = p.buckets.names.map((name, b) => {
     const xs: number[] = [];
     const ys: number[] = [];
     order.forEach((item, r) => {
       if (p.buckets.bucketOf[item] === b) {
-        xs.push(ranks[r]);
+        xs.push(r + 1);
         ys.push(Math.max(p.buckets.counts[item], 0.8)); // zero counts drawn just below 1 on the log axis
       }
     });
-    return { type: 'scatter', mode: 'markers', name: `${name} (${xs.length} items)`, x: xs, y: ys, marker: { size: 3 } };
+    return { type: 'scatter', mode: 'markers', name: `${name} (${xs.length} items)`, x: xs, y: ys, marker: { size: 4 } };
   });
   return {
     data: traces,
     layout: {
       title: { text: 'Training popularity long tail (items ranked by training interactions)' },
-      xaxis: { title: { text: 'item rank' }, type: 'log' },
-      yaxis: { title: { text: 'training interactions' }, type: 'log' },
+      // Log axes from rank 1 and count ~1, ticks at powers of ten only (no 2..9 labels in between).
+      xaxis: { title: { text: 'item rank (1 = most interactions, log scale)' }, type: 'log', range: [-0.05, Math.log10(n) + 0.05], dtick: 1 },
+      yaxis: { title: { text: 'training interactions (log scale)' }, type: 'log', range: [Math.log10(0.7), Math.log10(maxCount) + 0.1], dtick: 1 },
+      legend: { title: { text: 'popularity bucket' } },
     },
   };
 }
@@ -41,8 +43,9 @@ export function historyLengthFigure(p: PreparedData): Figure {
     data: [{ type: 'histogram', x: lengths, nbinsx: 60, name: 'users' }],
     layout: {
       title: { text: `History length per user (${lengths.length} users)` },
-      xaxis: { title: { text: 'interactions' } },
+      xaxis: { title: { text: 'interactions in the user\'s history' } },
       yaxis: { title: { text: 'users' } },
+      showlegend: false,
     },
   };
 }
@@ -62,18 +65,27 @@ export function genreRows(p: PreparedData): { genre: string; items: number; inte
     .sort((a, b) => b.items - a.items || a.genre.localeCompare(b.genre));
 }
 
+/**
+ * Items and training interactions per genre, side by side: two panels sharing the genre axis (bars on
+ * two overlaid axes would hide one series behind the other).
+ */
 export function genreFigure(p: PreparedData): Figure {
   const rows = genreRows(p);
+  const genres = rows.map((r) => r.genre);
   return {
     data: [
-      { type: 'bar', name: 'items', x: rows.map((r) => r.genre), y: rows.map((r) => r.items) },
-      { type: 'bar', name: 'training interactions', x: rows.map((r) => r.genre), y: rows.map((r) => r.interactions), yaxis: 'y2' },
+      { type: 'bar', name: 'items', x: genres, y: rows.map((r) => r.items), xaxis: 'x', yaxis: 'y' },
+      { type: 'bar', name: 'training interactions', x: genres, y: rows.map((r) => r.interactions), xaxis: 'x2', yaxis: 'y2' },
     ],
     layout: {
-      title: { text: 'Genres: catalogue share and training interactions' },
-      barmode: 'group',
-      yaxis: { title: { text: 'items' } },
-      yaxis2: { title: { text: 'interactions' }, overlaying: 'y', side: 'right' },
+      title: { text: 'Genres: items in the catalogue and training interactions (an item counts once per genre)' },
+      grid: { rows: 2, columns: 1, pattern: 'independent', roworder: 'top to bottom' },
+      xaxis: { showticklabels: false, matches: 'x2' },
+      yaxis: { title: { text: 'items' }, rangemode: 'tozero' },
+      xaxis2: { title: { text: 'genre' }, tickangle: -45 },
+      yaxis2: { title: { text: 'training interactions' }, rangemode: 'tozero' },
+      legend: { orientation: 'h', x: 0, y: 1.08 },
+      height: 560,
     },
   };
 }
@@ -137,6 +149,13 @@ export function countsRows(stats: DataStats): { what: string; count: number }[] 
     { what: 'users kept', count: stats.users },
     { what: 'interactions kept', count: stats.interactions.kept },
   ];
+}
+
+/** Title of the counts table: the data set, and where it was read from (a synthetic one has no path). */
+export function countsTitle(stats: DataStats): string {
+  if (!stats.source) return `What was read and kept: ${stats.dataset}`;
+  const from = stats.source.startsWith('synthetic(') ? 'generated catalogue' : stats.source;
+  return `What was read and kept: ${stats.dataset} (${from})`;
 }
 
 /** Queries per style and split, the most frequent style in training first. */

@@ -12,7 +12,7 @@ const f = (e: Estimate | undefined) => (e ? `${e.mean.toFixed(4)} [${e.lo.toFixe
 export function embeddingTable(embs: StoredEmbedding[], buckets: string[], metric = 'recall@30'): Record<string, string | number>[] {
   return embs.map((e) => {
     const r = e.retrieval;
-    const row: Record<string, string | number> = { strategy: e.strategy, dim: e.dim };
+    const row: Record<string, string | number> = { strategy: e.strategy, dimensions: e.dim };
     row[`search ${metric}`] = r.search ? f(r.search.overall[metric]) : 'n/a (no text side)';
     row[`rec ${metric}`] = f(r.rec.overall[metric]);
     for (const b of buckets) {
@@ -25,6 +25,7 @@ export function embeddingTable(embs: StoredEmbedding[], buckets: string[], metri
 
 /** Search vs rec dense-retrieval recall per strategy (strategies without search sit at x = 0). */
 export function embeddingScatter(embs: StoredEmbedding[], metric = 'recall@30'): Figure {
+  const maxSearch = Math.max(0.01, ...embs.map((e) => e.retrieval.search?.overall[metric].hi ?? 0));
   return {
     data: embs.map((e) => {
       const s = e.retrieval.search?.overall[metric];
@@ -40,11 +41,13 @@ export function embeddingScatter(embs: StoredEmbedding[], metric = 'recall@30'):
         error_x: s ? { type: 'data', symmetric: false, array: [s.hi - s.mean], arrayminus: [s.mean - s.lo] } : undefined,
         error_y: { type: 'data', symmetric: false, array: [r.hi - r.mean], arrayminus: [r.mean - r.lo] },
         marker: { size: 11 },
+        cliponaxis: false,
       };
     }),
     layout: {
-      title: { text: `Embedding-level dense retrieval: search vs rec ${metric}` },
-      xaxis: { title: { text: `search ${metric}` }, rangemode: 'tozero' },
+      title: { text: `Embedding-level dense retrieval: search vs rec ${metric} (95% intervals)` },
+      // A little room left of 0, where strategies without a query encoder sit.
+      xaxis: { title: { text: `search ${metric} (0 = no query encoder)` }, range: [-0.04 * maxSearch, 1.06 * maxSearch] },
       yaxis: { title: { text: `rec ${metric}` }, rangemode: 'tozero' },
       showlegend: false,
       height: 480,
@@ -75,6 +78,9 @@ export function project2d(e: StoredEmbedding, seed = 1): { x: Float64Array; y: F
   return { x, y };
 }
 
+/** Plotly's default colours without its grey, which would read as the grey "other" group. */
+const GROUP_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#bcbd22', '#17becf'];
+
 /** 2-D projection coloured by the item's first genre (top 8 genres, the rest grey) or by popularity bucket. */
 export function projectionFigure(e: StoredEmbedding, data: PreparedData, colourBy: 'genre' | 'popularity', maxPoints = 3000): Figure {
   const { x, y } = project2d(e);
@@ -96,9 +102,26 @@ export function projectionFigure(e: StoredEmbedding, data: PreparedData, colourB
     p.y.push(y[i]);
     p.text.push(data.dataset.items[i].title);
   }
+  // Legend order: buckets head to tail, genres by item count; the grey "other" last.
+  const rank = (g: string) => (g === 'other' ? Infinity : colourBy === 'popularity' ? data.buckets.names.indexOf(g) : -(counts.get(g) ?? 0));
+  const ordered = [...groups.entries()].sort((a, b) => rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0]));
   return {
-    data: [...groups.entries()].map(([g, p]) => ({ type: 'scattergl', mode: 'markers', name: g, x: p.x, y: p.y, text: p.text, marker: { size: 4, opacity: 0.7 } })),
-    layout: { title: { text: `${e.strategy}: first two principal components, coloured by ${colourBy}` }, height: 460, xaxis: { title: { text: 'PC1' } }, yaxis: { title: { text: 'PC2' } } },
+    data: ordered.map(([g, p], i) => ({
+      type: 'scattergl',
+      mode: 'markers',
+      name: g,
+      x: p.x,
+      y: p.y,
+      text: p.text,
+      marker: { size: 4, opacity: 0.7, color: g === 'other' ? '#c7c7c7' : GROUP_COLOURS[i % GROUP_COLOURS.length] },
+    })),
+    layout: {
+      title: { text: `${e.strategy} embeddings: first two principal components, coloured by ${colourBy === 'genre' ? 'first genre' : 'popularity bucket'}` },
+      height: 460,
+      xaxis: { title: { text: 'first principal component' }, zeroline: false },
+      yaxis: { title: { text: 'second principal component' }, zeroline: false },
+      legend: { title: { text: colourBy === 'genre' ? 'first genre' : 'popularity bucket' }, itemsizing: 'constant' },
+    },
   };
 }
 

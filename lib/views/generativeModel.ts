@@ -3,7 +3,7 @@ import type { Figure } from '../report/plot';
 import type { EpochRecord } from '../generate/train';
 import type { DecodedIds } from '../generate/beamSearch';
 import type { PairedComparison } from '../eval/compare';
-import { beamSettingLabel, type BeamSetting, type SweepPoint } from '../eval/generativeEval';
+import { beamSettingLabel, type BeamSetting, type DecodingSelection, type SweepPoint } from '../eval/generativeEval';
 import type { BeamSweep } from '../pipeline/analyses';
 import type { Estimate } from '../util/metrics';
 import { TASKS, type PreparedData } from '../types';
@@ -20,10 +20,12 @@ export function trainingCurves(history: EpochRecord[], title: string): Figure {
     ],
     layout: {
       title: { text: title },
-      xaxis: { title: { text: 'epoch' } },
+      xaxis: { title: { text: 'epoch' }, dtick: 1 },
       yaxis: { title: { text: 'cross-entropy per ID token' } },
-      yaxis2: { title: { text: 'validation Recall@30' }, overlaying: 'y', side: 'right', rangemode: 'tozero' },
-      height: 420,
+      yaxis2: { title: { text: 'validation Recall@30 (dotted)' }, overlaying: 'y', side: 'right', rangemode: 'tozero' },
+      legend: { orientation: 'h', x: 0, y: -0.32, yanchor: 'top' },
+      margin: { b: 120 },
+      height: 440,
     },
   };
 }
@@ -54,13 +56,20 @@ export function beamSweepFigure(search: SweepPoint[], rec: SweepPoint[]): Figure
     type: 'scatter',
     mode: 'lines+markers',
     name,
-    x: pts.map(beamSettingLabel),
+    // Line breaks keep the long setting names readable as horizontal tick labels.
+    x: pts.map((p) => beamSettingLabel(p).replace(' / ', '<br>').replace(' (', '<br>(')),
     y: pts.map((p) => p.recall.mean),
     error_y: { type: 'data', symmetric: false, array: pts.map((p) => p.recall.hi - p.recall.mean), arrayminus: pts.map((p) => p.recall.mean - p.recall.lo) },
   });
   return {
     data: [trace('search', search), trace('rec', rec)],
-    layout: { title: { text: 'Recall@30 against beam width and beam groups' }, yaxis: { title: { text: 'Recall@30' }, rangemode: 'tozero' }, height: 420 },
+    layout: {
+      title: { text: 'Recall@30 against beam width and beam groups (95% intervals)' },
+      xaxis: { title: { text: 'decoding setting' }, type: 'category', tickangle: 0, automargin: true },
+      yaxis: { title: { text: 'Recall@30' }, rangemode: 'tozero' },
+      legend: { title: { text: 'task' } },
+      height: 440,
+    },
   };
 }
 
@@ -74,16 +83,23 @@ export const BEAM_SWEEP_SETTINGS: readonly BeamSetting[] = [
   { numBeams: 60, numGroups: 30, finalRanking: 'penalized' },
 ];
 
-/** One row per task and beam setting: Recall@K with its interval and the decoding time. */
+/** One row per task and beam setting: Recall@30 with its interval and the decoding time. */
 export function beamSweepTable(sweep: BeamSweep): Record<string, string | number>[] {
   return TASKS.flatMap((task) =>
-    sweep[task].map((p) => ({ task, setting: beamSettingLabel(p), recall: p.recall.mean, lo: p.recall.lo, hi: p.recall.hi, seconds: p.seconds })),
+    sweep[task].map((p) => ({
+      task,
+      'decoding setting': beamSettingLabel(p),
+      'Recall@30': p.recall.mean,
+      '95% interval low': p.recall.lo,
+      '95% interval high': p.recall.hi,
+      'decoding seconds': p.seconds,
+    })),
   );
 }
 
 /** The paired comparison of a model with a baseline as three rows: each recall and the difference. */
 export function pairedComparisonRows(c: PairedComparison, modelLabel: string, baselineLabel: string): Record<string, string | number>[] {
-  const est = (e: Estimate) => ({ [`Recall@${c.k}`]: e.mean, lo: e.lo, hi: e.hi });
+  const est = (e: Estimate) => ({ [`Recall@${c.k}`]: e.mean, '95% interval low': e.lo, '95% interval high': e.hi });
   return [
     { ranking: modelLabel, ...est(c.model) },
     { ranking: baselineLabel, ...est(c.baseline) },
@@ -98,4 +114,15 @@ export function pairedVerdict(c: PairedComparison, subject: string, baselineLabe
     : d.hi < 0 ? `below ${baselineLabel}: the whole interval of the difference is below zero`
     : `not distinguishable from ${baselineLabel}: the interval of the difference contains zero`;
   return `${subject} is **${verdict}** (${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(3)} [${d.lo.toFixed(3)}, ${d.hi.toFixed(3)}]).`;
+}
+
+/** How the test decoding was chosen: each candidate's validation Recall@K per task and its score. */
+export function decodingSelectionTable(sel: DecodingSelection): Record<string, string | number>[] {
+  return sel.candidates.map((c, i) => ({
+    decoding: beamSettingLabel({ numBeams: c.decode.numBeams ?? 60, numGroups: c.decode.numGroups ?? 1, finalRanking: c.decode.finalRanking }),
+    [`valid search R@${sel.k}`]: c.valid.search.mean,
+    [`valid rec R@${sel.k}`]: c.valid.rec.mean,
+    'mean of both': c.score,
+    chosen: i === sel.chosen ? 'yes' : '',
+  }));
 }

@@ -71,6 +71,13 @@ export function trafficFigure(rows: TrafficRow[], task: Task): Figure {
         error_y: { type: 'data', symmetric: false, array: es.map((e) => e.hi - e.mean), arrayminus: es.map((e) => e.mean - e.lo) },
       };
     }),
-    layout: { title: { text: `${task} Recall@30 under three traffic models` }, barmode: 'group', yaxis: { title: { text: 'Recall@30' } }, height: 460 },
+    layout: {
+      title: { text: `${task === 'rec' ? 'Recommendation' : 'Search'} Recall@30 under three traffic models (95% intervals)` },
+      barmode: 'group',
+      xaxis: { title: { text: 'method' }, tickangle: -30, automargin: true },
+      yaxis: { title: { text: 'Recall@30' }, rangemode: 'tozero' },
+      legend: { title: { text: 'test traffic' } },
+      height: 480,
+    },
   };
 }
