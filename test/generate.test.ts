@@ -269,6 +269,21 @@ test('a tiny model overfits a tiny data set to Recall@1 = 1 on both tasks; round
     const sweep = sweepBeamSettings(model, task, sets.test[task], tries, [{ numBeams: 2, numGroups: 1 }, { numBeams: 4, numGroups: 2 }], { bootstrap: { iterations: 50 } });
     assert.deepEqual(sweep.map((p) => [p.numBeams, p.numGroups, p.recall.mean, p.recall.n]), [[2, 1, 1, 12], [4, 2, 1, 12]]);
   }
+  // With candidates, the decoding is chosen on validation before any test example is read.
+  const log: string[] = [];
+  const watch = <T extends object>(split: T, name: string): T =>
+    new Proxy(split, { get: (t, p, r) => (p === 'test' && log.push(`${name}.test`), Reflect.get(t, p, r)) });
+  const watched = { ...data, queries: watch(data.queries, 'queries'), rec: watch(data.rec, 'rec') };
+  const candidates = [{ numBeams: 2, numGroups: 1 }, { numBeams: 4, numGroups: 2 }];
+  const chosen = evaluateGenerative(model, watched, vocab, spaces, { decodeCandidates: candidates, bootstrap: { iterations: 50 }, trace: (e) => log.push(e) });
+  assert.equal(log[0], 'decoding fixed', `test examples read before the decoding was fixed: ${log.join(', ')}`);
+  assert.deepEqual([...new Set(log.slice(1))].sort(), ['queries.test', 'rec.test']);
+  const sel = chosen.selection!;
+  assert.equal(sel.candidates.length, 2);
+  const best = Math.max(...sel.candidates.map((c) => c.score));
+  assert.equal(sel.chosen, sel.candidates.findIndex((c) => c.score === best), 'the first candidate with the best validation score is chosen');
+  assert.deepEqual(chosen.settings.decode, candidates[sel.chosen]);
+  for (const c of sel.candidates) assert.equal(c.score, (c.valid.search.mean + c.valid.rec.mean) / 2);
   assert.throws(() => evaluateGenerative(model, data, vocab, { search: 'shared', rec: 'rec' }), /trained on spaces/);
 
   // Checkpoint round trip: identical scores.

@@ -234,7 +234,15 @@ describe('stored notebooks', () => {
       const params = nb.cells.filter((c: any) => (c.metadata?.tags ?? []).includes('parameters'));
       assert.equal(params.length, 1, `${f}: cells tagged parameters`);
       assert.equal(params[0].cell_type, 'code', `${f}: parameters cell type`);
-      assert.match(joinText(params[0].source), /process\.env\.SID_PROFILE/, `${f}: the parameters cell reads SID_PROFILE`);
+      if (f === '99_smoke.ipynb') {
+        assert.match(joinText(params[0].source), /process\.env\.SID_PROFILE/, `${f}: the parameters cell reads SID_PROFILE`);
+      } else {
+        // The profile is read through getProfile only (which falls back to SID_PROFILE, then small).
+        const code = nb.cells.filter((c: any) => c.cell_type === 'code').map((c: any) => joinText(c.source)).join('\n');
+        assert.match(joinText(params[0].source), /const profileName\b/, `${f}: the parameters cell declares profileName`);
+        assert.match(code, /getProfile\(profileName\)/, `${f}: the profile comes from getProfile(profileName)`);
+        assert.doesNotMatch(code, /SID_PROFILE/, `${f}: reads SID_PROFILE itself instead of through getProfile`);
+      }
       for (const c of nb.cells.filter((c: any) => c.cell_type === 'code')) {
         assert.deepEqual(c.outputs, [], `${f}: cell ${c.id} has outputs`);
         assert.equal(c.execution_count, null, `${f}: cell ${c.id} has an execution count`);

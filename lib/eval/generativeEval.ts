@@ -1,16 +1,18 @@
 /**
- * Evaluation of the joint generative model: decode every test search query and every test user's
- * history into a ranked item list, then Recall@K and NDCG@K with 95% bootstrap intervals, overall and
- * by popularity bucket of the target item, plus recall as a function of beam width.
+ * Evaluation of the joint generative model. When the configuration lists candidate decodings, one is
+ * chosen on the validation split first (the highest mean validation Recall@K of the two tasks; a tie
+ * goes to the first-listed candidate); only then are the test examples built and decoded, once, with
+ * the chosen decoding. Test metrics: Recall@K and NDCG@K with 95% bootstrap intervals, overall and by
+ * popularity bucket of the target item.
  */
 import type { BeamSearchOptions, FinalRanking } from '../generate/beamSearch';
 import {
-  buildExampleSets, decodeExamples, DEFAULT_DECODE, makeTries,
+  decodeExamples, DEFAULT_DECODE, makeTries, splitExamples,
   type GenerativeModel, type TaskSpaces, type TaskTries, type TrieFactory,
 } from '../generate/jointModel';
 import type { IdVocabularyLike } from '../generate/idContract';
 import type { Seq2SeqExample } from '../generate/prompts';
-import type { PreparedData, Task } from '../types';
+import { TASKS, type PreparedData, type Task } from '../types';
 import { Progress } from '../util/progress';
 import { Rng } from '../util/random';
 import { bootstrapMean, hitsAtK, type BootstrapOptions, type Estimate } from '../util/metrics';
@@ -30,8 +32,12 @@ export function beamSettingLabel(s: BeamSetting): string {
 
 /** Evaluation settings (plain data: what a profile holds). */
 export interface GenerativeEvalConfig {
-  /** Decoding for the main metrics (default DEFAULT_DECODE: plain beam search, 60 beams). */
+  /** Decoding for the test metrics when no candidates are given (default DEFAULT_DECODE). */
   decode?: BeamSearchOptions;
+  /** Decodings to choose from on the validation split (the first is preferred on a tie). */
+  decodeCandidates?: BeamSearchOptions[];
+  /** Validation examples per task for the choice, a seeded sample (default 300). */
+  selectionLimit?: number;
   /** Cut-offs (default [10, 30]). */
   ks?: number[];
   /** Evaluate at most this many examples per task, a seeded sample (default: all). */
@@ -46,7 +52,10 @@ export interface GenerativeEvalConfig {
 
 /** Every evaluation setting with its default filled in: what an evaluation reports it ran with. */
 export interface ResolvedGenerativeEval {
+  /** The decoding the test split was decoded with (chosen on validation when candidates were given). */
   decode: BeamSearchOptions;
+  decodeCandidates: BeamSearchOptions[];
+  selectionLimit: number;
   ks: number[];
   limit: number | null;
   bootstrap: BootstrapOptions;
@@ -57,6 +66,8 @@ export interface ResolvedGenerativeEval {
 export function resolveGenerativeEval(o: GenerativeEvalConfig & { seed?: number } = {}): ResolvedGenerativeEval {
   return {
     decode: { ...DEFAULT_DECODE, ...o.decode },
+    decodeCandidates: (o.decodeCandidates ?? []).map((c) => ({ ...c })),
+    selectionLimit: o.selectionLimit ?? 300,
     ks: o.ks ?? [10, 30],
     limit: o.limit ?? null,
     bootstrap: o.bootstrap ?? {},
@@ -68,6 +79,8 @@ export function resolveGenerativeEval(o: GenerativeEvalConfig & { seed?: number 
 export interface GenerativeEvalOptions extends GenerativeEvalConfig {
   makeTrie?: TrieFactory;
   seed?: number;
+  /** Called with 'decoding fixed' once the test decoding is settled (before any test example is read). */
+  trace?: (event: 'decoding fixed') => void;
 }
 
 export interface SweepPoint extends BeamSetting {
@@ -86,9 +99,18 @@ export interface TaskEvaluation extends TaskResult {
   promptsPerSecond: number;
 }
 
+/** How the test decoding was chosen: every candidate's validation recall per task. */
+export interface DecodingSelection {
+  k: number;
+  candidates: { decode: BeamSearchOptions; valid: Record<Task, Estimate>; score: number }[];
+  chosen: number;
+}
+
 export interface GenerativeEvaluation {
   search: TaskEvaluation;
   rec: TaskEvaluation;
+  /** Null when the configuration gave no candidates (its `decode` was used as it is). */
+  selection: DecodingSelection | null;
   settings: ResolvedGenerativeEval;
   bucketNames: string[];
 }
@@ -106,13 +128,18 @@ export function evaluateGenerative(
         `asked to evaluate ${JSON.stringify(spaces)} with ${vocab.size}`,
     );
   }
-  const settings = resolveGenerativeEval(opts);
-  const { decode, ks } = settings;
-  const sets = buildExampleSets(data, model.prompts, vocab, spaces, 0);
+  const resolved = resolveGenerativeEval(opts);
   const tries = makeTries(model, opts.makeTrie);
+  const selection = resolved.decodeCandidates.length
+    ? selectDecoding(model, splitExamples(data, model.prompts, vocab, spaces, 'valid'), tries, resolved)
+    : null;
+  opts.trace?.('decoding fixed');
+  const settings: ResolvedGenerativeEval = selection ? { ...resolved, decode: selection.candidates[selection.chosen].decode } : resolved;
+  const { decode, ks } = settings;
+  const test = splitExamples(data, model.prompts, vocab, spaces, 'test');
   const rng = new Rng(settings.seed);
   const run = (task: Task): TaskEvaluation => {
-    const examples = settings.limit === null ? sets.test[task] : rng.fork(`test-${task}`).sample(sets.test[task], settings.limit, true);
+    const examples = settings.limit === null ? test[task] : rng.fork(`test-${task}`).sample(test[task], settings.limit, true);
     const progress = new Progress({ label: `decode ${task}`, total: examples.length, unit: 'prompts' });
     const t0 = Date.now();
     const rankings: number[][] = [];
@@ -129,7 +156,7 @@ export function evaluateGenerative(
     const summary = summarizeTask(rankings, targets, data, ks, settings.bootstrap);
     return { task, ...summary, rankings, targets, buckets, decodeSeconds, promptsPerSecond: examples.length / Math.max(1e-9, decodeSeconds) };
   };
-  return { search: run('search'), rec: run('rec'), settings, bucketNames: data.buckets.names };
+  return { search: run('search'), rec: run('rec'), selection, settings, bucketNames: data.buckets.names };
 }
 
 /**
@@ -150,4 +177,25 @@ export function sweepBeamSettings(
     const hits = hitsAtK(dec.map((d) => d.items), examples.map((e) => e.item), opts.k ?? 30);
     return { ...setting, recall: bootstrapMean(hits, opts.bootstrap), seconds: (Date.now() - t0) / 1000 };
   });
+}
+
+/**
+ * Chooses the test decoding on validation examples: each candidate's Recall@K per task on a seeded
+ * sample, scored by the mean of the two tasks; the first-listed candidate wins a tie.
+ */
+export function selectDecoding(model: GenerativeModel, valid: Record<Task, Seq2SeqExample[]>, tries: TaskTries, o: ResolvedGenerativeEval, k = 30): DecodingSelection {
+  const rng = new Rng(o.seed);
+  const samples = { search: rng.fork('select-search').sample(valid.search, o.selectionLimit, true), rec: rng.fork('select-rec').sample(valid.rec, o.selectionLimit, true) };
+  const candidates = o.decodeCandidates.map((decode) => {
+    const v = {} as Record<Task, Estimate>;
+    for (const task of TASKS) {
+      const dec = decodeExamples(model, task, samples[task], tries, decode, o.keepSeen);
+      v[task] = bootstrapMean(hitsAtK(dec.map((d) => d.items), samples[task].map((e) => e.item), k), o.bootstrap);
+    }
+    const score = TASKS.reduce((sum, t) => sum + (samples[t].length ? v[t].mean : 0), 0) / TASKS.length;
+    return { decode, valid: v, score };
+  });
+  let chosen = 0;
+  candidates.forEach((c, i) => { if (c.score > candidates[chosen].score) chosen = i; });
+  return { k, candidates, chosen };
 }

@@ -92,13 +92,21 @@ export function recTrainingWindows(prompts: PromptEncoder, space: IdSpaceLike, t
   return out;
 }
 
+/** The held-out examples of one split, both tasks (the split's own queries and users only). */
+export function splitExamples(data: PreparedData, prompts: PromptEncoder, vocab: IdVocabularyLike, spaces: TaskSpaces, split: 'valid' | 'test'): Record<Task, Seq2SeqExample[]> {
+  return {
+    search: searchExamples(prompts, findSpace(vocab, spaces.search), data.queries[split]),
+    rec: recExamples(prompts, findSpace(vocab, spaces.rec), data.rec[split]),
+  };
+}
+
 export function buildExampleSets(data: PreparedData, prompts: PromptEncoder, vocab: IdVocabularyLike, spaces: TaskSpaces, maxRecWindowsPerUser?: number): ExampleSets {
   const s = findSpace(vocab, spaces.search);
   const r = findSpace(vocab, spaces.rec);
   return {
     train: { search: searchExamples(prompts, s, data.queries.train), rec: recTrainingWindows(prompts, r, data.rec.train, maxRecWindowsPerUser) },
-    valid: { search: searchExamples(prompts, s, data.queries.valid), rec: recExamples(prompts, r, data.rec.valid) },
-    test: { search: searchExamples(prompts, s, data.queries.test), rec: recExamples(prompts, r, data.rec.test) },
+    valid: splitExamples(data, prompts, vocab, spaces, 'valid'),
+    test: splitExamples(data, prompts, vocab, spaces, 'test'),
   };
 }
 

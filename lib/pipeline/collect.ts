@@ -7,10 +7,10 @@ import { dataStats } from '../data/index';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import type { Profile } from './profiles';
 import { baselineRows, experimentRows, resultsMarkdown, retrievalRows, type ResultRow } from './results';
-import { createContext, dataStage, embeddingStage, experimentStage, specId, type PipelineContext } from './stages';
+import { createContext, dataStage, embeddingStage, experimentStage, specId, type PipelineContext, type StoredExperiment } from './stages';
 import { TABLES, type TableName } from './tables';
 import { EMBEDDING_STRATEGIES } from '../embed/index';
-import { evaluateBaselines } from '../eval/baselines';
+import { evaluateBaselines, type BaselineReport } from '../eval/baselines';
 
 export interface ExperimentInfo {
   id: string;
@@ -22,6 +22,9 @@ export interface ExperimentInfo {
   examplesPerSecond: number;
   idLength: Record<string, number>;
   collisionRate: Record<string, number>;
+  /** The decoding the test split was decoded with, and how it was chosen on validation. */
+  decode: { numBeams: number; numGroups: number; diversityPenalty?: number; finalRanking?: string };
+  decodeCandidates: { numBeams: number; numGroups: number; validRecall: Record<string, number>; score: number; chosen: boolean }[];
 }
 
 export interface ResultsDocument {
@@ -32,6 +35,24 @@ export interface ResultsDocument {
   tables: string[];
   rows: ResultRow[];
   experiments: ExperimentInfo[];
+  /** Settings of the tuned baselines, chosen on the validation split (with every setting tried). */
+  baselineSelection: BaselineReport['selection'];
+}
+
+/** The chosen decoding of an experiment and every candidate's validation recall. */
+function decodingInfo(e: StoredExperiment): Pick<ExperimentInfo, 'decode' | 'decodeCandidates'> {
+  const d = e.evaluation.settings.decode;
+  const sel = e.evaluation.selection;
+  return {
+    decode: { numBeams: d.numBeams ?? 60, numGroups: d.numGroups ?? 1, diversityPenalty: d.diversityPenalty, finalRanking: d.finalRanking },
+    decodeCandidates: (sel?.candidates ?? []).map((c, i) => ({
+      numBeams: c.decode.numBeams ?? 60,
+      numGroups: c.decode.numGroups ?? 1,
+      validRecall: { search: c.valid.search.mean, rec: c.valid.rec.mean },
+      score: c.score,
+      chosen: i === sel!.chosen,
+    })),
+  };
 }
 
 /** All rows of the given tables plus the embedding-level dense retrieval of every strategy. */
@@ -58,6 +79,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
           examplesPerSecond: trainTime > 0 ? trainExamples / trainTime : 0,
           idLength: Object.fromEntries(Object.entries(e.diagnostics).map(([k, d]) => [k, d.length])),
           collisionRate: Object.fromEntries(Object.entries(e.diagnostics).map(([k, d]) => [k, d.collisionRate])),
+          ...decodingInfo(e),
         });
       }
     }
@@ -70,6 +92,8 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
   rows.push(
     ...baselineRows('BM25', 'search', base.bm25),
     ...baselineRows('Popularity', 'rec', base.popularity),
+    ...baselineRows('Co-occurrence', 'rec', base.cooccurrence),
+    ...baselineRows('Item-kNN', 'rec', base.itemKnn),
     ...baselineRows('Random', 'search', base.random.search),
     ...baselineRows('Random', 'rec', base.random.rec),
   );
@@ -82,6 +106,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     tables: [...tables, 'embeddings', 'baselines'],
     rows,
     experiments: [...experiments.values()],
+    baselineSelection: base.selection,
   };
 }
 
