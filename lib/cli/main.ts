@@ -28,8 +28,9 @@ Usage:
   Try without MovieLens: sid notebooks run 00_data --profile tiny
 
 Profiles: tiny (synthetic, CI), small (ml-latest-small, default), paper (ml-25m at paper scale).
-Environment: MOVIELENS_DIR (data folder), SID_PROFILE, SID_BACKEND (wasm|cpu|tfjs-node|tfjs-node-gpu),
-SID_THREADS (wasm threads), SID_CACHE_DIR (artifact cache), SID_QUIET=1 (no progress lines).
+Environment: MOVIELENS_DIR (data folder), SID_PROFILE, SID_BACKEND (webgpu|tfjs-node-gpu|tfjs-node|wasm|cpu),
+SID_NATIVE=0 (wasm kernels, not native BLAS), SID_THREADS (wasm and BLAS threads), SID_CACHE_DIR (artifact cache),
+SID_QUIET=1 (no progress lines).
 `;
 
 type Command = (argv: string[]) => Promise<number>;
