@@ -4,6 +4,7 @@
  */
 import type { Figure } from '../report/plot';
 import { formatEstimate, pick, type ResultRow } from '../pipeline/results';
+import type { ResultsDocument } from '../pipeline/collect';
 import { TASKS, type Task } from '../types';
 import { PAPER_RECALL_AT_30, TABLES, type TableName } from '../pipeline/tables';
 import { specId } from '../pipeline/stages';
@@ -161,4 +162,39 @@ export function baselineTable(rows: ResultRow[], metric = 'recall@30'): Record<s
     [`search ${metric}`]: fmt(pick(rows, { table: 'baselines', method: m, task: 'search', metric })),
     [`rec ${metric}`]: fmt(pick(rows, { table: 'baselines', method: m, task: 'rec', metric })),
   }));
+}
+
+/** The baselines' recall per popularity bucket of the target (each row: one baseline on one task). */
+export function baselineBucketTable(rows: ResultRow[], buckets: string[], metric = 'recall@30'): Record<string, string>[] {
+  const inTable = rows.filter((r) => r.table === 'baselines' && r.bucket === 'all' && r.metric === metric);
+  return inTable.map((r) => {
+    const out: Record<string, string> = { baseline: r.method, task: r.task };
+    for (const b of buckets) {
+      const v = pick(rows, { table: 'baselines', method: r.method, task: r.task, metric, bucket: b });
+      out[b] = v ? `${fmt(v)} (n=${v.n})` : '-';
+    }
+    return out;
+  });
+}
+
+/** The settings the tuned baselines were run with, and the validation recall that chose them. */
+export function baselineSelectionRows(sel: ResultsDocument['baselineSelection'] | undefined): Record<string, string>[] {
+  if (!sel) return [];
+  return [
+    { baseline: 'Co-occurrence', chosen: `last ${sel.cooccurrence.chosen.lastItems} items, decay ${sel.cooccurrence.chosen.decay}`, [`validation ${sel.cooccurrence.metric}`]: sel.cooccurrence.validRecall.toFixed(4), 'settings tried': String(sel.cooccurrence.grid.length) },
+    {
+      baseline: 'Item-kNN',
+      chosen: `${sel.itemKnn.chosen.neighbours} neighbours, ${sel.itemKnn.chosen.recentItems === 0 ? 'whole history' : `last ${sel.itemKnn.chosen.recentItems} items`}`,
+      [`validation ${sel.itemKnn.metric}`]: sel.itemKnn.validRecall.toFixed(4),
+      'settings tried': String(sel.itemKnn.grid.length),
+    },
+  ];
+}
+
+/** The strongest rec baseline (by test recall) with its interval, as a sentence, for comparing rows against it. */
+export function strongestRecBaselineSentence(rows: ResultRow[], metric = 'recall@30'): string {
+  const recs = rows.filter((r) => r.table === 'baselines' && r.task === 'rec' && r.bucket === 'all' && r.metric === metric && r.method !== 'Random');
+  if (recs.length === 0) return '';
+  const best = recs.reduce((a, b) => (b.value > a.value ? b : a));
+  return `The strongest rec baseline here is **${best.method}**, ${metric} ${fmt(best)} on ${best.n} test users; a generative row is above it only where its interval lies above this one.`;
 }
