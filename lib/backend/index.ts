@@ -24,6 +24,7 @@ import { installNativeKernels } from './nativeKernels';
 import { loadNodeBackend } from './nodeBackends';
 import { installBroadcastMatMulGradient } from './matMulGradient';
 import { formatAdapter, gpuDeviceNodePresent, startWebGpuBackend, type WebGpuAdapterReport } from './webgpu';
+import { writeProgressLine } from '../util/progress';
 
 export { tf };
 export { embeddingLookup, gatherRows, scatterAddRows, float32Values } from './embedding';
@@ -86,7 +87,8 @@ function report(info: BackendInfo): void {
     ? ` (${info.simd ? 'simd' : 'no simd'}, ${info.threads} thread${info.threads === 1 ? '' : 's'})${nativeDetail(info)}`
     : info.adapter ? ` (${formatAdapter(info.adapter)})`
     : info.name === 'cpu' ? '' : ` (${info.threads} threads)`;
-  process.stderr.write(`[backend] ${info.name}${detail}\n`);
+  // A progress line: in headless notebook runs it goes to the runner's terminal, not the report.
+  writeProgressLine(`[backend] ${info.name}${detail}`);
 }
 
 async function choose(opts: BackendOptions): Promise<BackendInfo> {

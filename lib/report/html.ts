@@ -132,7 +132,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 <body>
 <h1>Reports for profile <code>${escapeHtml(opts.profile)}</code></h1>
 <p>${opts.entries.length} report${opts.entries.length === 1 ? '' : 's'}, index written ${escapeHtml(generated)} UTC.
-Every report opens offline: plots are drawn by plotly.js embedded in the page.</p>
+Every report opens offline: plots are drawn by <code>plotly.min.js</code> in this folder (keep it beside the pages when copying them).</p>
 <table>
 <thead><tr><th>notebook</th><th>title</th><th>executed</th><th>written (UTC)</th><th>run time</th></tr></thead>
 <tbody>

@@ -7,7 +7,7 @@
  * as a stderr stream in the cell while nbconvert's exception text is an empty `<Error>:`; and it
  * reports which cell was running, as one JSON line on stdout.
  *
- * argv: source.ipynb out.ipynb out.html kernel_name timeout_seconds(<=0: none) working_dir
+ * argv: source.ipynb out.ipynb out.html kernel_name timeout_seconds(<=0: none) working_dir exclude_input(0|1)
  * exit: 0 ok; 3 execution failed (out.ipynb written, no HTML); anything else: nbconvert itself failed.
  */
 export const NBCONVERT_DRIVER = String.raw`
@@ -16,7 +16,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import ExecutePreprocessor
 
-src, out_nb, out_html, kernel, timeout, cwd = sys.argv[1:7]
+src, out_nb, out_html, kernel, timeout, cwd, exclude_input = sys.argv[1:8]
 timeout = int(timeout)
 
 class Tracking(ExecutePreprocessor):
@@ -59,7 +59,7 @@ if status["ok"]:
                 cell.execution_count = n
 nbformat.write(nb, out_nb)
 if status["ok"]:
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    body, _ = HTMLExporter(template_name="lab", exclude_input=(exclude_input == "1")).from_notebook_node(nb)
     with open(out_html, "w", encoding="utf-8") as f:
         f.write(body)
 print("SID_STATUS " + json.dumps(status), flush=True)

@@ -1,8 +1,12 @@
 /**
  * Headless notebook runs: executes `notebooks/NN_name.ipynb` on the project-local TypeScript kernel
  * (`sid-ts`, written by environment/setup.sh) with Debian's nbconvert, and writes
- * `reports/<profile>/<name>.ipynb` (executed), `<name>.html` (self-contained report that opens
- * offline, plots included) and `index.html`.
+ * `reports/<profile>/<name>.ipynb` (executed, with a static image of each figure), `<name>.html`
+ * (a report that opens offline, with a table of contents), `plotly.min.js` (one copy of the library
+ * for every page of the folder) and `index.html`.
+ *
+ * Progress lines of the kernel (lib/util/progress.ts) reach the runner through SID_PROGRESS_FD and
+ * are printed on its terminal, not captured into the report; other stderr output stays in the cells.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -10,10 +14,14 @@ import * as path from 'node:path';
 import { adoptChild, onInterrupt } from '../util/children';
 import { projectRoot, writeFileAtomic } from '../util/fs';
 import { sha256File } from '../util/hash';
-import { formatSeconds } from '../util/progress';
+import { formatSeconds, PROGRESS_MARKER } from '../util/progress';
+import { findChromium } from './chromium';
+import { addStaticImages } from './figure-images';
 import { IndexEntry, injectIntoHead, removeRemoteScripts, renderIndexPage } from './html';
 import { NBCONVERT_DRIVER } from './nbconvert-driver';
-import { PLOT_DIV_CLASS, PLOTLY_LIB_MARKER, plotlyLibraryScript } from './plotly-lib';
+import { injectParameters, ParamValue } from './parameters';
+import { PLOT_DIV_CLASS, PLOTLY_BUNDLE_FILE, PLOTLY_LIB_MARKER, plotlyBundleScriptTag, plotlyBundleSource } from './plotly-lib';
+import { insertToc } from './toc';
 
 /** Name of the project-local kernelspec. */
 export const KERNEL_NAME = 'sid-ts';
@@ -46,6 +54,14 @@ export interface RunNotebooksOptions {
    * is up to date and is not run again; when unset every notebook runs.
    */
   reuseKey?: string;
+  /** Values that override the notebooks' parameters (papermill style); each must be declared in every notebook run. */
+  params?: Record<string, ParamValue>;
+  /** Leave the code cells out of the HTML reports (the executed notebooks keep them). */
+  noCode?: boolean;
+  /** Receives each progress line of the kernels (default: printed on stderr unless SID_QUIET=1). */
+  onProgress?: (notebook: string, line: string) => void;
+  /** Static images of the figures in the executed notebooks (default true; needs Chromium, else skipped with a note). */
+  images?: boolean;
 }
 
 /** One executed notebook. */
@@ -159,7 +175,13 @@ function describeFailure(name: string, source: string, partial: any, status: Dri
 }
 
 /** Runs the driver and collects its output; resolves with the exit code and the status line, if any. */
-function runDriver(args: string[], env: NodeJS.ProcessEnv, cwd: string, onTick: () => void): Promise<{ code: number | null; status?: DriverStatus; stderr: string }> {
+function runDriver(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  onTick: () => void,
+  onProgress: (line: string) => void,
+): Promise<{ code: number | null; status?: DriverStatus; stderr: string }> {
   return new Promise((resolve, reject) => {
     // Its own process group, so a stop signal reaches the driver (which stops its kernel) and nothing
     // it started is left behind.
@@ -167,9 +189,19 @@ function runDriver(args: string[], env: NodeJS.ProcessEnv, cwd: string, onTick: 
     adoptChild(child, { group: true });
     let stdout = '';
     let stderr = '';
+    let partialLine = '';
     const keep = (s: string, add: string) => (s + add).slice(-200_000);
     child.stdout.on('data', (d) => (stdout = keep(stdout, d.toString())));
-    child.stderr.on('data', (d) => (stderr = keep(stderr, d.toString())));
+    // The kernel's progress lines arrive on this stream (SID_PROGRESS_FD=2), marked: pass them on,
+    // keep the rest for the error message of a failed run.
+    child.stderr.on('data', (d) => {
+      const lines = (partialLine + d.toString()).split('\n');
+      partialLine = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.startsWith(PROGRESS_MARKER)) onProgress(line.slice(PROGRESS_MARKER.length));
+        else stderr = keep(stderr, line + '\n');
+      }
+    });
     const timer = setInterval(onTick, 30_000);
     timer.unref();
     child.on('error', (err) => {
@@ -178,6 +210,7 @@ function runDriver(args: string[], env: NodeJS.ProcessEnv, cwd: string, onTick: 
     });
     child.on('close', (code) => {
       clearInterval(timer);
+      if (partialLine) stderr = keep(stderr, partialLine);
       const line = stdout.split('\n').find((l) => l.startsWith('SID_STATUS '));
       let status: DriverStatus | undefined;
       if (line) status = JSON.parse(line.slice('SID_STATUS '.length)) as DriverStatus;
@@ -197,15 +230,24 @@ function log(line: string): void {
 }
 
 /**
- * Makes nbconvert's HTML shareable: no remote scripts, and plotly.js inline in the <head> when the
- * page has a plot whose library is not already in the page.
+ * Makes nbconvert's HTML shareable: no remote scripts, a table of contents, and (when the page has
+ * a plot) a <script src> in the <head> loading the folder's plotly.min.js (see writePlotlyBundle).
  */
 export function finishReportHtml(html: string): string {
-  let out = removeRemoteScripts(html);
+  let out = insertToc(removeRemoteScripts(html));
   if (out.includes(`class="${PLOT_DIV_CLASS}"`) && !out.includes(PLOTLY_LIB_MARKER)) {
-    out = injectIntoHead(out, plotlyLibraryScript());
+    out = injectIntoHead(out, plotlyBundleScriptTag());
   }
   return out;
+}
+
+/** Writes `<outDir>/plotly.min.js` unless an identical copy is there; returns its path. */
+export function writePlotlyBundle(outDir: string): string {
+  const file = path.join(outDir, PLOTLY_BUNDLE_FILE);
+  const source = plotlyBundleSource();
+  const same = fs.existsSync(file) && fs.statSync(file).size === Buffer.byteLength(source) && fs.readFileSync(file, 'utf8') === source;
+  if (!same) writeFileAtomic(file, source);
+  return file;
 }
 
 interface RunContext {
@@ -216,14 +258,19 @@ interface RunContext {
   timeoutSec: number;
   env: NodeJS.ProcessEnv;
   reuseKey?: string;
+  params: Record<string, ParamValue>;
+  noCode: boolean;
+  onProgress: (notebook: string, line: string) => void;
+  chromium?: string;
 }
 
 /** The recorded run of an executed copy, if it matches `reuseKey` and the source's current hash. */
-function upToDate(notebook: string, html: string, reuseKey: string, sourceSha: string): number | null {
+function upToDate(notebook: string, html: string, reuseKey: string, sourceSha: string, options: string): number | null {
   if (!fs.existsSync(notebook) || !fs.existsSync(html)) return null;
   try {
     const sid = JSON.parse(fs.readFileSync(notebook, 'utf8')).metadata?.sid;
-    return sid?.reuseKey === reuseKey && sid?.sourceSha256 === sourceSha && typeof sid.seconds === 'number' ? sid.seconds : null;
+    const sameOptions = JSON.stringify({ params: sid?.params ?? {}, noCode: sid?.noCode === true }) === options;
+    return sid?.reuseKey === reuseKey && sid?.sourceSha256 === sourceSha && sameOptions && typeof sid.seconds === 'number' ? sid.seconds : null;
   } catch {
     return null; // unreadable copy: run again
   }
@@ -236,7 +283,7 @@ async function runOne(name: string, position: string, ctx: RunContext): Promise<
   fs.mkdirSync(ctx.outDir, { recursive: true });
   const sourceSha = sha256File(source);
   if (ctx.reuseKey) {
-    const seconds = upToDate(notebook, html, ctx.reuseKey, sourceSha);
+    const seconds = upToDate(notebook, html, ctx.reuseKey, sourceSha, JSON.stringify({ params: ctx.params, noCode: ctx.noCode }));
     if (seconds !== null) {
       log(`${position} ${name}: up to date (results, code and notebook unchanged) -> ${displayPath(html)}`);
       return { name, source, notebook, html, seconds, reused: true };
@@ -247,10 +294,21 @@ async function runOne(name: string, position: string, ctx: RunContext): Promise<
   const tmpNb = path.join(tmp, `${name}.ipynb`);
   const tmpHtml = path.join(tmp, `${name}.html`);
   const start = Date.now();
-  log(`${position} ${name}: running (profile ${ctx.profile})`);
+  const paramText = Object.entries(ctx.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+  log(`${position} ${name}: running (profile ${ctx.profile}${paramText ? `, ${paramText}` : ''})`);
   try {
-    const result = await runDriver([source, tmpNb, tmpHtml, KERNEL_NAME, String(ctx.timeoutSec), ctx.dir], ctx.env, ctx.root, () =>
-      log(`${name}: still running after ${formatSeconds((Date.now() - start) / 1000)}`),
+    let toRun = source;
+    if (Object.keys(ctx.params).length > 0) {
+      toRun = path.join(tmp, `${name}.source.ipynb`);
+      const nb = injectParameters(JSON.parse(fs.readFileSync(source, 'utf8')), ctx.params, `notebook ${name}`);
+      fs.writeFileSync(toRun, JSON.stringify(nb, null, 1) + '\n');
+    }
+    const result = await runDriver(
+      [toRun, tmpNb, tmpHtml, KERNEL_NAME, String(ctx.timeoutSec), ctx.dir, ctx.noCode ? '1' : '0'],
+      ctx.env,
+      ctx.root,
+      () => log(`${name}: still running after ${formatSeconds((Date.now() - start) / 1000)}`),
+      (line) => ctx.onProgress(name, line),
     );
     const seconds = (Date.now() - start) / 1000;
     if (result.code !== 0 || !result.status?.ok || !fs.existsSync(tmpHtml)) {
@@ -263,10 +321,22 @@ async function runOne(name: string, position: string, ctx: RunContext): Promise<
     const executed = JSON.parse(fs.readFileSync(tmpNb, 'utf8'));
     executed.metadata = {
       ...executed.metadata,
-      sid: { profile: ctx.profile, seconds: Math.round(seconds * 10) / 10, executed: new Date().toISOString(), sourceSha256: sourceSha, reuseKey: ctx.reuseKey },
+      sid: {
+        profile: ctx.profile,
+        seconds: Math.round(seconds * 10) / 10,
+        executed: new Date().toISOString(),
+        sourceSha256: sourceSha,
+        reuseKey: ctx.reuseKey,
+        params: ctx.params,
+        noCode: ctx.noCode,
+      },
     };
+    // The HTML report was exported before the images were added: its plots are interactive.
+    if (ctx.chromium) await addStaticImages(executed, ctx.chromium);
     fs.writeFileSync(tmpNb, JSON.stringify(executed, null, 1) + '\n');
-    fs.writeFileSync(tmpHtml, finishReportHtml(fs.readFileSync(tmpHtml, 'utf8')));
+    const page = finishReportHtml(fs.readFileSync(tmpHtml, 'utf8'));
+    if (page.includes(PLOTLY_LIB_MARKER)) writePlotlyBundle(ctx.outDir);
+    fs.writeFileSync(tmpHtml, page);
     fs.renameSync(tmpNb, notebook);
     fs.renameSync(tmpHtml, html);
     log(`${position} ${name}: done in ${formatSeconds(seconds)} -> ${displayPath(html)}`);
@@ -336,6 +406,10 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<NotebookR
   const root = projectRoot();
   const dir = path.resolve(opts.notebooksDir ?? path.join(root, 'notebooks'));
   const names = selectNotebooks(dir, opts.names);
+  if (opts.params && Object.keys(opts.params).length > 0) {
+    // Every notebook must declare every parameter: checked before any of them runs.
+    for (const n of names) injectParameters(JSON.parse(fs.readFileSync(path.join(dir, `${n}.ipynb`), 'utf8')), opts.params, `notebook ${n}`);
+  }
   checkKernel(root);
   const outDir = path.resolve(opts.outDir ?? path.join(root, 'reports', opts.profile));
   const timeoutSec = opts.timeoutSec ?? 7200;
@@ -345,11 +419,31 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<NotebookR
     ...process.env,
     JUPYTER_PATH: existing ? `${jupyterPath(root)}${path.delimiter}${existing}` : jupyterPath(root),
     SID_PROFILE: opts.profile,
-    // The report writer puts plotly.js into each page's <head>, so figures leave it out.
+    // Every report page loads the folder's plotly.min.js, so figures leave the library out.
     SID_PLOTLY_INLINE: '0',
+    // Progress goes to the kernel's own stderr, which the driver passes on to us (see runDriver).
+    SID_PROGRESS_FD: '2',
     ...(opts.env ?? {}),
   };
-  const ctx: RunContext = { root, dir, outDir, profile: opts.profile, timeoutSec, env, reuseKey: opts.reuseKey };
+  const onProgress = opts.onProgress ?? ((nb: string, line: string) => log(`${nb}: ${line}`));
+  let chromium: string | undefined;
+  if (opts.images !== false) {
+    chromium = findChromium();
+    if (!chromium) log('no Chromium found (install Debian chromium or set SID_CHROMIUM): executed notebooks get no static images of their figures');
+  }
+  const ctx: RunContext = {
+    root,
+    dir,
+    outDir,
+    profile: opts.profile,
+    timeoutSec,
+    env,
+    reuseKey: opts.reuseKey,
+    params: opts.params ?? {},
+    noCode: opts.noCode === true,
+    onProgress,
+    chromium,
+  };
   const runs: NotebookRun[] = [];
   const failures: Error[] = [];
   const start = Date.now();

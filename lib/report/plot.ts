@@ -5,9 +5,9 @@
  * never fetched from the network:
  * - live (default): the first plot of a kernel also displays the whole plotly.js inline (once per
  *   kernel), so the notebook page has `window.Plotly`;
- * - headless report runs set SID_PLOTLY_INLINE=0: figures omit the library, and the report writer
- *   puts plotly.js once into the <head> of each HTML page that has a plot (see notebooks.ts). The
- *   executed .ipynb then stays small.
+ * - headless report runs set SID_PLOTLY_INLINE=0: figures omit the library; each HTML page with a
+ *   plot loads the report folder's one copy of plotly.js, and the executed .ipynb gets a static PNG
+ *   of each figure beside it (see notebooks.ts and figure-images.ts).
  */
 import { emitDisplay, MimeBundle } from './display';
 import { escapeHtml, jsonForScript } from './html';
@@ -83,6 +83,28 @@ export function figureHtml(figure: Figure, opts: PlotOptions = {}): string {
     `  window.Plotly.newPlot(el, fig.data, fig.layout, fig.config);\n` +
     `})();\n</script>`
   );
+}
+
+/** A figure as displayed by `figureHtml`, read back with its size (for static images). */
+export interface DisplayedFigure {
+  figure: Figure;
+  /** Width in pixels, when the figure has a fixed one (else it fills the output area). */
+  width?: number;
+  height: number;
+}
+
+/** The figure inside `figureHtml`'s output, or undefined when `html` holds none. */
+export function figureFromHtml(html: string): DisplayedFigure | undefined {
+  if (!html.includes(`class="${PLOT_DIV_CLASS}"`)) return undefined;
+  const payload = /\n  var fig = (\{.*\});\n  if \(!el\) return;/.exec(html)?.[1];
+  const size = /style="width:(?:(\d+(?:\.\d+)?)px|100%);height:(\d+(?:\.\d+)?)px;"/.exec(html);
+  if (!payload || !size) return undefined;
+  try {
+    const fig = JSON.parse(payload);
+    return { figure: fig, width: size[1] ? Number(size[1]) : undefined, height: Number(size[2]) };
+  } catch {
+    return undefined; // not our format: no static image
+  }
 }
 
 /**

@@ -10,8 +10,11 @@ import { projectRoot } from '../util/fs';
 /** CSS class of every plot <div>; the report writer and tests look for it. */
 export const PLOT_DIV_CLASS = 'sid-plotly';
 
-/** Marker attribute on the inline library script, used to avoid injecting it twice into a page. */
+/** Marker attribute on the library's <script> element, used to avoid adding it twice to a page. */
 export const PLOTLY_LIB_MARKER = 'data-sid-plotly-lib';
+
+/** File name of the one copy of the library in a report folder, loaded by every page there. */
+export const PLOTLY_BUNDLE_FILE = 'plotly.min.js';
 
 /** Absolute path of plotly.min.js, resolved from the project's node_modules. */
 export function plotlyLibraryPath(): string {
@@ -23,7 +26,7 @@ export function plotlyLibraryPath(): string {
   }
 }
 
-let cachedScript: { path: string; html: string; version: string } | undefined;
+let cachedScript: { path: string; html: string; source: string; version: string } | undefined;
 
 /** The plotly.js version of the installed library, read from its banner. */
 export function plotlyVersion(): string {
@@ -40,7 +43,20 @@ export function plotlyLibraryScript(): string {
   return loadScript().html;
 }
 
-function loadScript(): { path: string; html: string; version: string } {
+/**
+ * The library as a stand-alone script file for a report folder, wrapped as the inline script is
+ * (define, module and exports hidden), so it behaves the same beside require.js.
+ */
+export function plotlyBundleSource(): string {
+  return loadScript().source;
+}
+
+/** A <script src> element loading the folder's copy of the library (a relative URL: works offline). */
+export function plotlyBundleScriptTag(): string {
+  return `<script type="text/javascript" src="${PLOTLY_BUNDLE_FILE}" ${PLOTLY_LIB_MARKER}="${loadScript().version}"></script>`;
+}
+
+function loadScript(): { path: string; html: string; source: string; version: string } {
   const file = plotlyLibraryPath();
   if (cachedScript && cachedScript.path === file) return cachedScript;
   const source = fs.readFileSync(file, 'utf8');
@@ -48,10 +64,8 @@ function loadScript(): { path: string; html: string; version: string } {
   // `</script` cannot occur inside an inline script element; the minified library has none, but a
   // future version might, and `<\/` means the same thing inside JS strings and regex literals.
   const safe = source.replace(/<\/script/gi, '<\\/script');
-  const html =
-    `<script type="text/javascript" ${PLOTLY_LIB_MARKER}="${version}">\n` +
-    `(function (define, module, exports) {\n${safe}\n}).call(window);\n` +
-    `</script>`;
-  cachedScript = { path: file, html, version };
+  const wrapped = `(function (define, module, exports) {\n${safe}\n}).call(window);\n`;
+  const html = `<script type="text/javascript" ${PLOTLY_LIB_MARKER}="${version}">\n${wrapped}</script>`;
+  cachedScript = { path: file, html, source: wrapped, version };
   return cachedScript;
 }

@@ -1,7 +1,40 @@
 /**
  * Progress lines for long work: rate and ETA, printed at most every `intervalMs` (and at the end).
  * Writes to stderr so JSON on stdout stays clean. Silent when SID_QUIET=1.
+ *
+ * Headless notebook runs set SID_PROGRESS_FD: progress then goes straight to that file descriptor,
+ * marked with PROGRESS_MARKER, past the kernel's capture of process.stderr, so it reaches the
+ * runner's terminal instead of the report (see lib/report/notebooks.ts).
  */
+import * as fs from 'node:fs';
+
+/** Prefix of each progress line written to SID_PROGRESS_FD; the notebook runner looks for it. */
+export const PROGRESS_MARKER = 'SID_PROGRESS ';
+
+/** The descriptor named by SID_PROGRESS_FD, when it is a valid one. */
+function progressFd(): number | undefined {
+  const raw = process.env.SID_PROGRESS_FD;
+  if (raw === undefined || !/^\d+$/.test(raw)) return undefined;
+  return Number(raw);
+}
+
+/**
+ * Writes one progress line (no trailing newline needed): to SID_PROGRESS_FD when set, else to
+ * `stream` (default stderr). Silent when SID_QUIET=1.
+ */
+export function writeProgressLine(line: string, stream?: NodeJS.WritableStream): void {
+  if (process.env.SID_QUIET === '1') return;
+  const fd = stream ? undefined : progressFd();
+  if (fd !== undefined) {
+    try {
+      fs.writeSync(fd, `${PROGRESS_MARKER}${line.replace(/\n/g, ' ')}\n`);
+      return;
+    } catch {
+      /* descriptor closed: fall back to stderr */
+    }
+  }
+  (stream ?? process.stderr).write(line + '\n');
+}
 export interface ProgressOptions {
   label: string;
   total: number;
@@ -49,7 +82,7 @@ export class Progress {
       `[${this.opts.label}] ${this.done}/${this.opts.total} (${pct}%) ${rate.toFixed(1)} ${unit}/s` +
       (final ? ` done in ${formatSeconds(secs)}` : ` ETA ${formatSeconds(eta)}`) +
       (extra ? ` ${extra}` : '');
-    (this.opts.stream ?? process.stderr).write(line + '\n');
+    writeProgressLine(line, this.opts.stream);
   }
 }
 
