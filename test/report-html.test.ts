@@ -6,10 +6,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { escapeHtml, formatNumber, formatValue, injectIntoHead, jsonForScript, removeRemoteScripts, renderIndexPage } from '../lib/report/html';
 import { renderTable, dataFrameToRows, showTable } from '../lib/report/table';
-import { describeFigure, figureHtml, showPlot } from '../lib/report/plot';
+import { describeFigure, figureFromHtml, figureHtml, showPlot } from '../lib/report/plot';
 import { MimeBundle, setDisplaySink, showMarkdown } from '../lib/report/display';
-import { PLOT_DIV_CLASS, PLOTLY_LIB_MARKER, plotlyLibraryPath, plotlyLibraryScript, plotlyVersion } from '../lib/report/plotly-lib';
-import { finishReportHtml, selectNotebooks, cellErrorText, writeReportIndex } from '../lib/report/notebooks';
+import { PLOT_DIV_CLASS, PLOTLY_BUNDLE_FILE, PLOTLY_LIB_MARKER, plotlyBundleSource, plotlyLibraryPath, plotlyLibraryScript, plotlyVersion } from '../lib/report/plotly-lib';
+import { finishReportHtml, selectNotebooks, cellErrorText, writePlotlyBundle, writeReportIndex } from '../lib/report/notebooks';
+import { insertToc, pageHeadings, TOC_CLASS } from '../lib/report/toc';
+import { injectParameters, notebookParameters, parseParamPairs } from '../lib/report/parameters';
 
 function capture(fn: () => void): MimeBundle[] {
   const got: MimeBundle[] = [];
@@ -139,7 +141,7 @@ test('the plotly library script shields require.js and contains the whole librar
   assert.equal((script.match(/<\/script/gi) ?? []).length, 1);
 });
 
-test('finishReportHtml removes remote scripts and injects plotly once, only into pages with plots', () => {
+test('finishReportHtml removes remote scripts, loads the folder plotly.min.js once (only in pages with plots) and never inlines it', () => {
   const page = (body: string) =>
     `<html><head><script src="https://cdn.example.org/require.min.js"></script>` +
     `<script src='//cdn.example.org/x.js'></script><script src="local.js"></script></head><body>${body}</body></html>`;
@@ -148,11 +150,91 @@ test('finishReportHtml removes remote scripts and injects plotly once, only into
   assert.ok(withPlot.includes('<script src="local.js"></script>'));
   const head = withPlot.slice(0, withPlot.indexOf('</head>'));
   assert.equal(head.split(PLOTLY_LIB_MARKER).length - 1, 1);
+  assert.match(head, new RegExp(`<script type="text/javascript" src="${PLOTLY_BUNDLE_FILE.replace('.', '\\.')}" ${PLOTLY_LIB_MARKER}="\\d+\\.\\d+\\.\\d+"></script>`));
+  assert.ok(withPlot.length < 20_000, 'the library is loaded by <script src>, not inlined');
   assert.equal(finishReportHtml(withPlot).split(PLOTLY_LIB_MARKER).length - 1, 1, 'idempotent');
   assert.ok(!finishReportHtml(page('<p>no plot</p>')).includes(PLOTLY_LIB_MARKER));
   assert.throws(() => injectIntoHead('<p>x</p>', 'y'), /no <\/head>/);
   assert.equal(removeRemoteScripts('<script src="http://a/b.js" defer></script>x'), 'x');
   assert.equal(removeRemoteScripts('<script src="file:///usr/share/javascript/mathjax/MathJax.js?config=TeX"></script>y'), 'y');
+});
+
+test('writePlotlyBundle writes the wrapped library once and leaves an identical copy alone', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-bundle-'));
+  try {
+    const file = writePlotlyBundle(dir);
+    assert.equal(file, path.join(dir, PLOTLY_BUNDLE_FILE));
+    const text = fs.readFileSync(file, 'utf8');
+    assert.equal(text, plotlyBundleSource());
+    assert.ok(text.startsWith('(function (define, module, exports) {'));
+    const before = fs.statSync(file).mtimeMs;
+    fs.utimesSync(file, new Date(0), new Date(0));
+    writePlotlyBundle(dir);
+    assert.equal(fs.statSync(file).mtimeMs, 0, 'an identical copy is not rewritten');
+    fs.writeFileSync(file, 'stale');
+    writePlotlyBundle(dir);
+    assert.equal(fs.readFileSync(file, 'utf8'), text);
+    assert.ok(before > 0);
+    assert.deepEqual(fs.readdirSync(dir), [PLOTLY_BUNDLE_FILE]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the table of contents lists the h1-h3 headings with links, nested, at the top of <main>', () => {
+  const body =
+    `<main><h1 id="Data-&amp;-splits">Data &amp; splits<a class="anchor-link" href="#Data-&amp;-splits">¶</a></h1>` +
+    `<h2 id="Counts">Counts <code>x</code><a class="anchor-link" href="#Counts">¶</a></h2><h4 id="deep">deep</h4><h2>no id</h2></main>`;
+  const headings = pageHeadings(body);
+  assert.deepEqual(headings, [
+    { level: 1, id: 'Data-&-splits', text: 'Data & splits' },
+    { level: 2, id: 'Counts', text: 'Counts x' },
+  ]);
+  const html = insertToc(`<html><head></head><body>${body}</body></html>`);
+  const nav = html.slice(html.indexOf('<main>'), html.indexOf('<h1'));
+  assert.match(nav, new RegExp(`<nav class="${TOC_CLASS}"`));
+  assert.match(nav, /<li class="sid-toc-l1"><a href="#Data-%26-splits">Data &amp; splits<\/a><\/li>/);
+  assert.match(nav, /<li class="sid-toc-l2"><a href="#Counts">Counts x<\/a><\/li>/);
+  assert.ok(!nav.includes('deep'));
+  assert.equal(insertToc('<html><body><p>no headings</p></body></html>'), '<html><body><p>no headings</p></body></html>');
+});
+
+test('figureFromHtml reads back the figure and size that figureHtml wrote', () => {
+  const fig = { data: [{ type: 'bar', x: ['a', '</script>'], y: [1, 2] }], layout: { title: { text: 't' } } };
+  assert.deepEqual(figureFromHtml(figureHtml(fig, { height: 300, width: 500 })), {
+    figure: { data: fig.data, layout: fig.layout, config: { responsive: true, displaylogo: false } },
+    width: 500,
+    height: 300,
+  });
+  assert.equal(figureFromHtml(figureHtml(fig))?.width, undefined);
+  assert.equal(figureFromHtml('<table></table>'), undefined);
+});
+
+test('notebook parameters: parsed from the parameters cell, values from --param, injected after the cell', () => {
+  const cell = (source: string, tags?: string[]) => ({ cell_type: 'code', metadata: tags ? { tags } : {}, outputs: [], execution_count: null, source });
+  const nb = {
+    cells: [
+      cell('import x'),
+      cell("// the profile\nconst profileName: string | undefined = undefined;\nconst seed = 42; // seed\nlet label = process.env.X ?? 'a';", ['parameters']),
+      cell('use(seed)'),
+    ],
+  };
+  assert.deepEqual(notebookParameters(nb), [
+    { name: 'profileName', type: 'string | undefined', default: 'undefined' },
+    { name: 'seed', default: '42' },
+    { name: 'label', default: "process.env.X ?? 'a'" },
+  ]);
+  assert.deepEqual(parseParamPairs(['seed=7', 'profileName=tiny', 'label="7"', 'x=true', 'y=a=b', 'z=']), { seed: 7, profileName: 'tiny', label: '7', x: true, y: 'a=b', z: '' });
+  assert.throws(() => parseParamPairs(['seed']), /name=value/);
+  assert.throws(() => parseParamPairs(['seed=1', 'seed=2']), /more than once/);
+  const injected = injectParameters(nb, { seed: 7, profileName: 'tiny' });
+  assert.equal(injected.cells.length, 4);
+  assert.deepEqual(injected.cells[2].metadata.tags, ['injected-parameters']);
+  assert.equal(injected.cells[2].source, "// Injected parameters\nconst seed = 7;\nconst profileName = \"tiny\";");
+  assert.equal(injected.cells[3].source, 'use(seed)');
+  assert.equal(nb.cells.length, 3, 'the source notebook is not changed');
+  assert.throws(() => injectParameters(nb, { sede: 1 }), /has no parameter sede \(its parameters: profileName, seed, label\)/);
+  assert.throws(() => notebookParameters({ cells: [cell('x')] }), /expected one code cell tagged "parameters", found 0/);
 });
 
 test('selectNotebooks: sorted NN_name notebooks, 90+ only when named, clear error for unknown names', () => {

@@ -1,7 +1,9 @@
 /**
  * End-to-end tests of headless notebook runs: notebooks/99_smoke.ipynb executed on the sid-ts kernel
- * through runNotebooks, the executed notebook and the HTML report checked, the report rendered by
- * headless Chromium without network; a failing notebook; stored notebooks stripped.
+ * through runNotebooks with a parameter, the executed notebook (with its figure's image) and the HTML
+ * report checked, the report rendered by headless Chromium without network; progress lines kept
+ * out of an executed notebook, code cells hidden; a failing notebook; stored notebooks stripped;
+ * the notebooks CLI's parameter options.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +13,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkKernel, runNotebooks, NotebookRun } from '../lib/report/notebooks';
 import { dumpDom, findChromium } from '../lib/report/chromium';
-import { PLOT_DIV_CLASS, PLOTLY_LIB_MARKER, plotlyLibraryScript } from '../lib/report/plotly-lib';
+import { PLOT_DIV_CLASS, PLOTLY_BUNDLE_FILE, PLOTLY_LIB_MARKER, plotlyLibraryScript } from '../lib/report/plotly-lib';
+import { TOC_CLASS } from '../lib/report/toc';
+import { checkCommandLine } from '../lib/cli/specs';
 import { figureHtml } from '../lib/report/plot';
 import { formatNumber } from '../lib/report/html';
 import { Rng } from '../lib/util/random';
@@ -55,7 +59,8 @@ describe('smoke notebook through runNotebooks', { skip: skipRun }, () => {
   let html: string;
 
   before(async () => {
-    const runs = await runNotebooks({ names: ['99_smoke.ipynb'], profile, outDir, timeoutSec: 120 });
+    // seed=11 overrides the parameters cell's `const seed = 7`.
+    const runs = await runNotebooks({ names: ['99_smoke.ipynb'], profile, outDir, timeoutSec: 120, params: { seed: 11 } });
     assert.equal(runs.length, 1);
     run = runs[0];
     nb = JSON.parse(fs.readFileSync(run.notebook, 'utf8'));
@@ -66,25 +71,29 @@ describe('smoke notebook through runNotebooks', { skip: skipRun }, () => {
   it('writes the executed notebook, the report and the index, and nothing else', () => {
     assert.equal(run.notebook, path.join(outDir, '99_smoke.ipynb'));
     assert.equal(run.html, path.join(outDir, '99_smoke.html'));
-    assert.deepEqual(fs.readdirSync(outDir).sort(), ['99_smoke.html', '99_smoke.ipynb', 'index.html']);
+    assert.deepEqual(fs.readdirSync(outDir).sort(), ['99_smoke.html', '99_smoke.ipynb', 'index.html', PLOTLY_BUNDLE_FILE]);
     const index = fs.readFileSync(path.join(outDir, 'index.html'), 'utf8');
     assert.match(index, /<a href="99_smoke.html">99_smoke<\/a><\/td><td>Smoke test of the report tooling<\/td>/);
     assert.equal(nb.metadata.sid.profile, profile);
   });
 
-  it('executed every code cell without errors, with the profile from SID_PROFILE', () => {
+  it('executed every code cell without errors, with the profile from SID_PROFILE and the injected parameter', () => {
     const code = nb.cells.filter((c: any) => c.cell_type === 'code');
-    assert.equal(code.length, 4);
+    assert.equal(code.length, 5);
     for (const id of ['table', 'plot']) assert.ok(cellById(nb, id).outputs.length > 0, `cell ${id} has no output`);
-    assert.deepEqual(code.map((c: any) => c.execution_count), [1, 2, 3, 4]);
+    assert.deepEqual(code.map((c: any) => c.execution_count), [1, 2, 3, 4, 5]);
+    const params = nb.cells.findIndex((c: any) => (c.metadata?.tags ?? []).includes('parameters'));
+    assert.deepEqual(nb.cells[params + 1].metadata.tags, ['injected-parameters']);
+    assert.match(joinText(nb.cells[params + 1].source), /^const seed = 11;$/m);
+    assert.deepEqual(nb.metadata.sid.params, { seed: 11 });
     for (const c of code) {
       for (const o of c.outputs) {
         assert.notEqual(o.output_type, 'error', `cell ${c.id}: ${JSON.stringify(o)}`);
         assert.ok(!(o.output_type === 'stream' && o.name === 'stderr'), `cell ${c.id} wrote to stderr: ${joinText(o.text)}`);
       }
     }
-    // The table holds the profile and the seeded draws, computed here independently.
-    const rng = new Rng(7);
+    // The table holds the profile and the draws seeded by the injected seed, computed here independently.
+    const rng = new Rng(11);
     const ys = Array.from({ length: 5 }, () => rng.next());
     const [text] = outputText(cellById(nb, 'table'), 'text/plain');
     const lines = text.split('\n');
@@ -95,7 +104,7 @@ describe('smoke notebook through runNotebooks', { skip: skipRun }, () => {
     assert.equal((tableHtml.match(new RegExp(`<td style="text-align:left">${profile}</td>`, 'g')) ?? []).length, 5);
   });
 
-  it('the plot cell holds the figure (not the library) and readable fallbacks', () => {
+  it('the plot cell holds the figure (not the library), its PNG image and readable fallbacks', () => {
     const plot = cellById(nb, 'plot');
     const [figHtml] = outputText(plot, 'text/html');
     assert.ok(figHtml.includes(`class="${PLOT_DIV_CLASS}"`) && figHtml.includes('Plotly.newPlot'));
@@ -103,22 +112,48 @@ describe('smoke notebook through runNotebooks', { skip: skipRun }, () => {
     const texts = outputText(plot, 'text/plain');
     assert.equal(texts[0], `[plotly figure: smoke plot (${profile}); 1 trace]\n  0: scatter "random walk", 5 points`);
     const mean = (() => {
-      const rng = new Rng(7);
+      const rng = new Rng(11);
       return Array.from({ length: 5 }, () => rng.next()).reduce((a, b) => a + b, 0) / 5;
     })();
     assert.deepEqual(outputText(plot, 'text/markdown'), [`The mean of the 5 draws is **${mean.toFixed(3)}**.`]);
+    // A static image right after the interactive figure, for viewers that run no scripts.
+    const figAt = plot.outputs.findIndex((o: any) => o.data?.['text/html'] !== undefined);
+    const image = plot.outputs[figAt + 1];
+    assert.equal(image.output_type, 'display_data');
+    const png = Buffer.from(joinText(image.data['image/png']), 'base64');
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG file');
+    assert.ok(png.length > 2000, 'the image has content');
+    assert.deepEqual(image.metadata['image/png'], { width: 900, height: 420 });
+    // Every figure of the notebook has its image.
+    const figures = nb.cells.flatMap((c: any) => c.outputs ?? []).filter((o: any) => joinText(o.data?.['text/html']).includes(`class="${PLOT_DIV_CLASS}"`));
+    const images = nb.cells.flatMap((c: any) => c.outputs ?? []).filter((o: any) => o.data?.['image/png'] !== undefined);
+    assert.equal(images.length, figures.length);
   });
 
-  it('the HTML report carries plotly.js once in <head> and loads no remote script', () => {
+  it('the HTML report loads the folder plotly.min.js once in <head>, inlines no plotly and loads no remote script', () => {
     const headEnd = html.indexOf('</head>');
     assert.ok(headEnd > 0);
     assert.equal(html.split(PLOTLY_LIB_MARKER).length - 1, 1);
     assert.ok(html.indexOf(PLOTLY_LIB_MARKER) < headEnd);
+    assert.match(html.slice(0, headEnd), new RegExp(`<script type="text/javascript" src="${PLOTLY_BUNDLE_FILE}" ${PLOTLY_LIB_MARKER}=`));
+    assert.ok(!html.includes('plotly.js v'), 'no inlined plotly.js (its banner) in the page');
+    assert.equal(fs.readdirSync(outDir).filter((f) => f.endsWith('.js')).length, 1, 'one script file in the folder');
     assert.ok(html.slice(headEnd).includes(`class="${PLOT_DIV_CLASS}"`));
     assert.ok(html.includes('window.Plotly.newPlot('));
     const remote = html.match(/<script[^>]*\ssrc\s*=\s*["']?((https?:)?\/\/|file:)[^>]*>/gi) ?? [];
     assert.deepEqual(remote, []);
     assert.ok(html.includes(`profile ${profile}</caption>`));
+  });
+
+  it('the HTML report opens with a table of contents linking the headings', () => {
+    const nav = /<nav class="([^"]+)"[^>]*>([\s\S]*?)<\/nav>/.exec(html);
+    assert.ok(nav && nav[1] === TOC_CLASS, 'no table of contents');
+    const link = /<a href="#([^"]+)">Smoke test of the report tooling<\/a>/.exec(nav[2]);
+    assert.ok(link, nav[2]);
+    assert.ok(html.includes(`id="${decodeURIComponent(link[1])}"`), 'the link targets a heading');
+    assert.ok(html.indexOf('<nav') < html.indexOf('<h1'));
+    // Code is shown by default.
+    assert.ok(html.includes('showTable'));
   });
 
   it('headless Chromium draws the plot from the file without network', { skip: skipChromium }, async () => {
@@ -145,6 +180,72 @@ describe('plots in a live notebook page', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('progress lines and hidden code', { skip: skipRun }, () => {
+  it('keeps progress out of the executed notebook (to the runner), warnings in it, and code out of the --no-code report', async () => {
+    const nbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-nbquiet-'));
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-report-quiet-'));
+    const cell = (id: string, source: string, tags?: string[]) => ({ cell_type: 'code', id, metadata: tags ? { tags } : {}, execution_count: null, outputs: [], source });
+    const notebook = {
+      cells: [
+        { cell_type: 'markdown', id: 'title', metadata: {}, source: '# Quiet run\n\n## First part' },
+        // The kernel starts in the project root, wherever the notebook is.
+        cell('imports', "import { Progress } from './lib/util/progress';"),
+        cell('parameters', 'const steps = 3;', ['parameters']),
+        cell(
+          'work',
+          "const p = new Progress({ label: 'quiet-test', total: steps, intervalMs: 0 });\n" +
+            'for (let i = 0; i < steps; i++) p.tick();\n' +
+            "p.finish();\nprocess.stderr.write('warning: kept in the report\\n');\nconsole.log('visible result 17');",
+        ),
+      ],
+      metadata: { kernelspec: { name: 'sid-ts', display_name: 'TypeScript (sid)', language: 'typescript' } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    };
+    fs.writeFileSync(path.join(nbDir, '96_quiet.ipynb'), JSON.stringify(notebook));
+    const progress: string[] = [];
+    try {
+      const [run] = await runNotebooks({ names: ['96_quiet'], profile: 'quiet', outDir, notebooksDir: nbDir, timeoutSec: 60, noCode: true, onProgress: (nb, line) => progress.push(`${nb}: ${line}`) });
+      const executed = JSON.parse(fs.readFileSync(run.notebook, 'utf8'));
+      const streams = executed.cells.flatMap((c: any) => c.outputs ?? []).filter((o: any) => o.output_type === 'stream');
+      const stderr = streams.filter((o: any) => o.name === 'stderr').map((o: any) => joinText(o.text)).join('');
+      assert.doesNotMatch(stderr, /quiet-test/, 'progress lines were captured into the notebook');
+      assert.match(stderr, /warning: kept in the report/);
+      assert.ok(progress.some((l) => /^96_quiet: \[quiet-test\] 3\/3 .*done in/.test(l)), progress.join('\n'));
+      const page = fs.readFileSync(run.html, 'utf8');
+      assert.ok(page.includes('visible result 17'), 'outputs stay in the report');
+      assert.ok(!page.includes('p.tick()') && !page.includes('new Progress'), 'code cells are hidden');
+      assert.match(page, /<a href="#First-part">First part<\/a>/);
+      assert.ok(!page.includes(PLOTLY_LIB_MARKER), 'no plot, no library');
+      assert.ok(!fs.existsSync(path.join(outDir, PLOTLY_BUNDLE_FILE)));
+    } finally {
+      fs.rmSync(nbDir, { recursive: true, force: true });
+      fs.rmSync(outDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('notebooks CLI: list and --param', () => {
+  const sid = (args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin', 'sid.mjs'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, SID_QUIET: '1' } });
+
+  it('--param may be repeated; other options may not', () => {
+    checkCommandLine('notebooks run', ['99_smoke', '--param', 'seed=1', '--param=profile="x"']);
+    assert.throws(() => checkCommandLine('notebooks run', ['--jobs', '1', '--jobs', '2']), /more than once/);
+  });
+
+  it('lists each notebook with its parameters', () => {
+    const r = sid(['notebooks', 'list', '99_smoke', '00_data']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "99_smoke  (test notebook: runs only when named)\n  profile = process.env.SID_PROFILE ?? 'tiny'\n  seed = 7\n00_data\n  profileName: string | undefined = undefined\n");
+  });
+
+  it('a parameter the notebook does not declare is a usage error before anything runs', () => {
+    const r = sid(['notebooks', 'run', '99_smoke', '--profile', 'tiny', '--param', 'sede=3', '--out', fs.mkdtempSync(path.join(os.tmpdir(), 'sid-badparam-'))]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /notebook 99_smoke has no parameter sede \(its parameters: profile, seed\)/);
   });
 });
 

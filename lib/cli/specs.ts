@@ -25,6 +25,8 @@ export interface OptionSpec {
   int?: { min: number };
   /** A comma-separated list of `choices`. */
   list?: boolean;
+  /** May be given more than once (each value is kept; see optionValues). */
+  repeatable?: boolean;
 }
 
 export interface CommandSpec {
@@ -130,11 +132,18 @@ export const SPECS: Record<string, CommandSpec> = {
     notes: ['Interrupted (Ctrl-C, SIGTERM), it stops its workers; a rerun resumes from the cache.'],
   },
   notebooks: {
-    usage: 'sid notebooks run [names...]',
-    summary: 'execute notebooks headlessly into reports/<profile>/',
-    positional: { label: 'run', min: 1, max: 1, choices: ['run'] },
+    usage: 'sid notebooks <run|list> ...',
+    summary: 'execute notebooks headlessly into reports/<profile>/, or list them with their parameters',
+    positional: { label: '<run|list>', min: 1, max: 1, choices: ['run', 'list'] },
     options: [],
-    notes: ['Run "sid notebooks run --help" for its options.'],
+    notes: ['Run "sid notebooks run --help" or "sid notebooks list --help" for their options.'],
+  },
+  'notebooks list': {
+    usage: 'sid notebooks list [names...]',
+    summary: "every notebook (or those named) with the parameters its parameters cell declares",
+    positional: { label: '[names...]', min: 0, max: Infinity },
+    options: [json],
+    notes: ['Override a parameter in a run with: sid notebooks run NAME --param name=value'],
   },
   'notebooks run': {
     usage: 'sid notebooks run [names...]',
@@ -146,8 +155,18 @@ export const SPECS: Record<string, CommandSpec> = {
       { name: 'timeout', arg: 'S', int: { min: 0 }, default: '7200', help: 'seconds a cell may run (0: no limit)' },
       { name: 'jobs', arg: 'N', int: { min: 1 }, default: '1', help: 'notebooks run in parallel' },
       { name: 'keep-going', help: 'run the other notebooks after one fails' },
+      {
+        name: 'param',
+        arg: 'name=value',
+        repeatable: true,
+        help: 'override a parameter after the parameters cell (repeatable; a number, true, false, null or "quoted" is JSON, anything else a string)',
+      },
+      { name: 'no-code', help: 'leave the code cells out of the HTML reports' },
     ],
-    notes: ['Try without MovieLens: sid notebooks run 00_data --profile tiny'],
+    notes: [
+      'Try without MovieLens: sid notebooks run 00_data --profile tiny',
+      '--param profileName=tiny also sets --profile when that is not given; "sid notebooks list" shows the parameters.',
+    ],
   },
   bench: {
     usage: 'sid bench <matmul|contrastive|kmeans|seq2seq>',
@@ -241,7 +260,7 @@ export function checkCommandLine(key: string, argv: string[]): void {
       if (s.lenient) continue;
       throw new UsageError(`unknown option "${eq < 0 ? a : a.slice(0, eq)}" (see sid ${key} --help)`);
     }
-    if (seen.has(name)) throw new UsageError(`option --${name} given more than once`);
+    if (seen.has(name) && !o.repeatable) throw new UsageError(`option --${name} given more than once`);
     seen.add(name);
     if (!o.arg) {
       if (eq >= 0) throw new UsageError(`option --${name} takes no value, got "${a}"`);
@@ -276,6 +295,33 @@ export function checkCommandLine(key: string, argv: string[]): void {
   if (process.env.SID_PROFILE !== undefined && byName.has('profile') && !seen.has('profile') && !(PROFILES as readonly string[]).includes(process.env.SID_PROFILE)) {
     throw new UsageError(`SID_PROFILE must be one of ${PROFILES.join(', ')}, got "${process.env.SID_PROFILE}"`);
   }
+}
+
+/** Every value of a repeatable `--name`, in order, on a command line that passed `checkCommandLine`. */
+export function optionValues(argv: string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if (a === `--${name}` && i + 1 < argv.length) out.push(argv[++i]);
+    else if (a.startsWith(`--${name}=`)) out.push(a.slice(name.length + 3));
+  }
+  return out;
+}
+
+/** `argv` without any `--name value` / `--name=value` (for parsers that allow an option once). */
+export function withoutOption(argv: string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a === `--${name}`) i++;
+    else if (!a.startsWith(`--${name}=`)) out.push(a);
+  }
+  return out;
 }
 
 /** The value of `--name` on a command line that passed `checkCommandLine`. */
