@@ -134,7 +134,7 @@ export const SPECS: Record<string, CommandSpec> = {
   notebooks: {
     usage: 'sid notebooks <run|list> ...',
     summary: 'execute notebooks headlessly into reports/<profile>/, or list them with their parameters',
-    positional: { label: '<run|list>', min: 1, max: 1, choices: ['run', 'list'] },
+    positional: { label: 'run or list', min: 1, max: 1, choices: ['run', 'list'] },
     options: [],
     notes: ['Run "sid notebooks run --help" or "sid notebooks list --help" for their options.'],
   },
