@@ -5,10 +5,11 @@
  *   node environment/strip-notebooks.mjs [--check] [files or folders...]   (default: notebooks/)
  *
  * Stripping clears every code cell's outputs and execution count, drops per-run metadata (cell
- * `execution`, `collapsed`, `scrolled`; notebook `sid`, `widgets`) and writes the JSON the way
- * Jupyter does (keys sorted, one-space indent), only when something changed.
+ * `execution`, `collapsed`, `scrolled`; notebook `sid`, `widgets`), removes the cell a run with
+ * `--param` injects (tagged `injected-parameters`) and writes the JSON the way Jupyter does (keys
+ * sorted, one-space indent), only when something changed.
  * `--check` writes nothing and exits 1 when a notebook has outputs, has not exactly one cell tagged
- * `parameters`, or does not name the `sid-ts` kernel.
+ * `parameters`, has an injected-parameters cell, or does not name the `sid-ts` kernel.
  * Plain JavaScript with no dependencies, so it runs before `npm ci` and from a git hook.
  */
 import * as fs from 'node:fs';
@@ -17,10 +18,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const VOLATILE_CELL_METADATA = ['execution', 'collapsed', 'scrolled'];
 const VOLATILE_NOTEBOOK_METADATA = ['sid', 'widgets'];
+const INJECTED_TAG = 'injected-parameters';
+
+function injected(cell) {
+  return (cell.metadata?.tags ?? []).includes(INJECTED_TAG);
+}
 
 /** Returns a stripped deep copy of a parsed notebook. */
 export function stripNotebook(nb) {
   const out = JSON.parse(JSON.stringify(nb));
+  if (Array.isArray(out.cells)) out.cells = out.cells.filter((c) => !injected(c));
   for (const cell of out.cells ?? []) {
     if (cell.cell_type === 'code') {
       cell.outputs = [];
@@ -54,6 +61,7 @@ export function notebookProblems(nb) {
     if ((cell.outputs ?? []).length > 0) problems.push(`cell ${i + 1} has ${cell.outputs.length} output(s)`);
     if (cell.execution_count !== null && cell.execution_count !== undefined) problems.push(`cell ${i + 1} has execution_count ${cell.execution_count}`);
   });
+  if (cells.some(injected)) problems.push(`has a cell tagged "${INJECTED_TAG}" (from a run with --param)`);
   const tagged = cells.filter((c) => (c.metadata?.tags ?? []).includes('parameters'));
   if (tagged.length !== 1) problems.push(`expected exactly one cell tagged "parameters", found ${tagged.length}`);
   else if (tagged[0].cell_type !== 'code') problems.push('the cell tagged "parameters" is not a code cell');

@@ -361,11 +361,14 @@ describe('stored notebooks', () => {
       dirty.cells[3].execution_count = 4;
       dirty.cells[3].metadata.execution = { 'iopub.status.busy': '2025-01-01T00:00:00Z' };
       dirty.metadata.sid = { profile: 'tiny', seconds: 1 };
+      // The cell a run with --param adds after the parameters cell.
+      dirty.cells.splice(3, 0, { cell_type: 'code', id: 'injected-parameters', metadata: { tags: ['injected-parameters'] }, execution_count: 3, outputs: [], source: 'const seed = 11;' });
       const file = path.join(tmp, '99_smoke.ipynb');
       fs.writeFileSync(file, JSON.stringify(dirty));
       const check = spawnSync(process.execPath, [script, '--check', tmp], { encoding: 'utf8' });
       assert.equal(check.status, 1);
-      assert.match(check.stderr, /cell 4 has 1 output\(s\)/);
+      assert.match(check.stderr, /cell 5 has 1 output\(s\)/);
+      assert.match(check.stderr, /injected-parameters/);
       assert.match(execFileSync(process.execPath, [script, tmp], { encoding: 'utf8' }), /stripped .*99_smoke\.ipynb/);
       assert.equal(spawnSync(process.execPath, [script, '--check', tmp]).status, 0);
       // Stripping restores the stored form byte for byte.
