@@ -71,7 +71,10 @@ describe('smoke notebook through runNotebooks', { skip: skipRun }, () => {
   it('writes the executed notebook, the report and the index, and nothing else', () => {
     assert.equal(run.notebook, path.join(outDir, '99_smoke.ipynb'));
     assert.equal(run.html, path.join(outDir, '99_smoke.html'));
-    assert.deepEqual(fs.readdirSync(outDir).sort(), ['99_smoke.html', '99_smoke.ipynb', 'index.html', PLOTLY_BUNDLE_FILE]);
+    const files = fs.readdirSync(outDir).sort();
+    const css = files.filter((f) => /^report-[0-9a-f]{16}\.css$/.test(f));
+    assert.equal(css.length, 1, `one shared stylesheet: ${files.join(', ')}`);
+    assert.deepEqual(files, ['99_smoke.html', '99_smoke.ipynb', 'index.html', PLOTLY_BUNDLE_FILE, css[0]].sort());
     const index = fs.readFileSync(path.join(outDir, 'index.html'), 'utf8');
     assert.match(index, /<a href="99_smoke.html">99_smoke<\/a><\/td><td>Smoke test of the report tooling<\/td>/);
     assert.equal(nb.metadata.sid.profile, profile);
@@ -137,6 +140,9 @@ describe('smoke notebook through runNotebooks', { skip: skipRun }, () => {
     assert.ok(html.indexOf(PLOTLY_LIB_MARKER) < headEnd);
     assert.match(html.slice(0, headEnd), new RegExp(`<script type="text/javascript" src="${PLOTLY_BUNDLE_FILE}" ${PLOTLY_LIB_MARKER}=`));
     assert.ok(!html.includes('plotly.js v'), 'no inlined plotly.js (its banner) in the page');
+    assert.ok(html.length < 100_000, `the page carries neither the library nor the template styles (${html.length} characters)`);
+    assert.match(html.slice(0, headEnd), /<link rel="stylesheet" href="report-[0-9a-f]{16}\.css">/);
+    assert.ok(!/<style/i.test(html.slice(0, headEnd)), 'template styles moved to the shared stylesheet');
     assert.equal(fs.readdirSync(outDir).filter((f) => f.endsWith('.js')).length, 1, 'one script file in the folder');
     assert.ok(html.slice(headEnd).includes(`class="${PLOT_DIV_CLASS}"`));
     assert.ok(html.includes('window.Plotly.newPlot('));
@@ -339,7 +345,7 @@ describe('stored notebooks', () => {
         assert.match(joinText(params[0].source), /process\.env\.SID_PROFILE/, `${f}: the parameters cell reads SID_PROFILE`);
       } else {
         // The profile is read through getProfile only (which falls back to SID_PROFILE, then small).
-        const code = nb.cells.filter((c: any) => c.cell_type === 'code').map((c: any) => joinText(c.source)).join('\n');
+        const code = nb.cells.filter((c: any) => c.cell_type === 'code').map((c: any) => joinText(c.source).replace(/\/\/.*$/gm, '')).join('\n');
         assert.match(joinText(params[0].source), /const profileName\b/, `${f}: the parameters cell declares profileName`);
         assert.match(code, /getProfile\(profileName\)/, `${f}: the profile comes from getProfile(profileName)`);
         assert.doesNotMatch(code, /SID_PROFILE/, `${f}: reads SID_PROFILE itself instead of through getProfile`);
