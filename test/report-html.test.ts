@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { escapeHtml, formatNumber, formatValue, injectIntoHead, jsonForScript, removeRemoteScripts, renderIndexPage } from '../lib/report/html';
+import { escapeHtml, extractHeadStyles, formatNumber, formatValue, injectIntoHead, jsonForScript, removeRemoteScripts, renderIndexPage } from '../lib/report/html';
 import { renderTable, dataFrameToRows, showTable } from '../lib/report/table';
 import { describeFigure, figureFromHtml, figureHtml, showPlot } from '../lib/report/plot';
 import { MimeBundle, setDisplaySink, showMarkdown } from '../lib/report/display';
@@ -157,6 +157,14 @@ test('finishReportHtml removes remote scripts, loads the folder plotly.min.js on
   assert.throws(() => injectIntoHead('<p>x</p>', 'y'), /no <\/head>/);
   assert.equal(removeRemoteScripts('<script src="http://a/b.js" defer></script>x'), 'x');
   assert.equal(removeRemoteScripts('<script src="file:///usr/share/javascript/mathjax/MathJax.js?config=TeX"></script>y'), 'y');
+});
+
+test('extractHeadStyles moves the <head> styles, in order, behind one <link>', () => {
+  const page = '<html><head><meta charset="utf-8"><style type="text/css">a{}</style><script>x</script><style>b{}</style></head><body><style>c{}</style></body></html>';
+  const { html, css } = extractHeadStyles(page, (c) => `s-${c.length}.css`);
+  assert.equal(css, 'a{}\nb{}');
+  assert.equal(html, '<html><head><meta charset="utf-8"><link rel="stylesheet" href="s-7.css"><script>x</script></head><body><style>c{}</style></body></html>');
+  assert.deepEqual(extractHeadStyles('<html><head></head></html>', () => 'x'), { html: '<html><head></head></html>', css: '' });
 });
 
 test('writePlotlyBundle writes the wrapped library once and leaves an identical copy alone', () => {

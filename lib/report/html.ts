@@ -86,6 +86,28 @@ export function injectIntoHead(html: string, snippet: string): string {
   return html.slice(0, at) + snippet + '\n' + html.slice(at);
 }
 
+/**
+ * Moves every <style> element of the <head> into one stylesheet (in order), leaving a
+ * <link rel="stylesheet" href="`href(css)`"> where the first one was. nbconvert's template styles
+ * are most of a report page and the same in every page, so a folder can share one copy.
+ */
+export function extractHeadStyles(html: string, href: (css: string) => string): { html: string; css: string } {
+  const headEnd = html.search(/<\/head\s*>/i);
+  if (headEnd < 0) return { html, css: '' };
+  const head = html.slice(0, headEnd);
+  const parts: string[] = [];
+  let first = -1;
+  const stripped = head.replace(/<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi, (_m, css: string, offset: number) => {
+    if (first < 0) first = offset;
+    parts.push(css);
+    return '';
+  });
+  if (parts.length === 0) return { html, css: '' };
+  const css = parts.join('\n');
+  const link = `<link rel="stylesheet" href="${escapeHtml(href(css))}">`;
+  return { html: stripped.slice(0, first) + link + stripped.slice(first) + html.slice(headEnd), css };
+}
+
 /** One entry of a report folder's index page. */
 export interface IndexEntry {
   /** File name of the HTML report, relative to the index page. */
@@ -132,7 +154,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 <body>
 <h1>Reports for profile <code>${escapeHtml(opts.profile)}</code></h1>
 <p>${opts.entries.length} report${opts.entries.length === 1 ? '' : 's'}, index written ${escapeHtml(generated)} UTC.
-Every report opens offline: plots are drawn by <code>plotly.min.js</code> in this folder (keep it beside the pages when copying them).</p>
+Every report opens offline: plots are drawn by <code>plotly.min.js</code> and pages styled by a <code>report-*.css</code> in this folder (copy the folder as a whole).</p>
 <table>
 <thead><tr><th>notebook</th><th>title</th><th>executed</th><th>written (UTC)</th><th>run time</th></tr></thead>
 <tbody>

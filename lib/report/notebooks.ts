@@ -13,11 +13,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { adoptChild, onInterrupt } from '../util/children';
 import { projectRoot, writeFileAtomic } from '../util/fs';
-import { sha256File } from '../util/hash';
+import { sha256, sha256File } from '../util/hash';
 import { formatSeconds, PROGRESS_MARKER } from '../util/progress';
 import { findChromium } from './chromium';
 import { addStaticImages } from './figure-images';
-import { IndexEntry, injectIntoHead, removeRemoteScripts, renderIndexPage } from './html';
+import { extractHeadStyles, IndexEntry, injectIntoHead, removeRemoteScripts, renderIndexPage } from './html';
 import { NBCONVERT_DRIVER } from './nbconvert-driver';
 import { injectParameters, ParamValue } from './parameters';
 import { PLOT_DIV_CLASS, PLOTLY_BUNDLE_FILE, PLOTLY_LIB_MARKER, plotlyBundleScriptTag, plotlyBundleSource } from './plotly-lib';
@@ -241,6 +241,20 @@ export function finishReportHtml(html: string): string {
   return out;
 }
 
+/**
+ * Moves the page's <head> styles into `<outDir>/report-<hash>.css` (shared by every page with the
+ * same template; named by content, so a page never loads another template's styles); returns the
+ * page with a <link> in their place.
+ */
+export function shareReportStyles(outDir: string, html: string): string {
+  let name = '';
+  const out = extractHeadStyles(html, (css) => (name = `report-${sha256(css).slice(0, 16)}.css`));
+  if (!out.css) return html;
+  const file = path.join(outDir, name);
+  if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== out.css) writeFileAtomic(file, out.css);
+  return out.html;
+}
+
 /** Writes `<outDir>/plotly.min.js` unless an identical copy is there; returns its path. */
 export function writePlotlyBundle(outDir: string): string {
   const file = path.join(outDir, PLOTLY_BUNDLE_FILE);
@@ -332,9 +346,16 @@ async function runOne(name: string, position: string, ctx: RunContext): Promise<
       },
     };
     // The HTML report was exported before the images were added: its plots are interactive.
-    if (ctx.chromium) await addStaticImages(executed, ctx.chromium);
+    if (ctx.chromium) {
+      try {
+        await addStaticImages(executed, ctx.chromium);
+      } catch (err) {
+        // The report and the interactive figures are sound; only viewers without scripts lose out.
+        log(`${name}: WARNING no static images of the figures: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
     fs.writeFileSync(tmpNb, JSON.stringify(executed, null, 1) + '\n');
-    const page = finishReportHtml(fs.readFileSync(tmpHtml, 'utf8'));
+    const page = shareReportStyles(ctx.outDir, finishReportHtml(fs.readFileSync(tmpHtml, 'utf8')));
     if (page.includes(PLOTLY_LIB_MARKER)) writePlotlyBundle(ctx.outDir);
     fs.writeFileSync(tmpHtml, page);
     fs.renameSync(tmpNb, notebook);
