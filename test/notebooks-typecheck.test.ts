@@ -1,7 +1,9 @@
 /**
  * tslab type-checks every cell before running it, so a type error in a notebook only shows when the
  * notebook runs (minutes into CI). This compiles the code cells of every notebook, concatenated in
- * order, against lib/ with the project's TypeScript, in seconds.
+ * order, against lib/ in seconds: with the project's TypeScript and settings, and with the TypeScript
+ * tslab bundles under the options tslab compiles with (not strict, no DOM library, node10 module
+ * resolution), where narrowing and the global types differ.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,7 +32,24 @@ test('notebook code cells type-check against lib/', () => {
     path.join(dir, 'tsconfig.json'),
     JSON.stringify({ extends: '../../tsconfig.json', compilerOptions: { noEmit: true }, include: ['./*.ts'] }),
   );
-  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const res = spawnSync(process.execPath, [tsc, '-p', path.join(dir, 'tsconfig.json')], { encoding: 'utf8' });
-  assert.equal(res.status, 0, `type errors in notebooks:\n${res.stdout}${res.stderr}`);
+  // The options tslab 1.0.22 passes its compiler (node_modules/tslab/dist/converter.js) on Node 20.
+  fs.writeFileSync(
+    path.join(dir, 'tsconfig.tslab.json'),
+    JSON.stringify({
+      compilerOptions: {
+        noEmit: true, target: 'ES2022', lib: ['es2022'], module: 'ESNext', moduleResolution: 'node10', esModuleInterop: true,
+        skipLibCheck: true, resolveJsonModule: true, experimentalDecorators: true, types: ['node'],
+      },
+      include: ['./*.ts'],
+    }),
+  );
+  const compilers = [
+    { tsc: path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), config: 'tsconfig.json', what: "the project's TypeScript" },
+    { tsc: path.join(root, 'node_modules', '@tslab', 'typescript-for-tslab', 'bin', 'tsc'), config: 'tsconfig.tslab.json', what: "tslab's TypeScript and options" },
+  ];
+  for (const c of compilers) {
+    assert.ok(fs.existsSync(c.tsc), `${c.tsc} is missing`);
+    const res = spawnSync(process.execPath, [c.tsc, '-p', path.join(dir, c.config)], { encoding: 'utf8' });
+    assert.equal(res.status, 0, `type errors in notebooks under ${c.what}:\n${res.stdout}${res.stderr}`);
+  }
 });

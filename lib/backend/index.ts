@@ -108,7 +108,8 @@ async function choose(opts: BackendOptions): Promise<BackendInfo> {
           continue;
         }
         const started = await startWebGpuBackend({ allowSoftware: Boolean(forced) });
-        if (!started.ok) {
+        // `in` narrows the union under the notebooks' non-strict compiler too.
+        if ('reason' in started) {
           failures.push(`webgpu: ${started.reason}`);
           continue;
         }

@@ -10,7 +10,7 @@ export type KernelFn = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
 /** The parts of tfjs-backend-wasm 4.22.0's BackendWasm the native kernels use. */
 export interface WasmBackendLike {
-  wasm: { HEAPU8: Uint8Array; wasmMemory?: WebAssembly.Memory };
+  wasm: { HEAPU8: Uint8Array; wasmMemory?: { buffer: ArrayBufferLike } };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   incRef(dataId: object): void;

@@ -314,7 +314,7 @@ export async function trainBiEncoder(data: PreparedData, objective: ContrastiveO
   }
   // Options may come from JSON: the union's other members are checked here too.
   const loose = o as Record<string, unknown>;
-  if (o.tower !== undefined && o.tower !== 'hashed') throw new Error(`${WHERE}: option tower must be 'hashed' or 'pretrained-adapter', got ${JSON.stringify(o.tower)}`);
+  if (loose.tower !== undefined && loose.tower !== 'hashed') throw new Error(`${WHERE}: option tower must be 'hashed' or 'pretrained-adapter', got ${JSON.stringify(loose.tower)}`);
   for (const k of ['pretrained', 'adapter'] as const) {
     if (loose[k] !== undefined) throw new Error(`${WHERE}: option ${k} is set but option tower is 'hashed' (the default); set tower: 'pretrained-adapter' to use it`);
   }
