@@ -32,7 +32,7 @@
 import type { PreparedData, SearchQuery } from '../types';
 import { initBackend } from '../backend/index';
 import { Rng } from '../util/random';
-import { Progress } from '../util/progress';
+import { Progress, writeProgressLine } from '../util/progress';
 import { buildBags, resolveHashing, selectBags, type HashingOptions } from './textFeatures';
 import { TextTower, encodeWithWeights, type PairBatch, type TowerSnapshot } from './textTower';
 import { PairSampler, recPairs, searchPairs, type PairList } from './pairs';
@@ -261,9 +261,8 @@ function runContrastive<S>(
       }
       const v = validate();
       log.push({ epoch, steps: stepsDone, meanLoss: lossSum / stepsPerEpoch, validSearch: v.s, validRec: v.r, score: v.score, seconds: (Date.now() - t0) / 1000 });
-      if (process.env.SID_QUIET !== '1') {
-        process.stderr.write(`[${label}] epoch ${epoch} loss ${(lossSum / stepsPerEpoch).toFixed(4)} valid R@${validK} search ${v.s?.toFixed(4) ?? '-'} rec ${v.r?.toFixed(4) ?? '-'}\n`);
-      }
+      // A progress line (silent with SID_QUIET=1; on the runner's terminal in headless notebook runs).
+      writeProgressLine(`[${label}] epoch ${epoch} loss ${(lossSum / stepsPerEpoch).toFixed(4)} valid R@${validK} search ${v.s?.toFixed(4) ?? '-'} rec ${v.r?.toFixed(4) ?? '-'}`);
       if (v.score > best.score) best = { score: v.score, epoch, snap: tower.snapshot() };
       else if (epoch - best.epoch >= patience) {
         stoppedEarly = true;
