@@ -7,7 +7,7 @@ import { dataStats } from '../data/index';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import type { Profile } from './profiles';
 import { baselineRows, experimentRows, resultsMarkdown, retrievalRows, type ResultRow } from './results';
-import { createContext, dataStage, embeddingStage, experimentStage, specId, type PipelineContext, type StoredExperiment } from './stages';
+import { createContext, dataStage, embeddingStage, experimentStage, sasrecStage, specId, type PipelineContext, type StoredExperiment } from './stages';
 import { TABLES, type TableName } from './tables';
 import { EMBEDDING_STRATEGIES } from '../embed/index';
 import { evaluateBaselines, type BaselineReport } from '../eval/baselines';
@@ -88,12 +88,14 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     const emb = await embeddingStage(ctx, s);
     rows.push(...retrievalRows('embeddings', s, emb.embedding.retrieval));
   }
+  const sasrec = await sasrecStage(ctx);
   const base = evaluateBaselines(data, { ks: ctx.profile.retrieval.ks, bootstrapIterations: ctx.profile.retrieval.bootstrapIterations, seed: ctx.profile.seed });
   rows.push(
     ...baselineRows('BM25', 'search', base.bm25),
     ...baselineRows('Popularity', 'rec', base.popularity),
     ...baselineRows('Co-occurrence', 'rec', base.cooccurrence),
     ...baselineRows('Item-kNN', 'rec', base.itemKnn),
+    ...baselineRows('SASRec', 'rec', sasrec.value.result),
     ...baselineRows('Random', 'search', base.random.search),
     ...baselineRows('Random', 'rec', base.random.rec),
   );

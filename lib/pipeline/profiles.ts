@@ -10,6 +10,7 @@ import type { RetrievalOptions } from '../eval/retrieval';
 import type { GenerativeEvalConfig } from '../eval/generativeEval';
 import { DEFAULT_DECODE, PAPER_DECODE, type GenerativeTrainConfig } from '../generate/jointModel';
 import type { CollisionMode } from '../quantize/ids';
+import type { SasRecConfig } from '../eval/sasrec';
 import type { QuantizerName, QuantizerOptions } from '../quantize/quantizer';
 
 export type ProfileName = 'tiny' | 'small' | 'paper';
@@ -30,6 +31,8 @@ export interface Profile {
     collisions: CollisionMode;
     quantizers: Partial<Record<QuantizerName, Omit<QuantizerOptions, 'levels' | 'k' | 'seed'>>>;
   };
+  /** Baselines that train (the others have no settings, or choose theirs on validation). */
+  baselines: { sasrec: Partial<Omit<SasRecConfig, 'seed'>> };
   generate: {
     /** The profile's `seed` seeds training; everything else is here. */
     train: Omit<GenerativeTrainConfig, 'seed'>;
@@ -52,6 +55,7 @@ const PROFILES: Record<ProfileName, Profile> = {
     retrieval: RETRIEVAL,
     // 400 items: 2 x 32 codes leave room for distinct IDs while keeping every code well used.
     ids: { levels: 2, k: 32, collisions: 'extra-level', quantizers: {} },
+    baselines: { sasrec: { dim: 32, layers: 1, maxEpochs: 80, patience: 5 } },
     generate: {
       train: {
         model: { dModel: 64, numHeads: 4, dFF: 256, encoderLayers: 1, decoderLayers: 1 },
@@ -77,6 +81,8 @@ const PROFILES: Record<ProfileName, Profile> = {
     },
     retrieval: RETRIEVAL,
     ids: { levels: 2, k: 256, collisions: 'extra-level', quantizers: {} },
+    // SASRec's usual sizes (Kang & McAuley: d 50, 2 blocks, max length 50), adapted to d 64; capped epochs for the 2-core budget.
+    baselines: { sasrec: { dim: 64, layers: 2, maxEpochs: 20, patience: 3 } },
     generate: {
       train: {
         // Adapted to this project's 2-core budget (the paper fine-tunes flan-t5-base): a d64 2+2 model
@@ -108,6 +114,7 @@ const PROFILES: Record<ProfileName, Profile> = {
     retrieval: RETRIEVAL,
     // paper: 2 codebooks x 256.
     ids: { levels: 2, k: 256, collisions: 'extra-level', quantizers: {} },
+    baselines: { sasrec: { dim: 64, layers: 2, maxEpochs: 50, patience: 5 } },
     generate: {
       train: {
         // Adapted: a T5-style model trained from scratch in place of flan-t5-base; paper: 3 epochs, lr 0.002.

@@ -25,6 +25,8 @@ import { ArtifactCache, artifactKey } from './cache';
 import { contentHash, folderHashesIn } from '../util/hash';
 import { decodeValue } from '../util/codec';
 import type { Profile } from './profiles';
+import { SASREC_DEFAULTS, sasRecRankings, trainSasRec, type SasRecConfig } from '../eval/sasrec';
+import { summarizeTask, type TaskResult } from '../eval/summary';
 import { importClosure } from './sourceClosure';
 
 export interface PipelineContext {
@@ -71,6 +73,7 @@ const STAGE_ENTRIES = {
   embed: ['lib/embed/index.ts', 'lib/eval/retrieval.ts'],
   ids: ['lib/quantize/quantizer.ts', 'lib/quantize/ids.ts', 'lib/quantize/matrix.ts'],
   experiment: ['lib/generate/jointModel.ts', 'lib/eval/generativeEval.ts', 'lib/quantize/vocabulary.ts'],
+  sasrec: ['lib/eval/sasrec.ts', 'lib/eval/summary.ts'],
 };
 type StageName = keyof typeof STAGE_ENTRIES;
 const closures = new Map<StageName, string[]>();
@@ -355,4 +358,43 @@ export async function loadExperimentModel(ctx: PipelineContext, spec: Experiment
   const exp = await experimentStage(ctx, spec);
   const voc = await vocabularyStage(ctx, spec);
   return { model: loadModel(exp.modelDir, voc.vocab), vocab: voc.vocab, result: exp.result };
+}
+
+// ---------------------------------------------------------------- SASRec baseline
+
+/** What is kept of the SASRec baseline: its test metrics and how its training went. */
+export interface StoredSasRec {
+  result: TaskResult;
+  /** Validation Recall@validK after each epoch; the best epoch's weights made the test rankings. */
+  validRecall: number[];
+  bestEpoch: number;
+  epochs: number;
+  seconds: number;
+  config: SasRecConfig;
+}
+
+/** SASRec trained on the training sequences, early-stopped on validation, then ranked on test once. */
+export async function sasrecStage(ctx: PipelineContext): Promise<{ value: StoredSasRec; key: string; cached: boolean }> {
+  const { data, key: dataKey } = await dataStage(ctx);
+  const cfg: SasRecConfig = { ...SASREC_DEFAULTS, ...ctx.profile.baselines.sasrec, seed: ctx.profile.seed };
+  const { ks, bootstrapIterations } = ctx.profile.retrieval;
+  const config = { cfg, ks, bootstrapIterations, code: codeVersion(stageSources('sasrec')) };
+  return memoize(ctx, `sasrec:${dataKey}`, async () => {
+    const res = await ctx.cache.getOrBuild<StoredSasRec>('sasrec', config, [dataKey], () => {
+      const t0 = Date.now();
+      process.stderr.write(`[sasrec] training (at most ${cfg.maxEpochs} epochs, patience ${cfg.patience})\n`);
+      const trained = trainSasRec(data.rec.train, data.rec.valid, data.dataset.items.length, cfg);
+      try {
+        const kMax = Math.max(...(ks ?? [10, 30]));
+        const rankings = sasRecRankings(trained.model, data.rec.test, kMax);
+        const result = summarizeTask(rankings, data.rec.test.map((e) => e.target), data, ks ?? [10, 30], { iterations: bootstrapIterations, seed: ctx.profile.seed });
+        const seconds = (Date.now() - t0) / 1000;
+        process.stderr.write(`[sasrec] best epoch ${trained.bestEpoch + 1} of ${trained.epochs} in ${seconds.toFixed(0)} s\n`);
+        return { result, validRecall: trained.validRecall, bestEpoch: trained.bestEpoch, epochs: trained.epochs, seconds, config: cfg };
+      } finally {
+        trained.model.dispose();
+      }
+    });
+    return { value: res.value, key: res.key, cached: res.cached };
+  });
 }
