@@ -21,8 +21,9 @@ Usage:
   sid eval         (same options as train) [--json]
   sid reproduce    [--profile <p>] [--jobs N] [--tables a,b] [--out <dir>] [--no-notebooks] [--rerun-notebooks]
                    every table into reports/<p>/ (executed notebooks are reused while nothing they show changed)
-  sid notebooks run [names...] [--profile <p>] [--out <dir>] [--timeout S] [--jobs N] [--keep-going]
-  sid bench        <matmul|contrastive|kmeans|seq2seq> [--json]
+  sid notebooks run [names...] [--profile <p>] [--param name=value]... [--no-code] [--out <dir>] [--timeout S] [--jobs N] [--keep-going]
+  sid notebooks list [names...] [--json]                      each notebook's parameters
+  sid bench        <matmul|contrastive|kmeans|seq2seq> [--kernels native|wasm|both] [--backend <name>] [--json]
 
   sid <command> --help   lists a command's options with their defaults.
   Try without MovieLens: sid notebooks run 00_data --profile tiny
