@@ -6,6 +6,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fastMatMulInstalled, initBackend, tf } from '../lib/backend';
 import { Rng } from '../lib/util/random';
+import { referenceMatMul } from './helpers/referenceMatMul';
 
 before(async () => {
   await initBackend({ backend: 'wasm', threads: 1 });
@@ -24,55 +25,9 @@ function randomDense(shape: number[], rng: Rng): Dense {
   return { shape, data };
 }
 
-/** Element (batch index over the broadcast batch shape, row, col) of `x`, reading a transposed view if asked. */
+/** The float64 reference product of two dense arrays. */
 function brute(a: Dense, b: Dense, ta: boolean, tb: boolean): Dense {
-  const ra = a.shape.length;
-  const rb = b.shape.length;
-  const [aR, aC] = [a.shape[ra - 2], a.shape[ra - 1]];
-  const [bR, bC] = [b.shape[rb - 2], b.shape[rb - 1]];
-  const M = ta ? aC : aR;
-  const K = ta ? aR : aC;
-  const N = tb ? bR : bC;
-  assert.equal(tb ? bC : bR, K, 'test setup: inner dimensions');
-  const aOuter = a.shape.slice(0, -2);
-  const bOuter = b.shape.slice(0, -2);
-  const r = Math.max(aOuter.length, bOuter.length);
-  const pad = (s: number[]) => [...new Array(r - s.length).fill(1), ...s];
-  const pa = pad(aOuter);
-  const pb = pad(bOuter);
-  const outer = pa.map((d, i) => Math.max(d, pb[i]));
-  const batches = outer.reduce((p, d) => p * d, 1);
-  const out = new Float64Array(batches * M * N);
-  for (let bi = 0; bi < batches; bi++) {
-    // Unravel bi over `outer`, then ravel into a's and b's (broadcast) batch index.
-    let rem = bi;
-    let ia = 0;
-    let ib = 0;
-    let sa = 1;
-    let sb = 1;
-    for (let ax = r - 1; ax >= 0; ax--) {
-      const idx = rem % outer[ax];
-      rem = Math.floor(rem / outer[ax]);
-      ia += (pa[ax] === 1 ? 0 : idx) * sa;
-      ib += (pb[ax] === 1 ? 0 : idx) * sb;
-      sa *= pa[ax];
-      sb *= pb[ax];
-    }
-    const aOff = ia * aR * aC;
-    const bOff = ib * bR * bC;
-    for (let i = 0; i < M; i++) {
-      for (let j = 0; j < N; j++) {
-        let s = 0;
-        for (let k = 0; k < K; k++) {
-          const av = ta ? a.data[aOff + k * aC + i] : a.data[aOff + i * aC + k];
-          const bv = tb ? b.data[bOff + j * bC + k] : b.data[bOff + k * bC + j];
-          s += av * bv;
-        }
-        out[(bi * M + i) * N + j] = s;
-      }
-    }
-  }
-  return { shape: [...outer, M, N], data: out };
+  return referenceMatMul(a, b, ta, tb);
 }
 
 function toTensor(d: Dense): tf.Tensor {

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import { initBackend, isNativeKernel, nativeCallCount, nativeKernelsInstalled, setNativeEnabled, tf } from '../lib/backend';
 import { nativeAddonPath } from '../lib/backend/native';
 import { Rng } from '../lib/util/random';
+import { referenceMatMul } from './helpers/referenceMatMul';
 
 const expectNative = process.env.SID_NATIVE !== '0' && fs.existsSync(nativeAddonPath());
 let active = false;
@@ -68,50 +69,7 @@ function assertSame(fn: () => tf.Tensor | tf.Tensor[], what: string, tol = 1e-5)
 
 /** float64 reference of one (possibly transposed, broadcast) batched product. */
 function reference(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): Float64Array {
-  const ad = a.dataSync();
-  const bd = b.dataSync();
-  const ra = a.rank;
-  const rb = b.rank;
-  const [aR, aC] = [a.shape[ra - 2], a.shape[ra - 1]];
-  const [bR, bC] = [b.shape[rb - 2], b.shape[rb - 1]];
-  const M = ta ? aC : aR;
-  const K = ta ? aR : aC;
-  const N = tb ? bR : bC;
-  const r = Math.max(ra, rb) - 2;
-  const pad = (s: number[]) => [...new Array(r - s.length).fill(1), ...s];
-  const pa = pad(a.shape.slice(0, -2));
-  const pb = pad(b.shape.slice(0, -2));
-  // numpy broadcasting: a size-1 axis takes the other's size, even 0.
-  const outer = pa.map((d, i) => (d === 1 ? pb[i] : d));
-  const batches = outer.reduce((p, d) => p * d, 1);
-  const out = new Float64Array(batches * M * N);
-  for (let bi = 0; bi < batches; bi++) {
-    let rem = bi;
-    let ia = 0;
-    let ib = 0;
-    let sa = 1;
-    let sb = 1;
-    for (let ax = r - 1; ax >= 0; ax--) {
-      const idx = rem % outer[ax];
-      rem = Math.floor(rem / outer[ax]);
-      ia += (pa[ax] === 1 ? 0 : idx) * sa;
-      ib += (pb[ax] === 1 ? 0 : idx) * sb;
-      sa *= pa[ax];
-      sb *= pb[ax];
-    }
-    for (let i = 0; i < M; i++) {
-      for (let j = 0; j < N; j++) {
-        let s = 0;
-        for (let k = 0; k < K; k++) {
-          const av = ta ? ad[ia * aR * aC + k * aC + i] : ad[ia * aR * aC + i * aC + k];
-          const bv = tb ? bd[ib * bR * bC + j * bC + k] : bd[ib * bR * bC + k * bC + j];
-          s += av * bv;
-        }
-        out[(bi * M + i) * N + j] = s;
-      }
-    }
-  }
-  return out;
+  return referenceMatMul({ shape: a.shape, data: a.dataSync() }, { shape: b.shape, data: b.dataSync() }, ta, tb).data;
 }
 
 /**
