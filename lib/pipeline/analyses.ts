@@ -7,14 +7,14 @@
 import type { EmbeddingStrategy } from '../embed/index';
 import { sweepBeamSettings, type BeamSetting, type SweepPoint } from '../eval/generativeEval';
 import { recallUnderTraffic, TRAFFIC_MODELS, type TrafficModel } from '../eval/reweight';
-import { buildExampleSets, makeTries } from '../generate/jointModel';
+import { loadModel, makeTries, splitExamples } from '../generate/jointModel';
 import type { IdDiagnostics } from '../quantize/diagnostics';
 import { asMatrix } from '../quantize/matrix';
 import { fitQuantizer, QUANTIZER_NAMES, type QuantizerName } from '../quantize/quantizer';
 import { TASKS, type PreparedData, type SemanticIdSet, type Task } from '../types';
 import type { Estimate } from '../util/metrics';
 import { Rng } from '../util/random';
-import { dataStage, embeddingStage, experimentStage, idStage, loadExperimentModel, specId, type ExperimentSpec, type PipelineContext } from './stages';
+import { dataStage, embeddingStage, experimentStage, idStage, specId, vocabularyStage, type ExperimentSpec, type PipelineContext } from './stages';
 import { HEAD_TORSO } from './tables';
 
 export interface QuantizerSummary {
@@ -95,15 +95,16 @@ export async function beamSweepStage(ctx: PipelineContext, spec: ExperimentSpec,
   const exp = await experimentStage(ctx, spec);
   const config = { spec: specId(spec), settings, split, limit, k, seed: ctx.profile.seed };
   const res = await ctx.cache.getOrBuild<BeamSweep>('beam-sweep', config, [exp.key], async () => {
-    const { model } = await loadExperimentModel(ctx, spec);
+    // The experiment is already built and checked above: load its model without a second lookup.
+    const model = loadModel(exp.modelDir, (await vocabularyStage(ctx, spec)).vocab);
     const { data } = await dataStage(ctx);
     try {
-      const sets = buildExampleSets(data, model.prompts, model.vocab, model.spaces, 0);
+      const held = splitExamples(data, model.prompts, model.vocab, model.spaces, split);
       const tries = makeTries(model);
       const rng = new Rng(ctx.profile.seed);
       const sweep = {} as BeamSweep;
       for (const task of TASKS) {
-        const examples = rng.fork(`sweep-${task}`).sample(sets[split][task], limit, true);
+        const examples = rng.fork(`sweep-${task}`).sample(held[task], limit, true);
         sweep[task] = sweepBeamSettings(model, task, examples, tries, settings, { k, bootstrap: { seed: ctx.profile.seed } });
       }
       return sweep;
