@@ -111,11 +111,12 @@ const USAGE_ERRORS: Array<[string[], RegExp]> = [
   [['notebooks', 'run', '--timeout', 'soon'], /--timeout must be an integer >= 0, got "soon"/],
   [['notebooks', 'nope'], /expected run or list, got "nope"/],
   [['notebooks'], /expected run or list/],
-  [['data'], /expected <stats\|fetch>/],
+  [['data'], /expected <stats\|fetch\|synth>/],
   [['data', 'stats', 'extra'], /unexpected argument "extra"/],
   [['data', 'fetch'], /expected <ml-latest-small\|ml-25m>/],
   [['data', 'fetch', 'ml-1m'], /got "ml-1m"/],
   [['data', 'fetch', 'ml-25m', 'ml-latest-small'], /unexpected argument "ml-latest-small"/],
+  [['data', 'synth', '--like', 'ml-1m', '--out', 'x'], /--like must be one of ml-25m, got "ml-1m"/],
   [['help', 'nope'], /unknown command "nope"/],
 ];
 

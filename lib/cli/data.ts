@@ -1,13 +1,18 @@
-/** `sid data stats` and `sid data fetch`. */
+/** `sid data stats`, `sid data fetch` and `sid data synth`. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { dataStats, fetchMovieLens, prepareData, type DataOptions } from '../data/index';
+import { SYNTHETIC_LIKE, syntheticLikeOptions, writeSyntheticFolder, type SyntheticLike } from '../data/synthetic';
+import { formatSeconds } from '../util/progress';
 import { getProfile } from '../pipeline/profiles';
-import { parseArgs, UsageError } from './args';
+import { intOption, parseArgs, UsageError } from './args';
 
 export async function dataCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'stats') return stats(rest);
   if (sub === 'fetch') return fetch(rest);
-  throw new UsageError(`expected "data stats" or "data fetch", got "data ${sub ?? ''}"`);
+  if (sub === 'synth') return synth(rest);
+  throw new UsageError(`expected "data stats", "data fetch" or "data synth", got "data ${sub ?? ''}"`);
 }
 
 async function stats(argv: string[]): Promise<number> {
@@ -51,5 +56,35 @@ async function fetch(argv: string[]): Promise<number> {
   if (!name) throw new UsageError('expected a data set name: sid data fetch <ml-latest-small|ml-25m>');
   const dir = await fetchMovieLens(name, options.dest);
   process.stdout.write(`${dir}\n`);
+  return 0;
+}
+
+/** The files a synthetic folder holds: an --out folder with anything else in it is not replaced. */
+const SYNTH_FILES = ['movies.csv', 'ratings.csv', 'tags.csv'];
+
+async function synth(argv: string[]): Promise<number> {
+  const { options } = parseArgs(argv, { options: ['like', 'out', 'seed', 'movies', 'users'] });
+  const like = options.like as SyntheticLike | undefined;
+  if (!like || !(like in SYNTHETIC_LIKE)) throw new UsageError(`--like must be one of ${Object.keys(SYNTHETIC_LIKE).join(', ')}, got "${like ?? ''}"`);
+  if (!options.out) throw new UsageError('--out <dir> is required: the folder to write movies.csv, ratings.csv and tags.csv into');
+  const out = path.resolve(options.out);
+  if (fs.existsSync(out)) {
+    if (!fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} exists and is not a directory`);
+    const foreign = fs.readdirSync(out).filter((f) => !SYNTH_FILES.includes(f));
+    if (foreign.length) {
+      throw new UsageError(`--out ${out} holds other files (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); it would be replaced as a whole: name an empty or new folder`);
+    }
+  }
+  const opts = syntheticLikeOptions(like, {
+    seed: intOption(options, 'seed', 0, 0),
+    movies: options.movies === undefined ? undefined : intOption(options, 'movies', 0, 2 * SYNTHETIC_LIKE[like].minHistory),
+    users: options.users === undefined ? undefined : intOption(options, 'users', 0, 1),
+  });
+  process.stderr.write(`[synth] ${like}-like: ${opts.numItems} movies, ${opts.numUsers} users, about ${Math.round(opts.numUsers! * opts.meanHistory!)} ratings (seed ${opts.seed}) into ${out}\n`);
+  const s = writeSyntheticFolder(out, opts);
+  const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+  process.stdout.write(
+    `${out}: ${s.movies} movies (${mb(s.bytes.movies)}), ${s.users} users, ${s.ratings} ratings (${mb(s.bytes.ratings)}), ${s.tags} tags (${mb(s.bytes.tags)}) in ${formatSeconds(s.seconds)}\n`,
+  );
   return 0;
 }

@@ -68,11 +68,11 @@ const experiment: OptionSpec[] = [
 
 export const SPECS: Record<string, CommandSpec> = {
   data: {
-    usage: 'sid data <stats|fetch> ...',
-    summary: 'the data set: counts and splits, or download',
-    positional: { label: '<stats|fetch>', min: 1, max: 1, choices: ['stats', 'fetch'] },
+    usage: 'sid data <stats|fetch|synth> ...',
+    summary: 'the data set: counts and splits, download, or a synthetic folder',
+    positional: { label: '<stats|fetch|synth>', min: 1, max: 1, choices: ['stats', 'fetch', 'synth'] },
     options: [],
-    notes: ['Run "sid data stats --help" or "sid data fetch --help" for their options.'],
+    notes: ['Run "sid data stats --help", "sid data fetch --help" or "sid data synth --help" for their options.'],
   },
   'data stats': {
     usage: 'sid data stats',
@@ -90,6 +90,18 @@ export const SPECS: Record<string, CommandSpec> = {
     summary: 'download the GroupLens archive (sha256-checked)',
     positional: { label: '<ml-latest-small|ml-25m>', min: 1, max: 1, choices: ['ml-latest-small', 'ml-25m'] },
     options: [{ name: 'dest', arg: '<dir>', default: 'data/movielens', help: 'folder the data set is unpacked into (as <dest>/<name>/)' }],
+  },
+  'data synth': {
+    usage: 'sid data synth --like ml-25m --out <dir>',
+    summary: 'write a synthetic MovieLens folder in a release\'s layout and size (streamed)',
+    options: [
+      { name: 'like', arg: '<release>', choices: ['ml-25m'], help: 'release whose layout and sizes are imitated (required)' },
+      { name: 'out', arg: '<dir>', help: 'folder for movies.csv, ratings.csv, tags.csv (required; replaced as a whole)' },
+      { name: 'seed', arg: 'N', int: { min: 0 }, default: '0', help: 'same seed, same bytes' },
+      { name: 'movies', arg: 'N', int: { min: 40 }, default: "the release's (62423)", help: 'movies; users scale with them' },
+      { name: 'users', arg: 'N', int: { min: 1 }, default: "the release's users per movie x --movies", help: 'users' },
+    ],
+    notes: ['Read it with MOVIELENS_DIR=<dir> (e.g. sid data stats --profile paper), or --dir <dir>.'],
   },
   embed: {
     usage: 'sid embed --strategy <s>',
