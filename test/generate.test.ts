@@ -12,6 +12,7 @@ import { linear, embedRows, gelu } from '../lib/generate/layers';
 import { padBatch, PromptEncoder } from '../lib/generate/prompts';
 import { WordTokenizer } from '../lib/generate/textTokenizer';
 import { learningRate } from '../lib/generate/adamw';
+import { trainSeq2Seq } from '../lib/generate/train';
 import { evaluateGenerative, sweepBeamSettings } from '../lib/eval/generativeEval';
 import { PrefixTrie } from '../lib/quantize/trie';
 import { buildIdVocabulary } from '../lib/quantize/vocabulary';
@@ -350,4 +351,42 @@ test('prompts: task tokens, history window, bad options', () => {
   assert.equal(p.searchPrompt('a b')[0], 1);
   assert.equal(rec[0], 2);
   assert.throws(() => new PromptEncoder(p.tokenizer, 8, { historyLength: 0 }), /historyLength/);
+});
+
+test('training stops on a validation plateau, keeps the best epoch, and a resumed run stops where it did', () => {
+  const space = tinyVocab().spaces[0];
+  const prompts = randomPrompts(24, 11);
+  const pool = prompts.map((input, i) => ({ task: 'search' as const, input, target: idTokensOf(space, i % 12), item: i % 12 }));
+  const pools = { search: pool, rec: [] };
+  // Validation scores by epoch: best at epoch 1, then two epochs without improvement.
+  const scores = [0.2, 0.5, 0.4, 0.45, 0.9, 0.95];
+  const run = (opts: Parameters<typeof trainSeq2Seq>[2]) => {
+    const model = randomModel(1, space.ids.cardinalities.reduce((a, b) => a + b, 0) + 8);
+    let bestWeights: Map<string, Float32Array> | null = null;
+    const res = trainSeq2Seq(model, pools, {
+      epochs: 6, batchSize: 8, seed: 2, validate: (_m, epoch) => ({ search: scores[epoch], rec: scores[epoch] }),
+      onEpoch: (r) => { if (r.epoch === 1) bestWeights = model.getWeights(); },
+      ...opts,
+    });
+    return { model, res, bestWeights: bestWeights as Map<string, Float32Array> | null };
+  };
+  const capped = run({});
+  assert.equal(capped.res.history.length, 6);
+  assert.equal(capped.res.stop, 'cap');
+  assert.equal(capped.res.bestEpoch, 5);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-gen-plateau-'));
+  const stopped = run({ patience: 2, checkpointDir: dir });
+  assert.equal(stopped.res.stop, 'plateau');
+  assert.deepEqual(stopped.res.history.map((h) => h.epoch), [0, 1, 2, 3]);
+  assert.equal(stopped.res.bestEpoch, 1);
+  const w = stopped.model.getWeights();
+  for (const [k, v] of stopped.bestWeights!) assert.deepEqual(w.get(k), v, `best weights restored: ${k}`);
+  // Resuming the finished run trains nothing more and reports the same stop.
+  const again = run({ patience: 2, checkpointDir: dir, onEpoch: () => assert.fail('a stopped run trained again') });
+  assert.equal(again.res.stop, 'plateau');
+  assert.equal(again.res.history.length, 4);
+  assert.throws(() => run({ patience: 0 }), /patience must be a positive integer/);
+  assert.throws(() => run({ patience: 2, validate: undefined }), /patience needs a validate callback/);
+  for (const m of [capped, stopped, again]) m.model.dispose();
+  fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -4,8 +4,12 @@ import { EMBEDDING_STRATEGIES, type EmbeddingStrategy } from '../embed/index';
 import { parseQuantizerName, QUANTIZER_NAMES, type QuantizerName } from '../quantize/quantizer';
 import { initBackend } from '../backend/index';
 import { getProfile } from '../pipeline/profiles';
-import { createContext, dataStage, embeddingStage, experimentStage, idStage, parseSpecId, specId, type ExperimentSpec, type StoredExperiment } from '../pipeline/stages';
-import { compareRecToPopularity, type PairedComparison } from '../eval/compare';
+import {
+  createContext, dataStage, embeddingStage, experimentStage, idStage, parseSpecId, replicatesOf, specId,
+  type ExperimentSpec, type PipelineContext, type StoredExperiment,
+} from '../pipeline/stages';
+import { compareRecToPopularity, compareReplicates, type PairedComparison } from '../eval/compare';
+import type { Task } from '../types';
 import { choice, intOption, parseArgs, UsageError } from './args';
 import type { Profile } from '../pipeline/profiles';
 
@@ -85,6 +89,7 @@ export function experimentSummary(r: StoredExperiment): Record<string, unknown> 
     spec: r.spec,
     vocabSize: r.vocabSize,
     bestEpoch: r.bestEpoch,
+    stop: r.stop,
     trainSeconds: r.trainSeconds,
     evalSeconds: r.evalSeconds,
     history: r.history,
@@ -124,9 +129,34 @@ export function withTrainOverrides(profile: Profile, options: Record<string, str
   return { ...profile, generate: { ...profile.generate, train: t } };
 }
 
+/** Two rows on the same test examples, every seed of each (trained when missing): Recall@30 paired per task. */
+async function compareRows(ctx: PipelineContext, a: ExperimentSpec, b: ExperimentSpec): Promise<Record<Task, PairedComparison>> {
+  const all = async (s: ExperimentSpec) => {
+    const out: StoredExperiment[] = [];
+    for (const r of replicatesOf(s, ctx.profile.generate.replicates)) out.push((await experimentStage(ctx, r)).result);
+    return out;
+  };
+  const [ra, rb] = [await all(a), await all(b)];
+  const side = (rs: StoredExperiment[], t: Task) => ({ rankings: rs.map((r) => r.evaluation[t].rankings), targets: rs[0].evaluation[t].targets });
+  const bootstrap = ra[0].evaluation.settings.bootstrap;
+  return {
+    search: compareReplicates(side(ra, 'search'), side(rb, 'search'), 30, bootstrap),
+    rec: compareReplicates(side(ra, 'rec'), side(rb, 'rec'), 30, bootstrap),
+  };
+}
+
 async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<number> {
-  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'quantizer', 'tokenizer', 'space', 'profile', ...TRAIN_OVERRIDES] });
+  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'quantizer', 'tokenizer', 'space', 'profile', 'compare', ...TRAIN_OVERRIDES] });
   const spec = specFromOptions(options);
+  let other: ExperimentSpec | null = null;
+  if (options.compare !== undefined) {
+    try {
+      other = parseSpecId(options.compare);
+    } catch (e) {
+      throw new UsageError(`--compare: ${(e as Error).message}`);
+    }
+    if (other.replicate) throw new UsageError(`--compare takes a row id without /r<N> (every seed of the row is compared), got "${options.compare}"`);
+  }
   await initBackend();
   const ctx = createContext(withTrainOverrides(getProfile(options.profile), options));
   const exp = await experimentStage(ctx, spec);
@@ -135,7 +165,8 @@ async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<nu
   // Only when every test user was decoded (the stored rankings carry no user index).
   let recVsPopularity: PairedComparison | null = null;
   if (r.evaluation.rec.n === data.rec.test.length) recVsPopularity = compareRecToPopularity(data, r.evaluation.rec, 30, { seed: ctx.profile.seed });
-  const summary = { profile: ctx.profile.name, key: exp.key, cached: exp.cached, modelDir: exp.modelDir, ...experimentSummary(r), recVsPopularity };
+  const comparison = other ? { against: specId(other), seeds: ctx.profile.generate.replicates, ...(await compareRows(ctx, spec, other)) } : null;
+  const summary = { profile: ctx.profile.name, key: exp.key, cached: exp.cached, modelDir: exp.modelDir, ...experimentSummary(r), recVsPopularity, comparison };
   print(flags.has('json'), summary, () => {
     const lines = [`${specId(spec)} (${ctx.profile.name}): ${r.vocabSize} ID tokens, ${exp.cached ? 'from cache' : 'trained'} (${exp.key})`];
     if (mode === 'train') {
@@ -146,7 +177,7 @@ async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<nu
             (h.valid ? `, valid R@30 search ${h.valid.search.toFixed(4)} rec ${h.valid.rec.toFixed(4)}` : ''),
         );
       }
-      lines.push(`best epoch ${r.bestEpoch + 1}; trained in ${r.trainSeconds.toFixed(0)} s`);
+      lines.push(`best epoch ${r.bestEpoch + 1} of ${r.history.length} (${r.stop === 'plateau' ? 'stopped on a validation plateau' : 'the epoch cap'}); trained in ${r.trainSeconds.toFixed(0)} s`);
     }
     for (const t of TASKS) {
       const m = r.evaluation[t].overall;
@@ -155,6 +186,13 @@ async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<nu
     if (recVsPopularity) {
       const c = recVsPopularity;
       lines.push(`rec Recall@30 against popularity on the same ${c.model.n} users: ${c.model.mean.toFixed(4)} vs ${c.baseline.mean.toFixed(4)}, difference ${fmt(c.difference)} (paired bootstrap)`);
+    }
+    if (comparison) {
+      lines.push(`against ${comparison.against}, ${comparison.seeds} seed(s) each, paired on the same test examples (Recall@30, this row minus the other):`);
+      for (const t of TASKS) {
+        const c = comparison[t];
+        lines.push(`  ${t.padEnd(6)} ${fmt(c.model)} vs ${fmt(c.baseline)}: difference ${fmt(c.difference)} on ${c.difference.n} examples`);
+      }
     }
     return lines.join('\n');
   });

@@ -25,7 +25,7 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   const outDir = path.resolve(options.out ?? path.join(projectRoot(), 'reports', profile.name));
   const t0 = Date.now();
   await initBackend();
-  await runExperiments(profile, experimentsFor(tables), { jobs });
+  await runExperiments(profile, experimentsFor(tables, profile.generate.replicates), { jobs });
   const { json, md, doc } = await collectAndWrite(profile, tables, outDir);
   process.stderr.write(`[reproduce] tables written: ${json}, ${md} (${formatSeconds((Date.now() - t0) / 1000)})\n`);
   if (!flags.has('no-notebooks')) {

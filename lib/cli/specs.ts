@@ -128,7 +128,14 @@ export const SPECS: Record<string, CommandSpec> = {
   eval: {
     usage: 'sid eval',
     summary: 'metrics with intervals of one generative model; rec against popularity (paired)',
-    options: experiment,
+    options: [
+      ...experiment,
+      {
+        name: 'compare',
+        arg: '<id>',
+        help: 'also compare this row with another (<embedding>/<quantizer>/<shared|separate>): paired Recall@30 difference over every seed of both',
+      },
+    ],
   },
   reproduce: {
     usage: 'sid reproduce',

@@ -5,7 +5,7 @@
  * separate intervals).
  */
 import type { PreparedData } from '../types';
-import { bootstrapMean, hitsAtK, type BootstrapOptions, type Estimate } from '../util/metrics';
+import { bootstrapMean, bootstrapReplicates, hitsAtK, pairedReplicateDifference, type BootstrapOptions, type Estimate } from '../util/metrics';
 import { popularityRankings } from './popularity';
 import type { TaskEvaluation } from './generativeEval';
 
@@ -20,9 +20,7 @@ export interface PairedComparison {
 /** Per-example differences a[i] - b[i], bootstrapped (the same resampled examples for both). */
 export function pairedDifference(a: ArrayLike<number>, b: ArrayLike<number>, opts: BootstrapOptions = {}): Estimate {
   if (a.length !== b.length) throw new Error(`pairedDifference: ${a.length} values against ${b.length}`);
-  const d = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) d[i] = a[i] - b[i];
-  return bootstrapMean(d, opts);
+  return pairedReplicateDifference([a], [b], opts);
 }
 
 /**
@@ -42,4 +40,23 @@ export function compareRecToPopularity(data: PreparedData, rec: TaskEvaluation, 
   const model = hitsAtK(rec.rankings, targets, k);
   const baseline = hitsAtK(popularityRankings(data.buckets.counts, examples, k), targets, k);
   return { k, model: bootstrapMean(model, opts), baseline: bootstrapMean(baseline, opts), difference: pairedDifference(model, baseline, opts) };
+}
+
+/** One task's rankings of a method: one entry per replicate (seed), on the same test examples. */
+export interface ReplicateRankings {
+  rankings: number[][][];
+  targets: number[];
+}
+
+/**
+ * Recall@k of two methods on the same test examples, each over its replicates, and their paired
+ * difference (a minus b) with the two-way bootstrap over examples and seeds.
+ */
+export function compareReplicates(a: ReplicateRankings, b: ReplicateRankings, k = 30, opts: BootstrapOptions = {}): PairedComparison {
+  if (a.targets.length !== b.targets.length || a.targets.some((t, i) => t !== b.targets[i])) {
+    throw new Error(`compareReplicates: the two methods were evaluated on different test examples (${a.targets.length} and ${b.targets.length}); compare rows of one profile and split`);
+  }
+  const hitsA = a.rankings.map((r) => hitsAtK(r, a.targets, k));
+  const hitsB = b.rankings.map((r) => hitsAtK(r, b.targets, k));
+  return { k, model: bootstrapReplicates(hitsA, opts), baseline: bootstrapReplicates(hitsB, opts), difference: pairedReplicateDifference(hitsA, hitsB, opts) };
 }

@@ -3,7 +3,7 @@
  * NDCG@K per cut-off with bootstrap intervals, overall and by popularity bucket of the target.
  */
 import type { PreparedData } from '../types';
-import { bootstrapByGroup, bootstrapMean, hitsAtK, ndcgAtK, type BootstrapOptions, type Estimate } from '../util/metrics';
+import { bootstrapReplicates, hitsAtK, ndcgAtK, replicateMeans, type BootstrapOptions, type Estimate, type Rankings } from '../util/metrics';
 
 export type MetricSet = Record<string, Estimate>;
 
@@ -11,29 +11,49 @@ export interface TaskResult {
   n: number;
   overall: MetricSet;
   byBucket: Record<string, MetricSet>;
+  /** With several replicates (seeds): each replicate's overall value per metric, in replicate order. */
+  replicates?: Record<string, number[]>;
 }
 
 /** Recall@K and NDCG@K per cut-off with bootstrap intervals, overall and by bucket of the target. */
 export function summarizeTask(
-  rankings: ArrayLike<ArrayLike<number>>,
+  rankings: Rankings,
   targets: number[],
   data: Pick<PreparedData, 'buckets'>,
   ks: number[],
   bootstrap: BootstrapOptions = {},
 ): TaskResult {
+  return summarizeReplicates([rankings], targets, data, ks, bootstrap);
+}
+
+/**
+ * The same summary over several trainings (seeds) ranked on the same test examples: the mean over
+ * replicates, with an interval over seeds and examples together (`bootstrapReplicates`), and each
+ * replicate's own value. One replicate gives exactly `summarizeTask`.
+ */
+export function summarizeReplicates(
+  rankings: Rankings[],
+  targets: number[],
+  data: Pick<PreparedData, 'buckets'>,
+  ks: number[],
+  bootstrap: BootstrapOptions = {},
+): TaskResult {
+  if (rankings.length === 0) throw new Error('summarizeReplicates: no replicates');
   const overall: MetricSet = {};
   const byBucket: Record<string, MetricSet> = {};
+  const perReplicate: Record<string, number[]> = {};
+  const members = data.buckets.names.map(() => [] as number[]);
+  targets.forEach((t, i) => members[data.buckets.bucketOf[t]].push(i));
   for (const name of data.buckets.names) byBucket[name] = {};
-  const groups = Int32Array.from(targets, (t) => data.buckets.bucketOf[t]);
   for (const k of ks) {
-    for (const [m, values] of [
-      [`recall@${k}`, hitsAtK(rankings, targets, k)],
-      [`ndcg@${k}`, ndcgAtK(rankings, targets, k)],
-    ] as const) {
-      overall[m] = bootstrapMean(values, bootstrap);
-      const g = bootstrapByGroup(values, groups, data.buckets.names, bootstrap);
-      for (const name of data.buckets.names) byBucket[name][m] = g[name];
+    for (const [m, metric] of [[`recall@${k}`, hitsAtK], [`ndcg@${k}`, ndcgAtK]] as const) {
+      const values = rankings.map((r) => metric(r, targets, k));
+      overall[m] = bootstrapReplicates(values, bootstrap);
+      perReplicate[m] = replicateMeans(values);
+      data.buckets.names.forEach((name, g) => {
+        byBucket[name][m] = bootstrapReplicates(values.map((v) => Float64Array.from(members[g], (i) => v[i])), bootstrap);
+      });
     }
   }
-  return { n: targets.length, overall, byBucket };
+  return rankings.length > 1 ? { n: targets.length, overall, byBucket, replicates: perReplicate } : { n: targets.length, overall, byBucket };
 }

@@ -120,7 +120,7 @@ export function trainGenerativeModel(
   vocab: IdVocabularyLike,
   spaces: TaskSpaces,
   opts: GenerativeTrainOptions,
-): { model: GenerativeModel; history: EpochRecord[]; bestEpoch: number } {
+): { model: GenerativeModel; history: EpochRecord[]; bestEpoch: number; stop: 'cap' | 'plateau' } {
   for (const name of [spaces.search, spaces.rec]) {
     const sp = findSpace(vocab, name);
     if (sp.ids.numItems !== data.dataset.items.length) {
@@ -156,7 +156,7 @@ export function trainGenerativeModel(
     });
   }
   const res = trainSeq2Seq(net, sets.train, { ...opts, validate });
-  return { model, history: res.history, bestEpoch: res.bestEpoch };
+  return { model, history: res.history, bestEpoch: res.bestEpoch, stop: res.stop };
 }
 
 function recallOf(decoded: DecodedIds[], examples: Seq2SeqExample[], k: number): number {

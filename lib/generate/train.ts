@@ -37,6 +37,11 @@ export interface TrainConfig {
   bucketBatches?: number;
   /** After training, load the best validation weights into the model (default true). */
   restoreBest?: boolean;
+  /**
+   * Stop once this many epochs in a row have not improved the validation score (needs `validate`);
+   * `epochs` is then the cap. Absent: train every epoch. The schedule spans the cap either way.
+   */
+  patience?: number;
 }
 
 /** What a caller supplies at run time: where state lives, and the callbacks. */
@@ -76,6 +81,8 @@ export interface TrainResult {
   history: EpochRecord[];
   bestEpoch: number;
   bestScore: number;
+  /** Why training ended: every epoch of the cap ran, or the validation score plateaued. */
+  stop: 'cap' | 'plateau';
 }
 
 interface TrainState {
@@ -89,7 +96,8 @@ interface TrainState {
 }
 
 /** Every training setting with its default filled in (the pool-dependent ones stay optional). */
-export type ResolvedTrainConfig = Required<Omit<TrainConfig, 'searchFraction' | 'examplesPerEpoch'>> & Pick<TrainConfig, 'searchFraction' | 'examplesPerEpoch'>;
+export type ResolvedTrainConfig = Required<Omit<TrainConfig, 'searchFraction' | 'examplesPerEpoch' | 'patience'>> &
+  Pick<TrainConfig, 'searchFraction' | 'examplesPerEpoch' | 'patience'>;
 
 /** Fills in the defaults of a training configuration and checks the integer settings. */
 export function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
@@ -107,9 +115,13 @@ export function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
     restoreBest: c.restoreBest ?? true,
     searchFraction: c.searchFraction,
     examplesPerEpoch: c.examplesPerEpoch,
+    patience: c.patience,
   };
   for (const k of ['epochs', 'batchSize', 'microBatch', 'bucketBatches'] as const) {
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new Error(`TrainOptions.${k} must be a positive integer, got ${r[k]}`);
+  }
+  if (r.patience !== undefined && !(Number.isInteger(r.patience) && r.patience >= 1)) {
+    throw new Error(`TrainOptions.patience must be a positive integer, got ${r.patience}`);
   }
   return r;
 }
@@ -119,6 +131,7 @@ export function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExampl
   const nS = pools.search.length;
   const nR = pools.rec.length;
   if (nS + nR === 0) throw new Error('trainSeq2Seq: no training examples');
+  if (o.patience !== undefined && !o.validate) throw new Error('trainSeq2Seq: TrainOptions.patience needs a validate callback');
   const searchFraction = nS === 0 ? 0 : nR === 0 ? 1 : o.searchFraction ?? nS / (nS + nR);
   if (!(searchFraction >= 0 && searchFraction <= 1)) throw new Error(`TrainOptions.searchFraction must be in [0, 1], got ${o.searchFraction}`);
   const perEpoch = o.examplesPerEpoch ?? nS + nR;
@@ -154,9 +167,17 @@ export function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExampl
     process.stderr.write(`[train] resuming from checkpoint ${statePath} after epoch ${startEpoch} of ${o.epochs}\n`);
   }
 
+  // Epochs since the best one, counted over completed epochs (so a resumed run stops where it would have).
+  const plateaued = (nextEpoch: number) => o.patience !== undefined && nextEpoch - 1 - bestEpoch >= o.patience;
+  let stop: TrainResult['stop'] = 'cap';
   const progress = new Progress({ label: o.label, total: (o.epochs - startEpoch) * batchesPerEpoch * o.batchSize, unit: 'ex' });
   try {
     for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
+      if (plateaued(epoch)) {
+        stop = 'plateau';
+        process.stderr.write(`[${o.label}] validation plateau: no improvement for ${o.patience} epochs after epoch ${bestEpoch + 1}; stopping at ${epoch} of ${o.epochs}\n`);
+        break;
+      }
       const t0 = Date.now();
       const batches = epochBatches(pools, epoch, perEpoch, o.batchSize, searchFraction, o.bucketBatches, o.seed);
       let lossSum = 0;
@@ -207,7 +228,7 @@ export function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExampl
   } finally {
     optimizer.dispose();
   }
-  return { history, bestEpoch, bestScore };
+  return { history, bestEpoch, bestScore, stop };
 }
 
 /**

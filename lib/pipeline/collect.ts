@@ -6,16 +6,27 @@ import * as path from 'node:path';
 import { dataStats } from '../data/index';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import type { Profile } from './profiles';
-import { baselineRows, experimentRows, resultsMarkdown, retrievalRows, type ResultRow } from './results';
-import { createContext, dataStage, embeddingStage, experimentStage, sasrecStage, specId, type PipelineContext, type StoredExperiment } from './stages';
-import { TABLES, type TableName } from './tables';
+import { baselineRows, experimentRows, resultsMarkdown, retrievalRows, type ResultRow, type RowComparison } from './results';
+import {
+  createContext, dataStage, embeddingStage, experimentStage, replicatesOf, sasrecStage, specId, trainingSeed,
+  type ExperimentSpec, type PipelineContext, type StoredExperiment,
+} from './stages';
+import { REFERENCE_ROW, TABLES, type TableName } from './tables';
+import { compareReplicates, type ReplicateRankings } from '../eval/compare';
+import { summarizeReplicates, type TaskResult } from '../eval/summary';
+import { TASKS, type PreparedData, type Task } from '../types';
 import { EMBEDDING_STRATEGIES } from '../embed/index';
 import { evaluateBaselines, type BaselineReport } from '../eval/baselines';
 
 export interface ExperimentInfo {
+  /** The training's id: the row's, with `/r<N>` for replicate N > 0. */
   id: string;
+  replicate: number;
+  seed: number;
   vocabSize: number;
   bestEpoch: number;
+  /** Why training ended: the epoch cap or a validation plateau. */
+  stop: 'cap' | 'plateau';
   trainSeconds: number;
   evalSeconds: number;
   epochs: number;
@@ -34,6 +45,8 @@ export interface ResultsDocument {
   counts: { items: number; users: number; interactions: number; recTest: number; searchTest: number };
   tables: string[];
   rows: ResultRow[];
+  /** Each table's rows against its reference row, paired on the same test examples. */
+  comparisons: RowComparison[];
   experiments: ExperimentInfo[];
   /** Settings of the tuned baselines, chosen on the validation split (with every setting tried). */
   baselineSelection: BaselineReport['selection'];
@@ -55,32 +68,71 @@ function decodingInfo(e: StoredExperiment): Pick<ExperimentInfo, 'decode' | 'dec
   };
 }
 
+/** What is kept of one training for results.json. */
+function experimentInfo(ctx: PipelineContext, spec: ExperimentSpec, e: StoredExperiment): ExperimentInfo {
+  const trainExamples = e.history.reduce((n, h) => n + h.examples, 0);
+  const trainTime = e.history.reduce((n, h) => n + h.seconds, 0);
+  return {
+    id: specId(spec),
+    replicate: spec.replicate ?? 0,
+    seed: trainingSeed(ctx, spec),
+    vocabSize: e.vocabSize,
+    bestEpoch: e.bestEpoch,
+    stop: e.stop,
+    trainSeconds: e.trainSeconds,
+    evalSeconds: e.evalSeconds,
+    epochs: e.history.length,
+    examplesPerSecond: trainTime > 0 ? trainExamples / trainTime : 0,
+    idLength: Object.fromEntries(Object.entries(e.diagnostics).map(([k, d]) => [k, d.length])),
+    collisionRate: Object.fromEntries(Object.entries(e.diagnostics).map(([k, d]) => [k, d.collisionRate])),
+    ...decodingInfo(e),
+  };
+}
+
+/** One task's rankings of every replicate of a row. */
+function replicateRankings(results: StoredExperiment[], task: Task): ReplicateRankings {
+  return { rankings: results.map((r) => r.evaluation[task].rankings), targets: results[0].evaluation[task].targets };
+}
+
+/** A row's metrics over its replicates (with one replicate: exactly its stored evaluation). */
+function rowSummary(results: StoredExperiment[], data: PreparedData): Record<Task, TaskResult> {
+  const { ks, bootstrap } = results[0].evaluation.settings;
+  const out = {} as Record<Task, TaskResult>;
+  for (const task of TASKS) {
+    const r = replicateRankings(results, task);
+    out[task] = summarizeReplicates(r.rankings, r.targets, data, ks, bootstrap);
+  }
+  return out;
+}
+
 /** All rows of the given tables plus the embedding-level dense retrieval of every strategy. */
 export async function collectResults(ctx: PipelineContext, tables: readonly TableName[]): Promise<ResultsDocument> {
   const { data } = await dataStage(ctx);
   const rows: ResultRow[] = [];
+  const comparisons: RowComparison[] = [];
   const experiments = new Map<string, ExperimentInfo>();
+  const replicates = ctx.profile.generate.replicates;
+  const k = 30;
   for (const t of tables) {
+    const byMethod = new Map<string, StoredExperiment[]>();
     for (const r of TABLES[t]) {
-      const exp = await experimentStage(ctx, r.spec);
-      rows.push(...experimentRows(t, r.method, r.spec, exp.result, t === 'head-torso'));
-      const id = specId(r.spec);
-      if (!experiments.has(id)) {
-        const e = exp.result;
-        const trainExamples = e.history.reduce((n, h) => n + h.examples, 0);
-        const trainTime = e.history.reduce((n, h) => n + h.seconds, 0);
-        experiments.set(id, {
-          id,
-          vocabSize: e.vocabSize,
-          bestEpoch: e.bestEpoch,
-          trainSeconds: e.trainSeconds,
-          evalSeconds: e.evalSeconds,
-          epochs: e.history.length,
-          examplesPerSecond: trainTime > 0 ? trainExamples / trainTime : 0,
-          idLength: Object.fromEntries(Object.entries(e.diagnostics).map(([k, d]) => [k, d.length])),
-          collisionRate: Object.fromEntries(Object.entries(e.diagnostics).map(([k, d]) => [k, d.collisionRate])),
-          ...decodingInfo(e),
-        });
+      const results: StoredExperiment[] = [];
+      for (const spec of replicatesOf(r.spec, replicates)) {
+        const e = (await experimentStage(ctx, spec)).result;
+        results.push(e);
+        if (!experiments.has(specId(spec))) experiments.set(specId(spec), experimentInfo(ctx, spec, e));
+      }
+      byMethod.set(r.method, results);
+      rows.push(...experimentRows(t, r.method, r.spec, rowSummary(results, data), t === 'head-torso'));
+    }
+    const ref = REFERENCE_ROW[t];
+    const a = ref ? byMethod.get(ref) : undefined;
+    if (!ref || !a) continue;
+    for (const [method, b] of byMethod) {
+      if (method === ref) continue;
+      for (const task of TASKS) {
+        const c = compareReplicates(replicateRankings(a, task), replicateRankings(b, task), k, a[0].evaluation.settings.bootstrap);
+        comparisons.push({ table: t, a: ref, b: method, task, metric: `recall@${k}`, difference: c.difference, replicates: { a: a.length, b: b.length } });
       }
     }
   }
@@ -107,6 +159,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     counts: { items: st.items, users: st.users, interactions: st.interactions.kept, recTest: st.rec.test, searchTest: st.queries.test },
     tables: [...tables, 'embeddings', 'baselines'],
     rows,
+    comparisons,
     experiments: [...experiments.values()],
     baselineSelection: base.selection,
   };

@@ -5,7 +5,7 @@
 import { TASKS, type Task } from '../types';
 import type { Estimate } from '../util/metrics';
 import type { RetrievalReport, TaskResult } from '../eval/retrieval';
-import type { ExperimentSpec, StoredExperiment } from './stages';
+import type { ExperimentSpec } from './stages';
 
 
 export interface ResultRow {
@@ -32,24 +32,43 @@ export interface ResultRow {
   n: number;
   /** "all" or a popularity bucket name ("head", "torso", "tail"). */
   bucket: string;
+  /**
+   * Generative rows trained with several seeds: each training's value (`value` is their mean and the
+   * interval covers seeds and test sampling together). Overall rows only.
+   */
+  replicates?: number[];
 }
 
-function row(base: Omit<ResultRow, 'metric' | 'value' | 'lo' | 'hi' | 'n' | 'bucket'>, metric: string, bucket: string, e: Estimate): ResultRow {
-  return { ...base, metric, bucket, value: e.mean, lo: e.lo, hi: e.hi, n: e.n };
+function row(base: Omit<ResultRow, 'metric' | 'value' | 'lo' | 'hi' | 'n' | 'bucket'>, metric: string, bucket: string, e: Estimate, replicates?: number[]): ResultRow {
+  const r: ResultRow = { ...base, metric, bucket, value: e.mean, lo: e.lo, hi: e.hi, n: e.n };
+  return replicates ? { ...r, replicates } : r;
 }
 
-/** Rows of one generative experiment: every metric, overall and per bucket, for both tasks. */
-export function experimentRows(table: string, method: string, spec: ExperimentSpec, r: StoredExperiment, buckets = true): ResultRow[] {
+/** Rows of one generative table row (its replicates summarised): every metric, overall and per bucket, for both tasks. */
+export function experimentRows(table: string, method: string, spec: ExperimentSpec, summary: Record<Task, TaskResult>, buckets = true): ResultRow[] {
   const out: ResultRow[] = [];
   for (const task of TASKS) {
-    const t = r.evaluation[task];
+    const t = summary[task];
     const base = { table, method, embedding: spec.embedding, quantizer: spec.quantizer, space: spec.space, model: 'generative' as const, task };
     for (const [metric, e] of Object.entries(t.overall)) {
-      out.push(row(base, metric, 'all', e));
+      out.push(row(base, metric, 'all', e, t.replicates?.[metric]));
       if (buckets) for (const [b, set] of Object.entries(t.byBucket)) out.push(row(base, metric, b, set[metric]));
     }
   }
   return out;
+}
+
+/** A paired comparison of two rows of one table on the same test examples (both over their seeds). */
+export interface RowComparison {
+  table: string;
+  /** The reference row (REFERENCE_ROW) and the row compared with it. */
+  a: string;
+  b: string;
+  task: Task;
+  metric: string;
+  /** a minus b, per test example, with the two-way bootstrap over examples and seeds. */
+  difference: Estimate;
+  replicates: { a: number; b: number };
 }
 
 /** Rows of the embedding-level dense retrieval of one strategy. */
@@ -90,15 +109,29 @@ export function pick(rows: ResultRow[], q: { table?: string; method?: string; em
   );
 }
 
+/** `value [lo, hi]`, and for a row over several seeds their count and standard deviation. */
 export function formatEstimate(r: ResultRow | undefined, digits = 4): string {
   if (!r) return '-';
-  return `${r.value.toFixed(digits)} [${r.lo.toFixed(digits)}, ${r.hi.toFixed(digits)}]`;
+  const base = `${r.value.toFixed(digits)} [${r.lo.toFixed(digits)}, ${r.hi.toFixed(digits)}]`;
+  return r.replicates && r.replicates.length > 1 ? `${base} (${r.replicates.length} seeds, sd ${standardDeviation(r.replicates).toFixed(digits)})` : base;
+}
+
+/** Sample standard deviation (n - 1). */
+export function standardDeviation(values: number[]): number {
+  if (values.length < 2) return 0;
+  const m = values.reduce((a, b) => a + b, 0) / values.length;
+  return Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1));
 }
 
 /** Markdown: one table per results table, Recall@30 with intervals for both tasks (overall). */
 export function resultsMarkdown(rows: ResultRow[], title: string): string {
   const tables = [...new Set(rows.map((r) => r.table))];
-  const parts = [`# ${title}`, '', 'Recall@30 with 95% bootstrap intervals; `results.json` holds every metric and bucket.', ''];
+  const parts = [
+    `# ${title}`,
+    '',
+    'Recall@30 with 95% bootstrap intervals; a generative row is the mean of its trainings (seeds), its interval covers seeds and test sampling together. `results.json` holds every metric and bucket.',
+    '',
+  ];
   for (const t of tables) {
     const inTable = rows.filter((r) => r.table === t);
     const methods = [...new Set(inTable.map((r) => r.method))];

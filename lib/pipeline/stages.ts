@@ -228,21 +228,47 @@ export interface ExperimentSpec {
   embedding: EmbeddingStrategy | 'separate';
   quantizer: QuantizerName;
   space: 'shared' | 'separate';
+  /**
+   * Which training of the row (absent = 0): replicate r trains with seed profile.seed + r (model
+   * initialisation, batch order, validation sample); the IDs and the test sample stay the same.
+   */
+  replicate?: number;
 }
 
+/** `<embedding>/<quantizer>/<space>`, with `/r<N>` for replicate N > 0. */
 export function specId(s: ExperimentSpec): string {
-  return `${s.embedding}/${s.quantizer}/${s.space}`;
+  const base = `${s.embedding}/${s.quantizer}/${s.space}`;
+  return s.replicate ? `${base}/r${s.replicate}` : base;
 }
 
 export function parseSpecId(id: string): ExperimentSpec {
-  const [embedding, quantizerName, space] = id.split('/');
+  const [embedding, quantizerName, space, rep, ...rest] = id.split('/');
   const strategies: string[] = [...EMBEDDING_STRATEGIES, 'separate'];
   const quantizer = parseQuantizerName(quantizerName ?? '', `experiment id "${id}"`);
-  if (!strategies.includes(embedding) || !quantizer || (space !== 'shared' && space !== 'separate')) {
-    throw new Error(`experiment id "${id}" must be <embedding>/<quantizer>/<shared|separate> with embedding in ${strategies.join(', ')} and quantizer in ${QUANTIZER_NAMES.join(', ')}`);
+  const replicate = rep === undefined ? 0 : /^r[0-9]+$/.test(rep) ? Number(rep.slice(1)) : NaN;
+  if (!strategies.includes(embedding) || !quantizer || (space !== 'shared' && space !== 'separate') || !Number.isSafeInteger(replicate) || rest.length) {
+    throw new Error(
+      `experiment id "${id}" must be <embedding>/<quantizer>/<shared|separate>[/r<replicate>] with embedding in ${strategies.join(', ')} and quantizer in ${QUANTIZER_NAMES.join(', ')}`,
+    );
   }
   if (embedding === 'separate' && space !== 'separate') throw new Error(`experiment id "${id}": the separate embeddings need --space separate`);
-  return { embedding: embedding as ExperimentSpec['embedding'], quantizer, space };
+  return withReplicate({ embedding: embedding as ExperimentSpec['embedding'], quantizer, space }, replicate);
+}
+
+/** The spec of replicate `r` of a row (replicate 0 carries no field, so its id and key are the row's). */
+export function withReplicate(spec: ExperimentSpec, r: number): ExperimentSpec {
+  const { replicate: _, ...row } = spec;
+  return r > 0 ? { ...row, replicate: r } : row;
+}
+
+/** Every replicate of a row, 0..count-1. */
+export function replicatesOf(spec: ExperimentSpec, count: number): ExperimentSpec[] {
+  return Array.from({ length: Math.max(1, count) }, (_, r) => withReplicate(spec, r));
+}
+
+/** The training seed of an experiment. */
+export function trainingSeed(ctx: PipelineContext, spec: ExperimentSpec): number {
+  return ctx.profile.seed + (spec.replicate ?? 0);
 }
 
 export interface VocabularyResult {
@@ -287,6 +313,8 @@ export interface StoredExperiment {
   vocabSize: number;
   history: EpochRecord[];
   bestEpoch: number;
+  /** Why training ended: the epoch cap, or a validation plateau (the profile's patience). */
+  stop: 'cap' | 'plateau';
   evaluation: GenerativeEvaluation;
   diagnostics: Record<string, IdDiagnostics>;
   trainSeconds: number;
@@ -302,7 +330,9 @@ export interface ExperimentResult {
 }
 
 function experimentKey(ctx: PipelineContext, spec: ExperimentSpec, dataKey: string, idKeys: string[]): { config: unknown; inputs: string[]; key: string } {
-  const config = { spec, generate: ctx.profile.generate, seed: ctx.profile.seed, code: codeVersion(stageSources('experiment')) };
+  // The number of replicates is left out: adding seeds to a profile keeps the trainings already made.
+  const { train, eval: evaluation } = ctx.profile.generate;
+  const config = { spec: withReplicate(spec, spec.replicate ?? 0), generate: { train, eval: evaluation }, seed: ctx.profile.seed, code: codeVersion(stageSources('experiment')) };
   const inputs = [dataKey, ...idKeys];
   return { config, inputs, key: artifactKey('experiment', config, inputs) };
 }
@@ -318,7 +348,7 @@ export async function experimentStage(ctx: PipelineContext, spec: ExperimentSpec
     const t0 = Date.now();
     const trained = trainGenerativeModel(data, voc.vocab, voc.spaces, {
       ...g.train,
-      seed: ctx.profile.seed,
+      seed: trainingSeed(ctx, spec),
       label: `train ${specId(spec)}`,
       checkpointDir: path.join(ctx.cache.root, 'checkpoints', key),
     });
@@ -334,6 +364,7 @@ export async function experimentStage(ctx: PipelineContext, spec: ExperimentSpec
       vocabSize: voc.vocab.size,
       history: trained.history,
       bestEpoch: trained.bestEpoch,
+      stop: trained.stop,
       evaluation,
       diagnostics: voc.diagnostics,
       trainSeconds,

@@ -2,7 +2,7 @@
  * The paper's tables as lists of experiments. Each table's rows share stages with the others (the
  * multi-task + RQ-KMeans + shared row appears in three tables and is trained once).
  */
-import type { ExperimentSpec } from './stages';
+import { replicatesOf, type ExperimentSpec } from './stages';
 
 export type TableName = 'task-tradeoff' | 'quantizers' | 'shared-vs-separate' | 'head-torso';
 export const TABLE_NAMES: readonly TableName[] = ['task-tradeoff', 'quantizers', 'shared-vs-separate', 'head-torso'];
@@ -57,10 +57,17 @@ function dedupe(rows: TableRowSpec[]): TableRowSpec[] {
   return rows.filter((r) => (seen.has(key(r.spec)) ? false : (seen.add(key(r.spec)), true)));
 }
 
-/** The distinct experiments the given tables need, in table order. */
-export function experimentsFor(tables: readonly TableName[]): ExperimentSpec[] {
-  return dedupe(tables.flatMap((t) => TABLES[t])).map((r) => r.spec);
+/** The distinct trainings the given tables need, in table order: every replicate of every row. */
+export function experimentsFor(tables: readonly TableName[], replicates: number): ExperimentSpec[] {
+  return dedupe(tables.flatMap((t) => TABLES[t])).flatMap((r) => replicatesOf(r.spec, replicates));
 }
+
+/** The row each other row of a table is compared with (paired, on the same test examples). */
+export const REFERENCE_ROW: Partial<Record<TableName, string>> = {
+  'task-tradeoff': 'Multi-task',
+  quantizers: 'RQ-KMeans',
+  'shared-vs-separate': 'Multi-task, shared tokens',
+};
 
 /**
  * The paper's numbers quoted in the design notes (Recall@30 on its MovieLens25M setup), for the rows

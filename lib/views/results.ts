@@ -6,6 +6,7 @@ import type { Figure } from '../report/plot';
 import { formatEstimate, pick, type ResultRow } from '../pipeline/results';
 import type { ResultsDocument } from '../pipeline/collect';
 import { TASKS, type Task } from '../types';
+import type { Estimate } from '../util/metrics';
 import { PAPER_RECALL_AT_30, TABLES, type TableName } from '../pipeline/tables';
 import { specId } from '../pipeline/stages';
 
@@ -116,13 +117,50 @@ export function winnersSentence(rows: ResultRow[], table: TableName, metric = 'r
   return parts.join(' ');
 }
 
-/** Compares two methods of a table on one task, as a sentence with the intervals. */
-export function compareSentence(rows: ResultRow[], table: TableName, a: string, b: string, task: Task, metric = 'recall@30'): string {
-  const ra = pick(rows, { table, method: a, task, metric });
-  const rb = pick(rows, { table, method: b, task, metric });
+/** The paired comparison of a and b in a table (either order), signed as a minus b; undefined when not compared. */
+function pairedDifferenceOf(doc: Pick<ResultsDocument, 'comparisons'>, table: TableName, a: string, b: string, task: Task, metric: string): Estimate | undefined {
+  for (const c of doc.comparisons ?? []) {
+    if (c.table !== table || c.task !== task || c.metric !== metric) continue;
+    if (c.a === a && c.b === b) return c.difference;
+    if (c.a === b && c.b === a) return { ...c.difference, mean: -c.difference.mean, lo: -c.difference.hi, hi: -c.difference.lo };
+  }
+  return undefined;
+}
+
+function signedInterval(e: Estimate, digits = 4): string {
+  const f = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+  return `${f(e.mean)} [${f(e.lo)}, ${f(e.hi)}]`;
+}
+
+/**
+ * Compares two methods of a table on one task, as a sentence: by the paired difference on the same
+ * test examples (over seeds) where the document has it, else by the two separate intervals.
+ */
+export function compareSentence(doc: Pick<ResultsDocument, 'rows' | 'comparisons'>, table: TableName, a: string, b: string, task: Task, metric = 'recall@30'): string {
+  const ra = pick(doc.rows, { table, method: a, task, metric });
+  const rb = pick(doc.rows, { table, method: b, task, metric });
   if (!ra || !rb) return `(${a} or ${b} missing on ${task})`;
+  const d = pairedDifferenceOf(doc, table, a, b, task, metric);
+  if (d) {
+    const verdict = d.lo > 0 ? 'above' : d.hi < 0 ? 'below' : 'not distinguishable from';
+    return `${a} on ${task}: ${fmt(ra)}, ${verdict} ${b} (${fmt(rb)}); paired difference ${signedInterval(d)} on the same ${d.n} test examples.`;
+  }
   const rel = ra.lo > rb.hi ? 'above' : ra.hi < rb.lo ? 'below' : 'within the interval of';
   return `${a} on ${task}: ${fmt(ra)}, ${rel} ${b} (${fmt(rb)}).`;
+}
+
+/** Every paired comparison of a table: its reference row against each other row, per task. */
+export function pairedComparisonTable(doc: Pick<ResultsDocument, 'comparisons'>, table: TableName): Record<string, string>[] {
+  return (doc.comparisons ?? [])
+    .filter((c) => c.table === table)
+    .map((c) => ({
+      comparison: `${c.a} − ${c.b}`,
+      task: c.task,
+      [`${c.metric} difference [95% interval]`]: signedInterval(c.difference),
+      verdict: c.difference.lo > 0 ? `${c.a} higher` : c.difference.hi < 0 ? `${c.b} higher` : 'not distinguishable',
+      seeds: `${c.replicates.a} vs ${c.replicates.b}`,
+      'test examples': String(c.difference.n),
+    }));
 }
 
 /** Whether the multi-task row sits between the single-task extremes on both tasks. */
