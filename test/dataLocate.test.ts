@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fetchMovieLens, resolveMovieLensDir } from '../lib/data/locate';
+import { ensureMovieLens, fetchMovieLens, resolveMovieLensDir } from '../lib/data/locate';
 
 function makeDataDir(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
@@ -110,5 +110,37 @@ test('fetchMovieLens: checksum checked, archive unzipped into place atomically',
   } finally {
     server.close();
     fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('ensureMovieLens: uses a present folder, downloads a missing one, and never downloads past MOVIELENS_DIR', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-ensure-'));
+  const oldRoot = process.env.SID_ROOT;
+  process.env.SID_ROOT = root;
+  let calls = 0;
+  const offline = (async () => {
+    calls += 1;
+    throw new TypeError('fetch failed', { cause: new Error('getaddrinfo ENOTFOUND files.grouplens.org') });
+  }) as typeof fetch;
+  try {
+    // Absent and offline: one download attempt, then the instructions; nothing is left behind.
+    await assert.rejects(ensureMovieLens('ml-latest-small', { env: {}, fetch: offline, log: () => {} }), /could not download .*place the files by hand/);
+    assert.equal(calls, 1);
+    assert.ok(!fs.existsSync(path.join(root, 'data', 'movielens', 'ml-latest-small')));
+    // MOVIELENS_DIR pointing at an empty folder: the lookup error, and no download.
+    const empty = path.join(root, 'empty');
+    fs.mkdirSync(empty);
+    await assert.rejects(ensureMovieLens('ml-latest-small', { env: { MOVIELENS_DIR: empty }, fetch: offline, log: () => {} }), /not found \(looked in/);
+    assert.equal(calls, 1);
+    // Present under data/movielens: returned as it is.
+    const dir = path.join(root, 'data', 'movielens', 'ml-latest-small');
+    fs.mkdirSync(dir, { recursive: true });
+    for (const f of ['movies.csv', 'ratings.csv', 'tags.csv']) fs.writeFileSync(path.join(dir, f), '');
+    assert.equal(await ensureMovieLens('ml-latest-small', { env: {}, fetch: offline, log: () => {} }), dir);
+    assert.equal(calls, 1);
+  } finally {
+    if (oldRoot === undefined) delete process.env.SID_ROOT;
+    else process.env.SID_ROOT = oldRoot;
+    fs.rmSync(root, { recursive: true, force: true });
   }
 });

@@ -2,6 +2,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../backend/index';
+import { ensureMovieLens } from '../data/index';
 import { collectAndWrite } from '../pipeline/collect';
 import { getProfile } from '../pipeline/profiles';
 import { runExperiments } from '../pipeline/runner';
@@ -24,6 +25,8 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   }
   const outDir = path.resolve(options.out ?? path.join(projectRoot(), 'reports', profile.name));
   const t0 = Date.now();
+  // MovieLens is fetched (sha256-checked) when absent, so a fresh checkout needs no manual step.
+  if (profile.data.dataset !== 'synthetic' && !profile.data.dir) await ensureMovieLens(profile.data.dataset);
   await initBackend();
   await runExperiments(profile, experimentsFor(tables, profile.generate.replicates), { jobs });
   const { json, md, doc } = await collectAndWrite(profile, tables, outDir);

@@ -221,3 +221,21 @@ function describeCause(err: unknown): string {
   }
   return String(err);
 }
+
+/**
+ * The folder of a MovieLens data set for a run that needs it: found as `resolveMovieLensDir` finds
+ * it, or else downloaded (sha256-checked) into `data/movielens/<name>/`. With MOVIELENS_DIR set the
+ * user has said where the files are, so nothing is downloaded: a miss there is an error. Offline, the
+ * error says how to place the files by hand.
+ */
+export async function ensureMovieLens(name: MovieLensName, opts: FetchOptions & { env?: NodeJS.ProcessEnv; destRoot?: string } = {}): Promise<string> {
+  const env = opts.env ?? process.env;
+  try {
+    return resolveMovieLensDir(name, env);
+  } catch (notFound) {
+    if (env.MOVIELENS_DIR) throw notFound;
+    const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+    log(`${name}: not found locally; downloading the official archive (sha256-checked)`);
+    return fetchMovieLens(name, opts.destRoot ?? defaultMovieLensRoot(), opts);
+  }
+}
