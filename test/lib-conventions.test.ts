@@ -2,8 +2,8 @@
  * Conventions of lib/ checked on the source:
  * - Notebooks run lib/ through tslab, which compiles it to CommonJS with its own TypeScript: a folder
  *   import (`'../backend'`) or `import.meta` works under tsx but breaks every notebook.
- * - Layers import one way: util < backend < data < quantize < embed < generate < eval < bench <
- *   pipeline < views < cli, with report beside them (it imports util only; views and cli use it).
+ * - Layers import one way: util < backend < data < quantize < embed < generate < demo < eval <
+ *   bench < pipeline < views < cli, with report beside them (it imports util only; views and cli use it).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,7 +51,7 @@ test('notebooks import lib by file path', () => {
 });
 
 /** Layer order: a file may import its own layer and the layers before it, never one after it. */
-const LAYERS = ['util', 'backend', 'data', 'quantize', 'embed', 'generate', 'eval', 'bench', 'pipeline', 'views', 'cli'] as const;
+const LAYERS = ['util', 'backend', 'data', 'quantize', 'embed', 'generate', 'demo', 'eval', 'bench', 'pipeline', 'views', 'cli'] as const;
 
 /** The layer of a file under lib/ (lib/types.ts holds plain data contracts: util's level). */
 function layerOf(relToLib: string): string {

@@ -22,6 +22,8 @@ Usage:
   sid eval         (same options as train) [--json]
   sid reproduce    [--profile <p>] [--jobs N] [--tables a,b] [--out <dir>] [--no-notebooks] [--rerun-notebooks]
                    every table into reports/<p>/ (executed notebooks are reused while nothing they show changed)
+  sid export       [--embedding <s>] [--quantizer <q>] [--space shared|separate] [--profile <p>] [--out <dir>]
+                   the trained model as a live browser demo, reports/<p>/demo.html
   sid notebooks run [names...] [--profile <p>] [--param name=value]... [--no-code] [--out <dir>] [--timeout S] [--jobs N] [--keep-going]
   sid notebooks list [names...] [--json]                      each notebook's parameters
   sid bench        <matmul|contrastive|kmeans|seq2seq> [--kernels native|wasm|both] [--backend <name>] [--json]
@@ -45,13 +47,14 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   eval: async () => (await import('./experiments')).evalCommand,
   reproduce: async () => (await import('./reproduce')).reproduceCommand,
   notebooks: async () => (await import('./notebooks')).notebooksCommand,
+  export: async () => (await import('./export')).exportCommand,
   bench: async () => (await import('./bench')).benchCommand,
   'run-config': async () => (await import('./reproduce')).runConfigCommand,
 };
 
 /** Commands that write the artifact cache, and those that write an output folder (`--out`). */
-const USES_CACHE = new Set(['embed', 'ids', 'train', 'eval', 'reproduce', 'notebooks run', 'run-config']);
-const WRITES_OUT = new Set(['reproduce', 'notebooks run']);
+const USES_CACHE = new Set(['embed', 'ids', 'train', 'eval', 'reproduce', 'notebooks run', 'run-config', 'export']);
+const WRITES_OUT = new Set(['reproduce', 'notebooks run', 'export']);
 
 /** Proves, before any work, that the folders the command will write can be written. */
 function checkFolders(key: string, argv: string[]): void {

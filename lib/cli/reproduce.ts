@@ -14,6 +14,7 @@ import { projectRoot } from '../util/fs';
 import { sha256File } from '../util/hash';
 import { formatSeconds } from '../util/progress';
 import { intOption, parseArgs, UsageError } from './args';
+import { DEMO_SPEC, writeDemo } from './export';
 
 export async function reproduceCommand(argv: string[]): Promise<number> {
   const { options, flags } = parseArgs(argv, { flags: ['no-notebooks', 'rerun-notebooks'], options: ['profile', 'jobs', 'tables', 'out'] });
@@ -31,6 +32,9 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   await runExperiments(profile, experimentsFor(tables, profile.generate.replicates), { jobs });
   const { json, md, doc } = await collectAndWrite(profile, tables, outDir);
   process.stderr.write(`[reproduce] tables written: ${json}, ${md} (${formatSeconds((Date.now() - t0) / 1000)})\n`);
+  // The multi-task model as a live page (demo.html), before the notebooks so their index links it.
+  const demo = await writeDemo(profile, DEMO_SPEC, outDir);
+  process.stderr.write(`[reproduce] demo written: ${demo.html}\n`);
   if (!flags.has('no-notebooks')) {
     // Executed notebooks are reused while the tables, the code, the data and the installed packages
     // are those they were run with (and their source is unchanged): a warm run then takes seconds.

@@ -150,6 +150,16 @@ export const SPECS: Record<string, CommandSpec> = {
     ],
     notes: ['Interrupted (Ctrl-C, SIGTERM), it stops its workers; a rerun resumes from the cache.'],
   },
+  export: {
+    usage: 'sid export',
+    summary: 'the trained joint model as a live browser demo: demo.html in reports/<profile>/, linked from index.html',
+    options: [
+      ...experiment.filter((o) => ['embedding', 'quantizer', 'tokenizer', 'space', 'profile'].includes(o.name)),
+      { name: 'out', arg: '<dir>', default: 'reports/<profile>', help: 'folder for demo.html, demo-data.js and demo-runtime.js' },
+      json,
+    ],
+    notes: ['Open demo.html from the folder (file:// works, no server, no network); trains the model first if the cache has none.'],
+  },
   notebooks: {
     usage: 'sid notebooks <run|list> ...',
     summary: 'execute notebooks headlessly into reports/<profile>/, or list them with their parameters',

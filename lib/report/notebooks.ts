@@ -391,6 +391,16 @@ function notebookSeconds(file: string): number | undefined {
   }
 }
 
+/** The <title> of a page without a notebook (e.g. demo.html), as text. */
+function pageTitle(file: string): string | undefined {
+  try {
+    const m = /<title>([^<]*)<\/title>/i.exec(fs.readFileSync(file, 'utf8').slice(0, 4000));
+    return m ? m[1].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Writes `<outDir>/index.html` linking every report present there; returns its path. */
 export function writeReportIndex(outDir: string, profile: string): string {
   const entries: IndexEntry[] = fs
@@ -404,7 +414,7 @@ export function writeReportIndex(outDir: string, profile: string): string {
       return {
         href: f,
         name,
-        title: hasNb ? notebookTitle(nbFile) : undefined,
+        title: hasNb ? notebookTitle(nbFile) : pageTitle(path.join(outDir, f)),
         notebookHref: hasNb ? `${name}.ipynb` : undefined,
         modified: fs.statSync(path.join(outDir, f)).mtime,
         seconds: hasNb ? notebookSeconds(nbFile) : undefined,
