@@ -71,4 +71,9 @@ test('sid reproduce --profile tiny writes complete tables and executed notebooks
   }
   const index = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
   for (const nb of notebooks) assert.ok(index.includes(nb.replace(/\.ipynb$/, '.html')), `index.html does not link ${nb}`);
+
+  // The live demo of the multi-task model (test/demo-browser.test.ts opens it in Chromium).
+  assert.ok(index.includes('href="demo.html"'), 'index.html does not link demo.html');
+  for (const f of ['demo.html', 'demo-data.js', 'demo-runtime.js']) assert.ok(fs.statSync(path.join(out, f)).size > 1000, `${f} missing or empty`);
+  assert.match(fs.readFileSync(path.join(out, 'demo-data.js'), 'utf8').slice(0, 200), /^window\.SID_DEMO = \{"format":"sid-demo-1","profile":"tiny"/);
 });
