@@ -72,7 +72,14 @@ export function bucketFigure(rows: ResultRow[], table: TableName, task: Task, bu
         error_y: { type: 'data', symmetric: false, array: vals.map((v) => (v ? v.hi - v.value : 0)), arrayminus: vals.map((v) => (v ? v.value - v.lo : 0)) },
       };
     }),
-    layout: { title: { text: `${task}: ${metric} by popularity bucket of the target` }, barmode: 'group', yaxis: { title: { text: metric } }, height: 460 },
+    layout: {
+      title: { text: `${task}: ${metric} by popularity bucket of the target` },
+      barmode: 'group',
+      xaxis: { title: { text: 'method' }, tickangle: -30, automargin: true },
+      yaxis: { title: { text: metric }, rangemode: 'tozero' },
+      legend: { title: { text: 'bucket' } },
+      height: 480,
+    },
   };
 }
 
