@@ -2,9 +2,9 @@
  * demo.html in a real headless Chromium (Debian's, driven by playwright-core; no browser is ever
  * downloaded), opened from file:// with every network request refused:
  * - it loads with no console error and asks for nothing but its own files;
- * - parity: for the exported sample of test queries and users, with plain and diverse beams, the
- *   page ranks the same items in the same order as Node's decoding (`decodeExamples`, what sid eval
- *   runs), with scores within 1e-3;
+ * - parity: for the exported sample of test queries and users, with plain and diverse beams, on
+ *   tfjs's wasm backend (the page's default) and its cpu backend, the page ranks the same items in
+ *   the same order as Node's decoding (`decodeExamples`, what sid eval runs), scores within 1e-3;
  * - a hostile title is shown as text, never run.
  * The model is the tiny profile's multi-task one, from the test cache the tiny reproduction shares.
  * Skipped, with a message, where no Chromium is installed.
@@ -39,12 +39,13 @@ function readPayload(dir: string): DemoPayload {
 
 interface Opened {
   page: Page;
+  backend: { backend: string; fallback: string | null };
   errors: string[];
   requests: string[];
 }
 
 /** Opens a demo page offline: anything but a file:// URL is aborted and recorded. */
-async function open(dir: string): Promise<Opened> {
+async function open(dir: string, query = ''): Promise<Opened> {
   const context = await browser!.newContext({ offline: true });
   const errors: string[] = [];
   const requests: string[] = [];
@@ -59,10 +60,10 @@ async function open(dir: string): Promise<Opened> {
     if (m.type() === 'error') errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
-  await page.goto(pathToFileURL(path.join(dir, DEMO_HTML_FILE)).href);
+  await page.goto(pathToFileURL(path.join(dir, DEMO_HTML_FILE)).href + query);
   await page.waitForFunction(() => (window as unknown as { sidDemo?: { ready?: unknown } }).sidDemo?.ready, undefined, { timeout: 60_000 });
-  await page.evaluate(() => (window as unknown as { sidDemo: { ready: Promise<unknown> } }).sidDemo.ready);
-  return { page, errors, requests };
+  const backend = await page.evaluate(() => (window as unknown as { sidDemo: { ready: Promise<Opened['backend']> } }).sidDemo.ready);
+  return { page, backend, errors, requests };
 }
 
 before(async () => {
@@ -88,8 +89,10 @@ after(async () => {
 test('demo.html loads from file:// offline, without console errors, and is linked from index.html', { skip, timeout: 180_000 }, async () => {
   const index = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
   assert.ok(index.includes('href="demo.html"'), 'index.html does not link demo.html');
-  const { page, errors, requests } = await open(out);
+  const { page, backend, errors, requests } = await open(out);
   try {
+    // tfjs's wasm binary reaches the page from demo-wasm.js, not by fetch.
+    assert.deepEqual(backend, { backend: 'wasm', fallback: null, items: 400 });
     const state = await page.evaluate(() => ({
       meta: document.getElementById('meta')!.textContent,
       rows: document.querySelectorAll('#results tbody tr').length,
@@ -116,24 +119,29 @@ test('demo.html loads from file:// offline, without console errors, and is linke
   }
 });
 
-test('parity: the page ranks what Node decodes (same items, same order, scores within 1e-3)', { skip, timeout: 300_000 }, async (t) => {
+for (const which of ['wasm', 'cpu'] as const) test(`parity on the ${which} backend: the page ranks what Node decodes (same items, same order, scores within 1e-3)`, { skip, timeout: 300_000 }, async (t) => {
   const payload = readPayload(out);
   assert.ok(payload.reference.search.length >= 20 && payload.reference.rec.length >= 20, 'the export holds too small a reference sample');
-  const { page, errors } = await open(out);
+  const { page, backend, errors } = await open(out, which === 'cpu' ? '?backend=cpu' : '');
   try {
-    const got = await page.evaluate(() => {
+    assert.equal(backend.backend, which);
+    // The cpu backend is several times slower: every fourth example of the sample.
+    const step = which === 'cpu' ? 4 : 1;
+    const got = await page.evaluate((step) => {
       type Api = { search(q: string, m: string): R; recommend(h: number[], m: string): R };
       type R = { items: number[]; scores: number[]; milliseconds: number };
       const w = window as unknown as { sidDemo: Api; SID_DEMO: DemoPayload };
       return {
-        search: w.SID_DEMO.reference.search.map((r) => w.sidDemo.search(r.query!, r.mode)),
-        rec: w.SID_DEMO.reference.rec.map((r) => w.sidDemo.recommend(w.SID_DEMO.users[r.user!].history, r.mode)),
+        search: w.SID_DEMO.reference.search.filter((_, i) => i % step === 0).map((r) => w.sidDemo.search(r.query!, r.mode)),
+        rec: w.SID_DEMO.reference.rec.filter((_, i) => i % step === 0).map((r) => w.sidDemo.recommend(w.SID_DEMO.users[r.user!].history, r.mode)),
       };
-    });
+    }, step);
     let maxDiff = 0;
     let ms = 0;
     for (const task of ['search', 'rec'] as const) {
-      payload.reference[task].forEach((want, i) => {
+      const wanted = payload.reference[task].filter((_, i) => i % step === 0);
+      assert.equal(got[task].length, wanted.length);
+      wanted.forEach((want, i) => {
         const g = got[task][i];
         const what = `${task} ${want.mode} ${task === 'search' ? JSON.stringify(want.query) : `user ${payload.users[want.user!].user}`}`;
         assert.ok(want.items.length > 0, `${what}: Node decoded nothing`);
@@ -145,8 +153,8 @@ test('parity: the page ranks what Node decodes (same items, same order, scores w
         ms += g.milliseconds;
       });
     }
-    const n = payload.reference.search.length + payload.reference.rec.length;
-    t.diagnostic(`${n} decodings equal Node's; largest score difference ${maxDiff.toExponential(2)}; ${(ms / n).toFixed(1)} ms per decoding in the page`);
+    const n = got.search.length + got.rec.length;
+    t.diagnostic(`${which}: ${n} decodings equal Node's; largest score difference ${maxDiff.toExponential(2)}; ${(ms / n).toFixed(1)} ms per decoding in the page`);
     assert.deepEqual(errors, []);
   } finally {
     await page.context().close();

@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../backend/index';
-import { bundleDemoRuntime } from '../demo/bundle';
+import { bundleDemoRuntime, demoWasmScript } from '../demo/bundle';
 import { buildDemoPayload } from '../demo/export';
-import { demoHtml, DEMO_DATA_FILE, DEMO_HTML_FILE, DEMO_RUNTIME_FILE } from '../demo/html';
+import { demoHtml, DEMO_DATA_FILE, DEMO_HTML_FILE, DEMO_RUNTIME_FILE, DEMO_WASM_FILE } from '../demo/html';
 import { demoDataScript } from '../demo/payload';
 import { loadModel } from '../generate/jointModel';
 import { getProfile, type Profile } from '../pipeline/profiles';
@@ -23,7 +23,7 @@ export const DEMO_SPEC: ExperimentSpec = { embedding: 'multitask', quantizer: 'r
 
 export interface DemoFiles {
   html: string;
-  /** Bytes of each file the page loads (demo.html, demo-data.js, demo-runtime.js, plotly.min.js). */
+  /** Bytes of each file the page loads (demo.html, demo-data.js, demo-runtime.js, demo-wasm.js, plotly.min.js). */
   bytes: Record<string, number>;
   experiment: string;
 }
@@ -53,12 +53,13 @@ export async function writeDemo(profile: Profile, spec: ExperimentSpec, outDir: 
   fs.mkdirSync(outDir, { recursive: true });
   writeFileAtomic(path.join(outDir, DEMO_DATA_FILE), script);
   writeFileAtomic(path.join(outDir, DEMO_RUNTIME_FILE), bundle.code);
+  writeFileAtomic(path.join(outDir, DEMO_WASM_FILE), demoWasmScript());
   const plotly = writePlotlyBundle(outDir);
   const html = path.join(outDir, DEMO_HTML_FILE);
   writeFileAtomic(html, demoHtml({ profile: profile.name }));
   writeReportIndex(outDir, profile.name);
   const bytes: Record<string, number> = {};
-  for (const f of [html, path.join(outDir, DEMO_DATA_FILE), path.join(outDir, DEMO_RUNTIME_FILE), plotly]) bytes[path.basename(f)] = fs.statSync(f).size;
+  for (const f of [html, path.join(outDir, DEMO_DATA_FILE), path.join(outDir, DEMO_RUNTIME_FILE), path.join(outDir, DEMO_WASM_FILE), plotly]) bytes[path.basename(f)] = fs.statSync(f).size;
   return { html, bytes, experiment: specId(spec) };
 }
 

@@ -12,7 +12,7 @@ interface PlotlyLike {
   react(el: HTMLElement, data: unknown[], layout: unknown, config?: unknown): unknown;
 }
 
-type Win = Window & { SID_DEMO?: DemoPayload; Plotly?: PlotlyLike; sidDemo?: unknown };
+type Win = Window & { SID_DEMO?: DemoPayload; SID_DEMO_WASM?: string; Plotly?: PlotlyLike; sidDemo?: unknown };
 const win = window as Win;
 
 function $(id: string): HTMLElement {
@@ -284,7 +284,10 @@ class DemoPage {
 async function start(): Promise<unknown> {
   const payload = win[DEMO_GLOBAL as 'SID_DEMO'];
   if (!payload) throw new Error('demo-data.js did not define window.SID_DEMO (is it beside demo.html?)');
-  const backend = await startBrowserBackend();
+  // ?backend=cpu forces the pure-JS backend (the tests compare both with Node).
+  const asked = new URLSearchParams(location.search).get('backend');
+  const started = await startBrowserBackend(win.SID_DEMO_WASM, asked === 'cpu' ? 'cpu' : 'wasm');
+  const backend = started.fallback ? `${started.name} (${started.fallback})` : started.name;
   const model = new DemoModel(payload);
   api.model = model;
   const page = new DemoPage(model, backend);
@@ -294,7 +297,7 @@ async function start(): Promise<unknown> {
     ($('query') as HTMLInputElement).value = payload.queries[0];
     page.runSearch(payload.queries[0]);
   }
-  return { backend, items: payload.items.length };
+  return { backend: started.name, fallback: started.fallback ?? null, items: payload.items.length };
 }
 
 const api = {

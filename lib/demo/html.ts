@@ -1,12 +1,13 @@
 /**
  * demo.html: a static skeleton that loads, from its own folder, plotly.min.js, demo-data.js (the
- * exported model and items) and demo-runtime.js (the bundled lib code that decodes and fills the
- * page). Nothing is fetched: the page works from file:// without network.
+ * exported model and items), demo-wasm.js (tfjs's wasm binary) and demo-runtime.js (the bundled lib
+ * code that decodes and fills the page). Nothing is fetched: the page works from file:// without network.
  */
 
 export const DEMO_HTML_FILE = 'demo.html';
 export const DEMO_DATA_FILE = 'demo-data.js';
 export const DEMO_RUNTIME_FILE = 'demo-runtime.js';
+export const DEMO_WASM_FILE = 'demo-wasm.js';
 
 function escapeText(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -49,6 +50,7 @@ export function demoHtml(opts: { profile: string }): string {
 <style>${STYLE}</style>
 <script src="plotly.min.js"></script>
 <script src="${DEMO_DATA_FILE}"></script>
+<script src="${DEMO_WASM_FILE}"></script>
 <script src="${DEMO_RUNTIME_FILE}"></script>
 </head>
 <body>
