@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { generateSyntheticMovieLens, writeSyntheticMovieLens } from '../lib/data/synthetic';
 import { loadMovieLens, loadMovieLensText } from '../lib/data/movielens';
 import { popularityBuckets, bucketSizes } from '../lib/data/buckets';
-import { splitLeaveLastOut, trainingCounts } from '../lib/data/split';
+import { splitLeaveLastN, splitLeaveLastOut, trainingCounts } from '../lib/data/split';
 import { prepareData, dataStats } from '../lib/data/prepare';
 import { normalizeQuery } from '../lib/data/queries';
 
@@ -135,6 +135,41 @@ test('leave-last-out split: targets, histories and sizes', () => {
   assert.equal(train + s.valid.length + s.test.length, d.stats.interactionsKept);
   const short = { name: 'x', users: [{ user: 9, items: Int32Array.from([1, 2]), timestamps: Float64Array.from([1, 2]) }] };
   assert.throws(() => splitLeaveLastOut(short), /user 9 has 2 interactions/);
+});
+
+test('leave-last-N-out: N test targets per user with the history cut before each, none of them a training target', () => {
+  const d = loadMovieLensText(generateSyntheticMovieLens({ seed: 5, numItems: 60, numUsers: 25, meanHistory: 9 }));
+  assert.deepEqual(splitLeaveLastN(d, 1), splitLeaveLastOut(d));
+  const N = 4;
+  const s = splitLeaveLastN(d, N);
+  let train = 0;
+  let at = 0;
+  d.users.forEach((u, k) => {
+    const n = u.items.length;
+    const t = Math.min(N, n - 2);
+    assert.ok(t >= 1);
+    // Training is the prefix before the validation item; the validation target directly precedes the first test target.
+    assert.deepEqual([...s.train[k].items], [...u.items.slice(0, n - t - 1)]);
+    assert.equal(s.valid[k].target, u.items[n - t - 1]);
+    assert.deepEqual([...s.valid[k].history], [...s.train[k].items]);
+    for (let j = 0; j < t; j++) {
+      const e = s.test[at++];
+      assert.equal(e.user, u.user);
+      assert.equal(e.target, u.items[n - t + j]);
+      assert.deepEqual([...e.history], [...u.items.slice(0, n - t + j)]);
+    }
+    train += s.train[k].items.length;
+  });
+  assert.equal(at, s.test.length);
+  // Every interaction in exactly one place: training, validation, or one test target.
+  assert.equal(train + s.valid.length + s.test.length, d.stats.interactionsKept);
+  assert.ok(s.test.length > 2.5 * d.users.length, `${s.test.length} test examples from ${d.users.length} users`);
+  assert.throws(() => splitLeaveLastN(d, 0), /test targets per user must be a positive integer, got 0/);
+  // Through prepareData: the option changes the rec split only.
+  const base = prepareData({ dataset: 'synthetic', queriesPerItem: 4 });
+  const lastN = prepareData({ dataset: 'synthetic', queriesPerItem: 4, recTestTargets: 3 });
+  assert.ok(lastN.rec.test.length > 2 * base.rec.test.length);
+  assert.deepEqual(lastN.queries.test.map((q) => q.text), base.queries.test.map((q) => q.text));
 });
 
 test('prepareData on the tiny synthetic profile: consistent stats, held-out test queries', () => {

@@ -92,8 +92,11 @@ test('replicate ids round-trip; replicate 0 is the row itself; tables expand eve
   assert.deepEqual(replicatesOf(row, 3).map(specId), ['multitask/rq-kmeans/shared', 'multitask/rq-kmeans/shared/r1', 'multitask/rq-kmeans/shared/r2']);
   assert.deepEqual(parseSpecId('multitask/rq-kmeans/shared/r2'), withReplicate(row, 2));
   assert.deepEqual(withReplicate({ ...row, replicate: 4 }, 0), row);
-  for (const bad of ['multitask/rq-kmeans/shared/2', 'multitask/rq-kmeans/shared/r-1', 'multitask/rq-kmeans/shared/r1/x']) {
-    assert.throws(() => parseSpecId(bad), /must be <embedding>\/<quantizer>\/<shared\|separate>\[\/r<replicate>\]/, bad);
+  const last = parseSpecId('multitask/rq-kmeans/shared/last-n/r1');
+  assert.deepEqual(last, { ...row, protocol: 'last-n', replicate: 1 });
+  assert.equal(specId(last), 'multitask/rq-kmeans/shared/last-n/r1');
+  for (const bad of ['multitask/rq-kmeans/shared/2', 'multitask/rq-kmeans/shared/r-1', 'multitask/rq-kmeans/shared/r1/x', 'multitask/rq-kmeans/shared/r1/last-n']) {
+    assert.throws(() => parseSpecId(bad), /must be <embedding>\/<quantizer>\/<shared\|separate>\[\/last-n\]\[\/r<replicate>\]/, bad);
   }
   const one = experimentsFor(['quantizers'], 1);
   const two = experimentsFor(['quantizers'], 2);

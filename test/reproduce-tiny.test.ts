@@ -59,6 +59,36 @@ test('sid reproduce --profile tiny writes complete tables and executed notebooks
     assert.ok(row.lo > random, `multi-task ${task} Recall@30 ${row.value.toFixed(3)} [${row.lo.toFixed(3)}, ${row.hi.toFixed(3)}] not above random ${random.toFixed(3)}`);
   }
 
+  // Seeds: every generative overall row is the mean of the profile's replicates; each training is listed.
+  const replicates = 2;
+  for (const r of doc.rows.filter((x) => x.model === 'generative' && x.bucket === 'all')) {
+    assert.equal(r.replicates?.length, replicates, `${r.table}/${r.method}/${r.task}/${r.metric} has ${r.replicates?.length} replicate values`);
+    const mean = r.replicates!.reduce((a, b) => a + b, 0) / replicates;
+    assert.ok(Math.abs(mean - r.value) < 1e-9, `${r.method}: value ${r.value} is not the mean of its replicates ${r.replicates}`);
+  }
+  assert.ok(doc.experiments.some((e) => e.id === 'multitask/rq-kmeans/shared/r1' && e.replicate === 1));
+  for (const e of doc.experiments) assert.ok(e.stop === 'cap' || e.stop === 'plateau', `${e.id} stop ${e.stop}`);
+  // Paired comparisons: each table's reference row against every other row, on both tasks.
+  for (const [t, ref] of [['task-tradeoff', 'Multi-task'], ['quantizers', 'RQ-KMeans'], ['shared-vs-separate', 'Multi-task, shared tokens'], ['last-n', 'Multi-task']] as const) {
+    const others = TABLES[t].filter((r) => r.method !== ref);
+    const got = doc.comparisons.filter((c) => c.table === t);
+    assert.equal(got.length, 2 * others.length, `${t}: ${got.length} comparisons`);
+    for (const c of got) {
+      assert.equal(c.a, ref);
+      assert.ok(c.difference.lo <= c.difference.mean + 1e-12 && c.difference.mean <= c.difference.hi + 1e-12);
+      const a = doc.rows.find((x) => x.table === t && x.method === c.a && x.task === c.task && x.metric === c.metric && x.bucket === 'all')!;
+      const b = doc.rows.find((x) => x.table === t && x.method === c.b && x.task === c.task && x.metric === c.metric && x.bucket === 'all')!;
+      assert.ok(Math.abs(c.difference.mean - (a.value - b.value)) < 1e-9, `${t}: ${c.a} - ${c.b} on ${c.task}`);
+    }
+  }
+  // The leave-last-N-out table: several rec test examples per user, with its own baselines.
+  assert.ok(doc.lastN && doc.lastN.targets === 3 && doc.lastN.recTest > 2 * doc.counts.recTest, JSON.stringify(doc.lastN));
+  const lastRec = doc.rows.find((x) => x.table === 'last-n' && x.method === 'Multi-task' && x.task === 'rec' && x.metric === 'recall@30' && x.bucket === 'all')!;
+  assert.equal(lastRec.n, doc.lastN!.recTest);
+  for (const m of ['Popularity', 'Co-occurrence', 'SASRec']) {
+    assert.ok(doc.rows.some((x) => x.table === 'last-n' && x.method === m && x.model === 'baseline' && x.n === doc.lastN!.recTest), `last-n baseline ${m}`);
+  }
+
   // Every notebook executed, with an HTML report and an index.
   const notebooks = fs.readdirSync(path.join(root, 'notebooks')).filter((f) => /^0\d_.*\.ipynb$/.test(f));
   assert.ok(notebooks.length >= 9, `expected notebooks 00-08, found ${notebooks.join(', ')}`);

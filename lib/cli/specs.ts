@@ -11,7 +11,7 @@ import { UsageError } from './args';
 export const PROFILES = ['tiny', 'small', 'paper'] as const;
 export const STRATEGIES = ['content', 'search', 'rec', 'fused-concat', 'fused-svd', 'multitask'] as const;
 export const QUANTIZERS = ['rq-kmeans', 'hier-kmeans', 'rq-vae', 'rlfq'] as const;
-export const TABLES = ['task-tradeoff', 'quantizers', 'shared-vs-separate', 'head-torso'] as const;
+export const TABLES = ['task-tradeoff', 'quantizers', 'shared-vs-separate', 'head-torso', 'last-n'] as const;
 
 export interface OptionSpec {
   name: string;

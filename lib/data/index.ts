@@ -13,7 +13,7 @@ export {
   type PaperScaleOptions,
 } from './movielens';
 export { resolveMovieLensDir, ensureMovieLens, fetchMovieLens, defaultMovieLensRoot, MOVIELENS_ARCHIVES, type MovieLensName, type FetchOptions } from './locate';
-export { splitLeaveLastOut, trainingCounts } from './split';
+export { splitLeaveLastN, splitLeaveLastOut, trainingCounts } from './split';
 export { popularityBuckets, bucketSizes, BUCKET_NAMES, type BucketOptions } from './buckets';
 export { generateQueries, queriesForItem, selectQueryItems, normalizeQuery, QUERY_STYLES, type QueryGenOptions, type GeneratedQueryStyle } from './queries';
 export { parseQueriesJsonl, readQueriesJsonl } from './queryImport';

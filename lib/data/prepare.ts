@@ -10,7 +10,7 @@ import { loadMovieLens, loadMovieLensText, type MovieLensDataset, type PaperScal
 import { generateQueries, QUERY_STYLES, type GeneratedQueryStyle } from './queries';
 import { readQueriesJsonl } from './queryImport';
 import { splitQueries, type QuerySplitOptions, type QuerySplitResult } from './querySplit';
-import { splitLeaveLastOut, tiedFinalPairs, trainingCounts } from './split';
+import { splitLeaveLastN, tiedFinalPairs, trainingCounts } from './split';
 import { generateSyntheticMovieLens, type SyntheticMovieLens, type SyntheticOptions } from './synthetic';
 
 export type DataSetName = 'ml-latest-small' | 'ml-25m' | 'synthetic';
@@ -42,6 +42,8 @@ export interface DataOptions {
   querySplit?: Omit<QuerySplitOptions, 'seed'>;
   /** Popularity bucket rule (default head = top 50% of training interactions, tail < 5). */
   buckets?: BucketOptions;
+  /** Rec test targets per user: 1 (default) is leave-last-out, N > 1 leave-last-N-out (lib/data/split.ts). */
+  recTestTargets?: number;
 }
 
 export interface PreparedDataset extends PreparedData {
@@ -81,7 +83,7 @@ export function prepareData(opts: DataOptions): PreparedDataset {
   }
   const loadMs = Date.now() - t0;
 
-  const rec = splitLeaveLastOut(dataset);
+  const rec = splitLeaveLastN(dataset, opts.recTestTargets ?? 1);
   const counts = trainingCounts(rec.train, dataset.items.length);
   const buckets = popularityBuckets(counts, opts.buckets);
 

@@ -2,7 +2,8 @@
  * Leave-last-out split of every user's sequence: the last item is the test target, the second-last
  * the validation target, the rest is training. Validation examples see the training prefix as history;
  * test examples see the training prefix plus the validation item. Every interaction lands in exactly
- * one place: sum(train lengths) + |valid| + |test| = interactions kept.
+ * one place: sum(train lengths) + |valid| + |test| = interactions kept. Leave-last-N-out (more test
+ * examples per user, for more rec test power) generalises it.
  */
 import type { Dataset, RecExample, RecSplit, UserSequence } from '../types';
 import { Rng, hashString32 } from '../util/random';
@@ -42,7 +43,19 @@ export function tiedFinalPairs(users: Pick<UserSequence, 'timestamps'>[]): numbe
   return n;
 }
 
+/** Leave-last-out: the last item of every user is the test target, the second-last validation. */
 export function splitLeaveLastOut(dataset: Pick<Dataset, 'users' | 'name'>): RecSplit {
+  return splitLeaveLastN(dataset, 1);
+}
+
+/**
+ * Leave-last-N-out: each user's last N items are N test targets, each with the history cut just
+ * before it (earlier test items are history, never training targets); the item before them is the
+ * validation target; the rest is training. A user with fewer than N + 2 interactions gives
+ * n - 2 test targets, keeping one training item and one validation item. N = 1 is leave-last-out.
+ */
+export function splitLeaveLastN(dataset: Pick<Dataset, 'users' | 'name'>, targets: number): RecSplit {
+  if (!Number.isInteger(targets) || targets < 1) throw new Error(`splitLeaveLastN(${dataset.name}): test targets per user must be a positive integer, got ${targets}`);
   const train: UserSequence[] = [];
   const valid: RecExample[] = [];
   const test: RecExample[] = [];
@@ -50,14 +63,16 @@ export function splitLeaveLastOut(dataset: Pick<Dataset, 'users' | 'name'>): Rec
     const n = u.items.length;
     if (n < 3) {
       throw new Error(
-        `splitLeaveLastOut(${dataset.name}): user ${u.user} has ${n} interactions; expected at least 3 ` +
+        `splitLeaveLastN(${dataset.name}): user ${u.user} has ${n} interactions; expected at least 3 ` +
           `(one training item, one validation, one test): load with minHistory >= 3`,
       );
     }
-    const trainItems = u.items.subarray(0, n - 2);
-    train.push({ user: u.user, items: trainItems, timestamps: u.timestamps.subarray(0, n - 2) });
-    valid.push({ user: u.user, history: trainItems, target: u.items[n - 2] });
-    test.push({ user: u.user, history: u.items.subarray(0, n - 1), target: u.items[n - 1] });
+    const t = Math.min(targets, n - 2);
+    const trainEnd = n - t - 1;
+    const trainItems = u.items.subarray(0, trainEnd);
+    train.push({ user: u.user, items: trainItems, timestamps: u.timestamps.subarray(0, trainEnd) });
+    valid.push({ user: u.user, history: trainItems, target: u.items[trainEnd] });
+    for (let pos = n - t; pos < n; pos++) test.push({ user: u.user, history: u.items.subarray(0, pos), target: u.items[pos] });
   }
   return { train, valid, test };
 }

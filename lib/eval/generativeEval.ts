@@ -25,9 +25,10 @@ export interface BeamSetting {
   finalRanking?: FinalRanking;
 }
 
-/** "60 beams / 30 groups", with "(penalised ranking)" for Hugging Face's final ranking. */
+/** "60 beams / 30 groups" (or "/ no groups"), with "(penalised ranking)" for Hugging Face's final ranking. */
 export function beamSettingLabel(s: BeamSetting): string {
-  return `${s.numBeams} beams / ${s.numGroups} groups${s.finalRanking === 'penalized' ? ' (penalised ranking)' : ''}`;
+  const groups = s.numGroups === 1 ? 'no groups' : `${s.numGroups} groups`;
+  return `${s.numBeams} beams / ${groups}${s.finalRanking === 'penalized' ? ' (penalised ranking)' : ''}`;
 }
 
 /** Evaluation settings (plain data: what a profile holds). */
@@ -42,6 +43,8 @@ export interface GenerativeEvalConfig {
   ks?: number[];
   /** Evaluate at most this many examples per task, a seeded sample (default: all). */
   limit?: number;
+  /** Per-task limits replacing `limit` for that task (null: every example). */
+  taskLimits?: Partial<Record<Task, number | null>>;
   bootstrap?: BootstrapOptions;
   /**
    * Keep items the user has already interacted with in rec rankings (default false: they are left
@@ -58,6 +61,7 @@ export interface ResolvedGenerativeEval {
   selectionLimit: number;
   ks: number[];
   limit: number | null;
+  taskLimits: Partial<Record<Task, number | null>>;
   bootstrap: BootstrapOptions;
   keepSeen: boolean;
   seed: number;
@@ -70,6 +74,7 @@ export function resolveGenerativeEval(o: GenerativeEvalConfig & { seed?: number 
     selectionLimit: o.selectionLimit ?? 300,
     ks: o.ks ?? [10, 30],
     limit: o.limit ?? null,
+    taskLimits: { ...o.taskLimits },
     bootstrap: o.bootstrap ?? {},
     keepSeen: o.keepSeen ?? false,
     seed: o.seed ?? 0,
@@ -139,7 +144,8 @@ export function evaluateGenerative(
   const test = splitExamples(data, model.prompts, vocab, spaces, 'test');
   const rng = new Rng(settings.seed);
   const run = (task: Task): TaskEvaluation => {
-    const examples = settings.limit === null ? test[task] : rng.fork(`test-${task}`).sample(test[task], settings.limit, true);
+    const limit = settings.taskLimits?.[task] !== undefined ? settings.taskLimits[task]! : settings.limit;
+    const examples = limit === null ? test[task] : rng.fork(`test-${task}`).sample(test[task], limit, true);
     const progress = new Progress({ label: `decode ${task}`, total: examples.length, unit: 'prompts' });
     const t0 = Date.now();
     const rankings: number[][] = [];

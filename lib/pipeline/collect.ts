@@ -8,7 +8,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import type { Profile } from './profiles';
 import { baselineRows, experimentRows, resultsMarkdown, retrievalRows, type ResultRow, type RowComparison } from './results';
 import {
-  createContext, dataStage, embeddingStage, experimentStage, replicatesOf, sasrecStage, specId, trainingSeed,
+  baselinesStage, createContext, dataStage, embeddingStage, experimentStage, protocolContext, replicatesOf, sasrecStage, specId, trainingSeed,
   type ExperimentSpec, type PipelineContext, type StoredExperiment,
 } from './stages';
 import { REFERENCE_ROW, TABLES, type TableName } from './tables';
@@ -16,7 +16,7 @@ import { compareReplicates, type ReplicateRankings } from '../eval/compare';
 import { summarizeReplicates, type TaskResult } from '../eval/summary';
 import { TASKS, type PreparedData, type Task } from '../types';
 import { EMBEDDING_STRATEGIES } from '../embed/index';
-import { evaluateBaselines, type BaselineReport } from '../eval/baselines';
+import type { BaselineReport } from '../eval/baselines';
 
 export interface ExperimentInfo {
   /** The training's id: the row's, with `/r<N>` for replicate N > 0. */
@@ -50,6 +50,8 @@ export interface ResultsDocument {
   experiments: ExperimentInfo[];
   /** Settings of the tuned baselines, chosen on the validation split (with every setting tried). */
   baselineSelection: BaselineReport['selection'];
+  /** The leave-last-N-out table's split, when it was collected. */
+  lastN?: { targets: number; recTest: number; users: number };
 }
 
 /** The chosen decoding of an experiment and every candidate's validation recall. */
@@ -141,7 +143,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     rows.push(...retrievalRows('embeddings', s, emb.embedding.retrieval));
   }
   const sasrec = await sasrecStage(ctx);
-  const base = evaluateBaselines(data, { ks: ctx.profile.retrieval.ks, bootstrapIterations: ctx.profile.retrieval.bootstrapIterations, seed: ctx.profile.seed });
+  const base = (await baselinesStage(ctx)).value;
   rows.push(
     ...baselineRows('BM25', 'search', base.bm25),
     ...baselineRows('Popularity', 'rec', base.popularity),
@@ -151,6 +153,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     ...baselineRows('Random', 'search', base.random.search),
     ...baselineRows('Random', 'rec', base.random.rec),
   );
+  const lastN = tables.includes('last-n') ? await lastNBaselines(ctx, rows) : undefined;
   const st = dataStats(data);
   return {
     profile: ctx.profile.name,
@@ -162,7 +165,23 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     comparisons,
     experiments: [...experiments.values()],
     baselineSelection: base.selection,
+    ...(lastN ? { lastN } : {}),
   };
+}
+
+/** The rec baselines on the leave-last-N-out split, as rows of the last-n table (same users and targets as its generative rows). */
+async function lastNBaselines(ctx: PipelineContext, rows: ResultRow[]): Promise<NonNullable<ResultsDocument['lastN']>> {
+  const lctx = protocolContext(ctx, 'last-n');
+  const { data } = await dataStage(lctx);
+  const sasrec = await sasrecStage(lctx);
+  const base = (await baselinesStage(lctx)).value;
+  rows.push(
+    ...baselineRows('Popularity', 'rec', base.popularity, 'last-n'),
+    ...baselineRows('Co-occurrence', 'rec', base.cooccurrence, 'last-n'),
+    ...baselineRows('Item-kNN', 'rec', base.itemKnn, 'last-n'),
+    ...baselineRows('SASRec', 'rec', sasrec.value.result, 'last-n'),
+  );
+  return { targets: lctx.profile.lastN.targets, recTest: data.rec.test.length, users: data.rec.train.length };
 }
 
 /** Writes results.json and results.md into `outDir` (atomically). */

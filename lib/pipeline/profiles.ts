@@ -31,6 +31,11 @@ export interface Profile {
     collisions: CollisionMode;
     quantizers: Partial<Record<QuantizerName, Omit<QuantizerOptions, 'levels' | 'k' | 'seed'>>>;
   };
+  /**
+   * The extra leave-last-N-out table (beyond the paper): each user's last `targets` items are test
+   * targets, so the rec task gets several times the test examples. Every rec test example is decoded.
+   */
+  lastN: { targets: number };
   /** Baselines that train (the others have no settings, or choose theirs on validation). */
   baselines: { sasrec: Partial<Omit<SasRecConfig, 'seed'>> };
   generate: {
@@ -57,6 +62,7 @@ const PROFILES: Record<ProfileName, Profile> = {
     retrieval: RETRIEVAL,
     // 400 items: 2 x 32 codes leave room for distinct IDs while keeping every code well used.
     ids: { levels: 2, k: 32, collisions: 'extra-level', quantizers: {} },
+    lastN: { targets: 3 },
     baselines: { sasrec: { dim: 32, layers: 1, maxEpochs: 80, patience: 5 } },
     generate: {
       train: {
@@ -88,6 +94,7 @@ const PROFILES: Record<ProfileName, Profile> = {
     retrieval: RETRIEVAL,
     ids: { levels: 2, k: 256, collisions: 'extra-level', quantizers: {} },
     // SASRec's usual sizes (Kang & McAuley: d 50, 2 blocks, max length 50), adapted to d 64; capped epochs for the 2-core budget.
+    lastN: { targets: 5 },
     baselines: { sasrec: { dim: 64, layers: 2, maxEpochs: 20, patience: 3 } },
     generate: {
       train: {
@@ -122,6 +129,7 @@ const PROFILES: Record<ProfileName, Profile> = {
     retrieval: RETRIEVAL,
     // paper: 2 codebooks x 256.
     ids: { levels: 2, k: 256, collisions: 'extra-level', quantizers: {} },
+    lastN: { targets: 5 },
     baselines: { sasrec: { dim: 64, layers: 2, maxEpochs: 50, patience: 5 } },
     generate: {
       train: {

@@ -84,10 +84,10 @@ export function retrievalRows(table: string, method: string, report: RetrievalRe
   return out;
 }
 
-/** Rows of a non-generative baseline on one task. */
-export function baselineRows(method: string, task: Task, t: TaskResult): ResultRow[] {
+/** Rows of a non-generative baseline on one task (in the baselines table, or beside the rows of another). */
+export function baselineRows(method: string, task: Task, t: TaskResult, table = 'baselines'): ResultRow[] {
   const out: ResultRow[] = [];
-  const base = { table: 'baselines', method, embedding: method.toLowerCase(), quantizer: null, space: null, model: 'baseline' as const, task };
+  const base = { table, method, embedding: method.toLowerCase(), quantizer: null, space: null, model: 'baseline' as const, task };
   for (const [metric, e] of Object.entries(t.overall)) out.push(row(base, metric, 'all', e));
   for (const [b, set] of Object.entries(t.byBucket)) for (const [metric, e] of Object.entries(set)) out.push(row(base, metric, b, e));
   return out;

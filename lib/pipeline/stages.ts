@@ -27,6 +27,7 @@ import { decodeValue } from '../util/codec';
 import type { Profile } from './profiles';
 import { SASREC_DEFAULTS, sasRecRankings, trainSasRec, type SasRecConfig } from '../eval/sasrec';
 import { summarizeTask, type TaskResult } from '../eval/summary';
+import { evaluateBaselines, type BaselineReport } from '../eval/baselines';
 import { importClosure } from './sourceClosure';
 
 export interface PipelineContext {
@@ -74,6 +75,7 @@ const STAGE_ENTRIES = {
   ids: ['lib/quantize/quantizer.ts', 'lib/quantize/ids.ts', 'lib/quantize/matrix.ts'],
   experiment: ['lib/generate/jointModel.ts', 'lib/eval/generativeEval.ts', 'lib/quantize/vocabulary.ts'],
   sasrec: ['lib/eval/sasrec.ts', 'lib/eval/summary.ts'],
+  baselines: ['lib/eval/baselines.ts'],
 };
 type StageName = keyof typeof STAGE_ENTRIES;
 const closures = new Map<StageName, string[]>();
@@ -233,32 +235,61 @@ export interface ExperimentSpec {
    * initialisation, batch order, validation sample); the IDs and the test sample stay the same.
    */
   replicate?: number;
+  /**
+   * 'last-n': the whole pipeline (embeddings, IDs, training, test) on the leave-last-N-out split of
+   * the profile's `lastN`; absent: leave-last-out, as in the paper.
+   */
+  protocol?: 'last-n';
 }
 
-/** `<embedding>/<quantizer>/<space>`, with `/r<N>` for replicate N > 0. */
+/** `<embedding>/<quantizer>/<space>`, then `/last-n` for that protocol and `/r<N>` for replicate N > 0. */
 export function specId(s: ExperimentSpec): string {
-  const base = `${s.embedding}/${s.quantizer}/${s.space}`;
-  return s.replicate ? `${base}/r${s.replicate}` : base;
+  let id = `${s.embedding}/${s.quantizer}/${s.space}`;
+  if (s.protocol) id += `/${s.protocol}`;
+  return s.replicate ? `${id}/r${s.replicate}` : id;
 }
 
 export function parseSpecId(id: string): ExperimentSpec {
-  const [embedding, quantizerName, space, rep, ...rest] = id.split('/');
+  const [embedding, quantizerName, space, ...tail] = id.split('/');
   const strategies: string[] = [...EMBEDDING_STRATEGIES, 'separate'];
   const quantizer = parseQuantizerName(quantizerName ?? '', `experiment id "${id}"`);
+  const protocol = tail[0] === 'last-n' ? (tail.shift() as 'last-n') : undefined;
+  const rep = tail.shift();
   const replicate = rep === undefined ? 0 : /^r[0-9]+$/.test(rep) ? Number(rep.slice(1)) : NaN;
-  if (!strategies.includes(embedding) || !quantizer || (space !== 'shared' && space !== 'separate') || !Number.isSafeInteger(replicate) || rest.length) {
+  if (!strategies.includes(embedding) || !quantizer || (space !== 'shared' && space !== 'separate') || !Number.isSafeInteger(replicate) || tail.length) {
     throw new Error(
-      `experiment id "${id}" must be <embedding>/<quantizer>/<shared|separate>[/r<replicate>] with embedding in ${strategies.join(', ')} and quantizer in ${QUANTIZER_NAMES.join(', ')}`,
+      `experiment id "${id}" must be <embedding>/<quantizer>/<shared|separate>[/last-n][/r<replicate>] with embedding in ${strategies.join(', ')} and quantizer in ${QUANTIZER_NAMES.join(', ')}`,
     );
   }
   if (embedding === 'separate' && space !== 'separate') throw new Error(`experiment id "${id}": the separate embeddings need --space separate`);
-  return withReplicate({ embedding: embedding as ExperimentSpec['embedding'], quantizer, space }, replicate);
+  const spec: ExperimentSpec = { embedding: embedding as ExperimentSpec['embedding'], quantizer, space };
+  return withReplicate(protocol ? { ...spec, protocol } : spec, replicate);
 }
 
 /** The spec of replicate `r` of a row (replicate 0 carries no field, so its id and key are the row's). */
 export function withReplicate(spec: ExperimentSpec, r: number): ExperimentSpec {
   const { replicate: _, ...row } = spec;
   return r > 0 ? { ...row, replicate: r } : row;
+}
+
+/**
+ * The context an experiment runs in: the profile's own, or for `protocol: 'last-n'` one whose data
+ * stage splits leave-last-N-out and whose evaluation decodes every rec test example (shared cache).
+ */
+export function protocolContext(ctx: PipelineContext, protocol: ExperimentSpec['protocol']): PipelineContext {
+  if (!protocol) return ctx;
+  const memoKey = `context:${protocol}`;
+  const hit = ctx.memo.get(memoKey) as PipelineContext | undefined;
+  if (hit) return hit;
+  const p = ctx.profile;
+  const profile: Profile = {
+    ...p,
+    data: { ...p.data, recTestTargets: p.lastN.targets },
+    generate: { ...p.generate, eval: { ...p.generate.eval, taskLimits: { ...p.generate.eval.taskLimits, rec: null } } },
+  };
+  const derived: PipelineContext = { profile, cache: ctx.cache, memo: new Map() };
+  ctx.memo.set(memoKey, derived);
+  return derived;
 }
 
 /** Every replicate of a row, 0..count-1. */
@@ -338,7 +369,8 @@ function experimentKey(ctx: PipelineContext, spec: ExperimentSpec, dataKey: stri
 }
 
 /** Trains (resumably) and evaluates the joint generative model of one experiment. */
-export async function experimentStage(ctx: PipelineContext, spec: ExperimentSpec): Promise<ExperimentResult> {
+export async function experimentStage(base: PipelineContext, spec: ExperimentSpec): Promise<ExperimentResult> {
+  const ctx = protocolContext(base, spec.protocol);
   const { data, key: dataKey } = await dataStage(ctx);
   const voc = await vocabularyStage(ctx, spec);
   const { config, inputs, key } = experimentKey(ctx, spec, dataKey, voc.keys);
@@ -375,7 +407,8 @@ export async function experimentStage(ctx: PipelineContext, spec: ExperimentSpec
 }
 
 /** The stored result of an experiment if it is in the cache; never trains (its IDs are built when missing). */
-export async function cachedExperiment(ctx: PipelineContext, spec: ExperimentSpec): Promise<StoredExperiment | null> {
+export async function cachedExperiment(base: PipelineContext, spec: ExperimentSpec): Promise<StoredExperiment | null> {
+  const ctx = protocolContext(base, spec.protocol);
   const { key: dataKey } = await dataStage(ctx);
   const voc = await vocabularyStage(ctx, spec);
   const { key } = experimentKey(ctx, spec, dataKey, voc.keys);
@@ -387,7 +420,7 @@ export async function cachedExperiment(ctx: PipelineContext, spec: ExperimentSpe
 /** Loads the trained model of an experiment (building it first when needed). */
 export async function loadExperimentModel(ctx: PipelineContext, spec: ExperimentSpec): Promise<{ model: GenerativeModel; vocab: IdVocabulary; result: StoredExperiment }> {
   const exp = await experimentStage(ctx, spec);
-  const voc = await vocabularyStage(ctx, spec);
+  const voc = await vocabularyStage(protocolContext(ctx, spec.protocol), spec);
   return { model: loadModel(exp.modelDir, voc.vocab), vocab: voc.vocab, result: exp.result };
 }
 
@@ -402,6 +435,20 @@ export interface StoredSasRec {
   epochs: number;
   seconds: number;
   config: SasRecConfig;
+}
+
+/**
+ * The non-training baselines (BM25, popularity, co-occurrence and item-kNN with settings chosen on
+ * validation, random) on the test split: cached, since the notebooks collect results one table at a time.
+ */
+export async function baselinesStage(ctx: PipelineContext): Promise<{ value: BaselineReport; key: string; cached: boolean }> {
+  const { data, key: dataKey } = await dataStage(ctx);
+  const opts = { ks: ctx.profile.retrieval.ks, bootstrapIterations: ctx.profile.retrieval.bootstrapIterations, seed: ctx.profile.seed };
+  const config = { opts, code: codeVersion(stageSources('baselines')) };
+  return memoize(ctx, `baselines:${dataKey}`, async () => {
+    const res = await ctx.cache.getOrBuild<BaselineReport>('baselines', config, [dataKey], () => evaluateBaselines(data, opts));
+    return { value: res.value, key: res.key, cached: res.cached };
+  });
 }
 
 /** SASRec trained on the training sequences, early-stopped on validation, then ranked on test once. */

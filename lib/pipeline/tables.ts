@@ -2,10 +2,10 @@
  * The paper's tables as lists of experiments. Each table's rows share stages with the others (the
  * multi-task + RQ-KMeans + shared row appears in three tables and is trained once).
  */
-import { replicatesOf, type ExperimentSpec } from './stages';
+import { replicatesOf, specId, type ExperimentSpec } from './stages';
 
-export type TableName = 'task-tradeoff' | 'quantizers' | 'shared-vs-separate' | 'head-torso';
-export const TABLE_NAMES: readonly TableName[] = ['task-tradeoff', 'quantizers', 'shared-vs-separate', 'head-torso'];
+export type TableName = 'task-tradeoff' | 'quantizers' | 'shared-vs-separate' | 'head-torso' | 'last-n';
+export const TABLE_NAMES: readonly TableName[] = ['task-tradeoff', 'quantizers', 'shared-vs-separate', 'head-torso', 'last-n'];
 
 export interface TableRowSpec {
   /** Row label, as the paper names the method. */
@@ -38,6 +38,16 @@ export const SHARED_VS_SEPARATE: TableRowSpec[] = [
   { method: 'Separate embeddings and tokens', spec: { embedding: 'separate', quantizer: rq, space: 'separate' } },
 ];
 
+/**
+ * Beyond the paper: the main comparison again on the leave-last-N-out split, where every user gives
+ * N rec test examples (the profile's `lastN`), to separate rows whose leave-last-out rec intervals overlap.
+ */
+export const LAST_N: TableRowSpec[] = [
+  { method: 'Search-based (search-tuned)', spec: { embedding: 'search', quantizer: rq, space: 'shared', protocol: 'last-n' } },
+  { method: 'Rec-based (CF)', spec: { embedding: 'rec', quantizer: rq, space: 'shared', protocol: 'last-n' } },
+  { method: 'Multi-task', spec: { embedding: 'multitask', quantizer: rq, space: 'shared', protocol: 'last-n' } },
+];
+
 /** Every method of the other tables, split by popularity bucket. */
 export const HEAD_TORSO: TableRowSpec[] = dedupe([...TASK_TRADEOFF, ...QUANTIZERS.slice(1)]);
 
@@ -46,10 +56,11 @@ export const TABLES: Record<TableName, TableRowSpec[]> = {
   quantizers: QUANTIZERS,
   'shared-vs-separate': SHARED_VS_SEPARATE,
   'head-torso': HEAD_TORSO,
+  'last-n': LAST_N,
 };
 
 function key(s: ExperimentSpec): string {
-  return `${s.embedding}/${s.quantizer}/${s.space}`;
+  return specId(s);
 }
 
 function dedupe(rows: TableRowSpec[]): TableRowSpec[] {
@@ -67,6 +78,7 @@ export const REFERENCE_ROW: Partial<Record<TableName, string>> = {
   'task-tradeoff': 'Multi-task',
   quantizers: 'RQ-KMeans',
   'shared-vs-separate': 'Multi-task, shared tokens',
+  'last-n': 'Multi-task',
 };
 
 /**

@@ -243,3 +243,15 @@ export function strongestRecBaselineSentence(rows: ResultRow[], metric = 'recall
   const best = recs.reduce((a, b) => (b.value > a.value ? b : a));
   return `The strongest rec baseline here is **${best.method}**, ${metric} ${fmt(best)} on ${best.n} test users; a generative row is above it only where its interval lies above this one.`;
 }
+
+/** The generative rows of a table followed by the baselines collected beside them (the last-n table). */
+export function rowsWithBaselines(rows: ResultRow[], table: TableName, metric = 'recall@30'): Record<string, string>[] {
+  const generative = TABLES[table].map((r) => ({ method: r.method, model: 'generative' }));
+  const baselines = [...new Set(rows.filter((r) => r.table === table && r.model === 'baseline').map((r) => r.method))].map((m) => ({ method: m, model: 'baseline' }));
+  return [...generative, ...baselines].map(({ method, model }) => ({
+    method,
+    model,
+    [`search ${metric}`]: fmt(pick(rows, { table, method, task: 'search', metric })),
+    [`rec ${metric}`]: fmt(pick(rows, { table, method, task: 'rec', metric })),
+  }));
+}
