@@ -171,9 +171,11 @@ class DemoPage {
     ol.replaceChildren();
     const from = Math.max(0, this.history.length - 200);
     if (from > 0) ol.appendChild(el('li', `… ${from} earlier items`, 'hint'));
+    const read = this.history.length - this.model.prompts.historyLength;
     for (let k = from; k < this.history.length; k++) {
       const item = this.history[k];
-      const li = el('li', this.itemLabel(item));
+      // The items the prompt holds are set in bold.
+      const li = el('li', this.itemLabel(item), k >= read ? 'read' : undefined);
       const rm = el('button', 'remove');
       rm.type = 'button';
       rm.addEventListener('click', () => {
@@ -185,6 +187,7 @@ class DemoPage {
       ol.appendChild(li);
     }
     if (!this.history.length) ol.appendChild(el('li', 'empty: pick a test user or add titles', 'hint'));
+    ol.scrollTop = ol.scrollHeight;
   }
 
   status(text: string, error = false): void {

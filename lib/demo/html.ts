@@ -26,6 +26,7 @@ button { font-size: 0.95rem; padding: 0.3rem 0.8rem; cursor: pointer; }
 .chips button { font-size: 0.8rem; margin: 0.15rem; padding: 0.15rem 0.5rem; border-radius: 12px; border: 1px solid #aac; background: #eef; }
 #history { max-height: 14rem; overflow-y: auto; margin: 0.4rem 0; padding-left: 1.6rem; font-size: 0.9rem; }
 #history button, #title-results button { font-size: 0.75rem; padding: 0 0.4rem; margin-left: 0.4rem; }
+#history li.read { font-weight: 600; }
 #title-results { list-style: none; padding: 0; margin: 0.3rem 0; max-height: 10rem; overflow-y: auto; font-size: 0.9rem; }
 #decoding label { margin-right: 1.2rem; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
@@ -75,7 +76,7 @@ export function demoHtml(opts: { profile: string }): string {
 <label for="title-search">or add movies by title</label>
 <input type="text" id="title-search" placeholder="Search titles" autocomplete="off">
 <ul id="title-results"></ul>
-<div>History (oldest first; the model reads the last <span id="history-length"></span>):</div>
+<div>History (oldest first; the model reads the last <span id="history-length"></span>, in bold):</div>
 <ol id="history"></ol>
 <button type="button" id="recommend-button">Recommend</button> <button type="button" id="clear-history">Clear history</button>
 </section>
