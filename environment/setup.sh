@@ -13,7 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 PY=/usr/bin/python3
-APT_PACKAGES=(python3-nbconvert python3-nbclient python3-jupyter-client python3-ipykernel python3-onnx chromium unzip zip)
+APT_PACKAGES=(python3-nbconvert python3-nbclient python3-jupyter-client python3-ipykernel python3-onnx chromium unzip zip slurm-wlm munge)
 if [[ "${SID_WITH_NOTEBOOK:-0}" == "1" ]]; then APT_PACKAGES+=(jupyter-notebook); fi
 
 log() { printf '[setup] %s\n' "$*" >&2; }

@@ -21,6 +21,7 @@ Usage:
                    [--epochs N] [--examples-per-epoch N] [--batch-size N] [--lr X] [--search-fraction X] [--history-length N]
   sid eval         (same options as train) [--json]
   sid reproduce    [--profile <p>] [--jobs N] [--tables a,b] [--out <dir>] [--no-notebooks] [--rerun-notebooks]
+                   [--executor local|slurm] [--partition P] [--gpus-per-task N] [--dry-run] [--no-wait]
                    every table into reports/<p>/ (executed notebooks are reused while nothing they show changed)
   sid export       [--embedding <s>] [--quantizer <q>] [--space shared|separate] [--profile <p>] [--out <dir>]
                    the trained model as a live browser demo, reports/<p>/demo.html
@@ -50,10 +51,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   export: async () => (await import('./export')).exportCommand,
   bench: async () => (await import('./bench')).benchCommand,
   'run-config': async () => (await import('./reproduce')).runConfigCommand,
+  'run-stage': async () => (await import('./stage')).runStageCommand,
 };
 
 /** Commands that write the artifact cache, and those that write an output folder (`--out`). */
-const USES_CACHE = new Set(['embed', 'ids', 'train', 'eval', 'reproduce', 'notebooks run', 'run-config', 'export']);
+const USES_CACHE = new Set(['embed', 'ids', 'train', 'eval', 'reproduce', 'notebooks run', 'run-config', 'run-stage', 'export']);
 const WRITES_OUT = new Set(['reproduce', 'notebooks run', 'export']);
 
 /** Proves, before any work, that the folders the command will write can be written. */

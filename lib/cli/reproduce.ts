@@ -13,11 +13,14 @@ import { runNotebooks } from '../report/notebooks';
 import { projectRoot } from '../util/fs';
 import { sha256File } from '../util/hash';
 import { formatSeconds } from '../util/progress';
-import { intOption, parseArgs, UsageError } from './args';
+import { choice, intOption, parseArgs, UsageError } from './args';
 import { DEMO_SPEC, writeDemo } from './export';
 
 export async function reproduceCommand(argv: string[]): Promise<number> {
-  const { options, flags } = parseArgs(argv, { flags: ['no-notebooks', 'rerun-notebooks'], options: ['profile', 'jobs', 'tables', 'out'] });
+  const { options, flags } = parseArgs(argv, {
+    flags: ['no-notebooks', 'rerun-notebooks', 'dry-run', 'no-wait'],
+    options: ['profile', 'jobs', 'tables', 'out', 'executor', 'partition', 'gpus-per-task'],
+  });
   const profile = getProfile(options.profile);
   const jobs = intOption(options, 'jobs', Math.max(1, os.cpus().length));
   const tables = (options.tables ? options.tables.split(',') : [...TABLE_NAMES]) as TableName[];
@@ -26,8 +29,21 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   }
   const outDir = path.resolve(options.out ?? path.join(projectRoot(), 'reports', profile.name));
   const t0 = Date.now();
+  const executor = choice('executor', options.executor, ['local', 'slurm'] as const, 'local');
+  if (executor === 'local') {
+    const slurmOnly = ['partition', 'gpus-per-task'].filter((o) => o in options).concat(['dry-run', 'no-wait'].filter((f) => flags.has(f)));
+    if (slurmOnly.length) throw new UsageError(`--${slurmOnly[0]} needs --executor slurm`);
+  }
   // MovieLens is fetched (sha256-checked) when absent, so a fresh checkout needs no manual step.
-  if (profile.data.dataset !== 'synthetic' && !profile.data.dir) await ensureMovieLens(profile.data.dataset);
+  if (profile.data.dataset !== 'synthetic' && !profile.data.dir && !flags.has('dry-run')) await ensureMovieLens(profile.data.dataset);
+  if (executor === 'slurm') {
+    return (await import('./slurm')).reproduceOnSlurm({
+      profile, tables, outDir, specs: experimentsFor(tables, profile.generate.replicates),
+      notebooks: !flags.has('no-notebooks'), rerunNotebooks: flags.has('rerun-notebooks'),
+      partition: options.partition, gpusPerTask: options['gpus-per-task'] === undefined ? undefined : intOption(options, 'gpus-per-task', 1),
+      dryRun: flags.has('dry-run'), wait: !flags.has('no-wait'),
+    });
+  }
   await initBackend();
   await runExperiments(profile, experimentsFor(tables, profile.generate.replicates), { jobs });
   const { json, md, doc } = await collectAndWrite(profile, tables, outDir);

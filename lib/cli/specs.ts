@@ -147,8 +147,16 @@ export const SPECS: Record<string, CommandSpec> = {
       { name: 'out', arg: '<dir>', default: 'reports/<profile>', help: 'folder for results.json, results.md and the reports' },
       { name: 'no-notebooks', help: 'write the tables only' },
       { name: 'rerun-notebooks', help: 'execute the notebooks even when their reports are up to date' },
+      { name: 'executor', arg: '<local|slurm>', choices: ['local', 'slurm'], default: 'local', help: 'run the stages here, or as Slurm job arrays sharing the cache' },
+      { name: 'partition', arg: 'P', default: "the cluster's", help: 'Slurm partition of every job (with --executor slurm)' },
+      { name: 'gpus-per-task', arg: 'N', int: { min: 1 }, default: 'none', help: 'GPUs per stage task (with --executor slurm)' },
+      { name: 'dry-run', help: 'print the sbatch commands and scripts, submit nothing (with --executor slurm)' },
+      { name: 'no-wait', help: 'submit and exit, printing the job ids (with --executor slurm)' },
     ],
-    notes: ['Interrupted (Ctrl-C, SIGTERM), it stops its workers; a rerun resumes from the cache.'],
+    notes: [
+      'Interrupted (Ctrl-C, SIGTERM), it stops its workers; a rerun resumes from the cache.',
+      'With --executor slurm the checkout and the cache (SID_CACHE_DIR) must be on a folder every node sees.',
+    ],
   },
   export: {
     usage: 'sid export',
@@ -217,6 +225,12 @@ export const SPECS: Record<string, CommandSpec> = {
     usage: 'sid run-config <embedding>/<quantizer>/<shared|separate>',
     summary: 'one experiment (used by the workers of sid reproduce)',
     positional: { label: '<embedding>/<quantizer>/<shared|separate>', min: 1, max: 1 },
+    options: [profile],
+  },
+  'run-stage': {
+    usage: 'sid run-stage <embed <s>[,<s>...]|ids <embedding>/<quantizer>|sasrec>',
+    summary: 'one cached stage before the trainings (the tasks of sid reproduce --executor slurm)',
+    positional: { label: 'a stage: embed <s>, ids <embedding>/<quantizer> or sasrec', min: 1, max: 2 },
     options: [profile],
   },
 };

@@ -26,10 +26,12 @@ function defaultLog(line: string): void {
   if (process.env.SID_QUIET !== '1') process.stderr.write(line + '\n');
 }
 
-/** Builds the embeddings and IDs every experiment needs (cheap next to the trainings, and shared). */
-export async function buildSharedStages(ctx: PipelineContext, specs: ExperimentSpec[], log = defaultLog): Promise<void> {
-  const strategies = new Set<string>();
-  const idPairs = new Map<string, [ExperimentSpec['embedding'], ExperimentSpec['quantizer']]>();
+type SharedStrategy = Exclude<ExperimentSpec['embedding'], 'separate'>;
+
+/** The embeddings and the (embedding, quantizer) ID sets the experiments need, each once. */
+export function sharedStagesOf(specs: readonly ExperimentSpec[]): { strategies: SharedStrategy[]; idPairs: [SharedStrategy, ExperimentSpec['quantizer']][] } {
+  const strategies = new Set<SharedStrategy>();
+  const idPairs = new Map<string, [SharedStrategy, ExperimentSpec['quantizer']]>();
   for (const s of specs) {
     const embs = s.embedding === 'separate' ? (['search', 'rec'] as const) : [s.embedding];
     for (const e of embs) {
@@ -37,6 +39,13 @@ export async function buildSharedStages(ctx: PipelineContext, specs: ExperimentS
       idPairs.set(`${e}/${s.quantizer}`, [e, s.quantizer]);
     }
   }
+  return { strategies: [...strategies], idPairs: [...idPairs.values()] };
+}
+
+/** Builds the embeddings and IDs every experiment needs (cheap next to the trainings, and shared). */
+export async function buildSharedStages(ctx: PipelineContext, specs: ExperimentSpec[], log = defaultLog): Promise<void> {
+  const { strategies: needed, idPairs } = sharedStagesOf(specs);
+  const strategies = new Set<string>(needed);
   // search and rec first: the fused strategies reuse them in memory.
   const order = ['search', 'rec', 'content', 'fused-concat', 'fused-svd', 'multitask'].filter((s) => strategies.has(s));
   for (const s of order) {
@@ -44,7 +53,7 @@ export async function buildSharedStages(ctx: PipelineContext, specs: ExperimentS
     const r = await embeddingStage(ctx, s as Exclude<ExperimentSpec['embedding'], 'separate'>);
     log(`[reproduce] embeddings ${s}: ${r.cached ? 'cached' : `built in ${formatSeconds((Date.now() - t0) / 1000)}`}`);
   }
-  for (const [e, t] of idPairs.values()) {
+  for (const [e, t] of idPairs) {
     const t0 = Date.now();
     const r = await idStage(ctx, e as Exclude<ExperimentSpec['embedding'], 'separate'>, t);
     log(`[reproduce] IDs ${e}/${t}: ${r.cached ? 'cached' : `built in ${formatSeconds((Date.now() - t0) / 1000)}`}`);

@@ -1,0 +1,69 @@
+/** `sid reproduce --executor slurm`: writes the job scripts, submits them (or prints them) and waits. */
+import * as path from 'node:path';
+import { ArtifactCache } from '../pipeline/cache';
+import type { Profile } from '../pipeline/profiles';
+import { dryRunText, planSlurmJobs, submitSlurmJobs, waitForSlurmJobs, writeSlurmScripts } from '../pipeline/slurm';
+import type { ExperimentSpec } from '../pipeline/stages';
+import { projectRoot } from '../util/fs';
+import { formatSeconds } from '../util/progress';
+
+export interface SlurmReproduceOptions {
+  profile: Profile;
+  tables: readonly string[];
+  specs: readonly ExperimentSpec[];
+  outDir: string;
+  notebooks: boolean;
+  rerunNotebooks: boolean;
+  partition?: string;
+  gpusPerTask?: number;
+  dryRun: boolean;
+  wait: boolean;
+}
+
+function log(line: string): void {
+  if (process.env.SID_QUIET !== '1') process.stderr.write(line + '\n');
+}
+
+export async function reproduceOnSlurm(o: SlurmReproduceOptions): Promise<number> {
+  const t0 = Date.now();
+  const root = projectRoot();
+  const cacheDir = new ArtifactCache().root;
+  const scriptDir = path.join(o.outDir, 'slurm');
+  const jobs = planSlurmJobs(o.specs, {
+    profile: o.profile.name,
+    tables: o.tables,
+    outDir: o.outDir,
+    cacheDir,
+    projectRoot: root,
+    scriptDir,
+    notebooks: o.notebooks,
+    rerunNotebooks: o.rerunNotebooks,
+    partition: o.partition,
+    gpusPerTask: o.gpusPerTask,
+  });
+  if (o.dryRun) {
+    process.stdout.write(dryRunText(jobs));
+    return 0;
+  }
+  writeSlurmScripts(jobs, scriptDir);
+  log(`[slurm] scripts in ${scriptDir}; shared cache ${cacheDir} (it and ${root} must be on a folder every node sees)`);
+  const ids = submitSlurmJobs(jobs, log);
+  if (!o.wait) {
+    process.stdout.write(`${[...ids.values()].join(' ')}\n`);
+    log(`[slurm] not waiting: results.json appears in ${o.outDir} when job ${ids.get('sid-collect')} ends; scancel ${[...ids.values()].join(' ')} stops them`);
+    return 0;
+  }
+  // Interrupting the wait leaves the jobs to the cluster; say how to stop them.
+  const onSignal = () => {
+    process.stderr.write(`\n[slurm] stopped waiting; the jobs keep running (scancel ${[...ids.values()].join(' ')} stops them)\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  try {
+    await waitForSlurmJobs(jobs, ids, { log, pollMs: Number(process.env.SID_SLURM_POLL_MS ?? 5000) });
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+  }
+  log(`[slurm] done in ${formatSeconds((Date.now() - t0) / 1000)}: ${path.join(o.outDir, 'results.json')} (logs in ${path.join(scriptDir, 'logs')})`);
+  return 0;
+}
