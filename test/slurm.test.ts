@@ -65,8 +65,9 @@ test('the Slurm plan: every stage a task, arrays chained with afterok, one colle
   }
 });
 
-test('sid reproduce --executor slurm --dry-run prints the sbatch chain and submits nothing', () => {
+test('sid reproduce --executor slurm --dry-run prints the sbatch chain and submits nothing', (t) => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-slurm-dry-'));
+  t.after(() => fs.rmSync(out, { recursive: true, force: true }));
   const r = sid(['reproduce', '--profile', 'tiny', '--executor', 'slurm', '--tables', TABLE, '--dry-run', '--out', out], { PATH: '/nonexistent' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^EMBEDDINGS_JOB=\$\(sbatch --parsable \S+sid-embeddings\.sh\)$/m);
@@ -86,7 +87,6 @@ test('sid reproduce --executor slurm --dry-run prints the sbatch chain and submi
     assert.equal(e.status, 2, e.stderr);
     assert.match(e.stderr, msg);
   }
-  fs.rmSync(out, { recursive: true, force: true });
 });
 
 /** Fake scontrol/scancel: the n-th `scontrol show job` call prints step n of a scripted sequence. */
@@ -113,8 +113,9 @@ process.stdout.write(out);
 
 const line = (task: string, state: string, out = '/x.out', reason = 'None') => `JobId=9 ArrayJobId=1 ArrayTaskId=${task} JobState=${state} Reason=${reason} StdOut=${out}\n`;
 
-test('waiting on Slurm: tasks forgotten after completing still count; a failed task stops everything with its log', async () => {
+test('waiting on Slurm: tasks forgotten after completing still count; a failed task stops everything with its log', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-slurm-wait-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const job = (name: string, tasks: number, after: string | null): SlurmJob => ({
     name, after, file: path.join(dir, `${name}.sh`), array: tasks > 1, script: '', tasks: Array.from({ length: tasks }, (_, i) => ({ label: `${name} task ${i}`, args: [] })),
   });
@@ -145,7 +146,6 @@ test('waiting on Slurm: tasks forgotten after completing still count; a failed t
     (err: Error) => /sid-a\[1\] \(sid-a task 1, job 1\) ended FAILED \(NonZeroExitCode\)/.test(err.message) && /out of memory in stage ids/.test(err.message),
   );
   assert.equal(fs.readFileSync(path.join(dir, 'cancelled'), 'utf8').trim(), '1 2');
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 /** results.json without what differs between two correct runs: when it was written, how long stages took. */
