@@ -8,7 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import { releaseWebGpuGarbage } from './webgpu';
 
 export interface DeviceYieldOptions {
-  /** Yield once this many dispatches ran since the last yield (default 10,000; on llvmpipe each holds a mapping until then). */
+  /**
+   * Yield once this many dispatches ran since the last yield (default: SID_WEBGPU_YIELD_DISPATCHES,
+   * else 10,000; on llvmpipe each dispatch holds a memory mapping until the next yield).
+   */
   dispatches?: number;
 }
 
@@ -34,6 +37,14 @@ export function webGpuDispatches(): number {
   return dispatchCount;
 }
 
+function defaultDispatches(): number {
+  const v = process.env.SID_WEBGPU_YIELD_DISPATCHES;
+  if (v === undefined || v === '') return 10000;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`SID_WEBGPU_YIELD_DISPATCHES must be a positive integer, got '${v}'`);
+  return n;
+}
+
 export class DeviceYield {
   private readonly active: boolean;
   private readonly limit: number;
@@ -42,7 +53,7 @@ export class DeviceYield {
 
   constructor(opts: DeviceYieldOptions = {}) {
     this.active = tf.getBackend() === 'webgpu';
-    this.limit = opts.dispatches ?? 10000;
+    this.limit = opts.dispatches ?? defaultDispatches();
     // Without a dispatch count (another tfjs version), every 100 ticks.
     if (this.active && !countDispatches(tf.backend())) this.limit = -1;
     this.mark = dispatchCount;
@@ -91,7 +102,7 @@ export class DeferredReads {
     if (!items.length) return;
     this.pending = [];
     const tensors = items.filter((x) => x.t !== null).map((x) => x.t!);
-    let all = new Float32Array(0);
+    let all: Float32Array = new Float32Array(0);
     try {
       if (tensors.length === 1) all = tensors[0].dataSync() as Float32Array;
       else if (tensors.length > 1) {
