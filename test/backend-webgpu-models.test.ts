@@ -46,7 +46,7 @@ async function runChild(): Promise<void> {
     model: TINY_MODEL, tokenizer: { minCount: 1, hashBuckets: 8 }, historyLength: 3, epochs: 2, batchSize: 24, lr: 1e-2,
     warmupFraction: 0.05, seed: 1, validLimit: 0,
   };
-  const { model, history } = trainGenerativeModel(tinyData(), tinyVocab(), { search: 'shared', rec: 'shared' }, opts);
+  const { model, history } = await trainGenerativeModel(tinyData(), tinyVocab(), { search: 'shared', rec: 'shared' }, opts);
   const weights: Record<string, number[]> = {};
   for (const [k, v] of model.net.getWeights()) weights[k] = Array.from(v as Float32Array);
   model.net.dispose();

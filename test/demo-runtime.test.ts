@@ -26,7 +26,7 @@ async function fixture(): Promise<{ model: GenerativeModel; payload: DemoPayload
   const prompts = new PromptEncoder(WordTokenizer.build(data.dataset.items.map((i) => i.text), { minCount: 1, hashBuckets: 8 }), vocab.size, { historyLength: 3 });
   const net = new Seq2SeqModel({ ...TINY_MODEL, inputVocabSize: prompts.inputVocabSize, outputVocabSize: vocab.size, idInputBase: prompts.idInputBase, padId: PAD_ID, seed: 3 });
   const model: GenerativeModel = { net, prompts, spaces: { search: 'shared', rec: 'shared' }, vocab };
-  const payload = buildDemoPayload(model, data, {
+  const payload = await buildDemoPayload(model, data, {
     profile: 'fixture', experiment: 'fixture/rq-kmeans/shared', modelKey: 'k',
     decode: { numBeams: 6, numGroups: 1 }, candidates: [{ numBeams: 6, numGroups: 1 }, { numBeams: 6, numGroups: 3 }],
     sampleQueries: 5, sampleUsers: 4, seed: 1,
@@ -67,14 +67,14 @@ test('the demo decoder ranks what jointModel decoding ranks (search and rec, pla
     for (const mode of ['plain', 'diverse'] as const) {
       const opts = payload.decode[mode];
       for (const q of payload.queries) {
-        const want = searchItems(model, [q], tries, opts)[0];
+        const want = (await searchItems(model, [q], tries, opts))[0];
         const got = demo.search(q, mode);
         assert.deepEqual(got.hits.map((h) => h.item), want.items, `search "${q}" (${mode})`);
         assert.deepEqual(got.hits.map((h) => h.score), want.itemScores);
         assert.ok(got.hits.length > 0);
       }
       for (const u of payload.users) {
-        const want = recommendItems(model, [u.history], tries, opts)[0];
+        const want = (await recommendItems(model, [u.history], tries, opts))[0];
         const got = demo.recommend(u.history, mode);
         assert.deepEqual(got.hits.map((h) => h.item), want.items, `user ${u.user} (${mode})`);
         for (const h of got.hits) assert.ok(!u.history.includes(h.item), `history item ${h.item} recommended`);
@@ -93,7 +93,7 @@ test('the demo decoder ranks what jointModel decoding ranks (search and rec, pla
     assert.deepEqual(first.codes, Array.from(model.vocab.spaces[0].ids.codes.subarray(first.item * 2, first.item * 2 + 2)));
     // Same model, same weights: a prompt decoded both ways gives identical beams.
     const prompt = model.prompts.searchPrompt(payload.queries[1]);
-    assert.deepEqual(demo.search(payload.queries[1], 'plain').beams.map((b) => b.logProb), decodePrompts(model, 'search', [prompt], tries, payload.decode.plain)[0].beams.map((b) => b.logProb));
+    assert.deepEqual(demo.search(payload.queries[1], 'plain').beams.map((b) => b.logProb), (await decodePrompts(model, 'search', [prompt], tries, payload.decode.plain))[0].beams.map((b) => b.logProb));
   } finally {
     demo.dispose();
     model.net.dispose();

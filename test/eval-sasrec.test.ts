@@ -48,10 +48,10 @@ test('SASRec attention is causal: changing a later item leaves earlier positions
   model.dispose();
 });
 
-test('SASRec learns a planted next-item rule, stops early on validation, never ranks history items', () => {
+test('SASRec learns a planted next-item rule, stops early on validation, never ranks history items', async () => {
   const { train, valid } = cycleData(60, 6, 1);
   const before = tf.memory().numTensors;
-  const r = trainSasRec(train, valid, N, { maxLen: 6, dim: 16, heads: 2, layers: 1, batchSize: 16, learningRate: 5e-3, maxEpochs: 40, patience: 3, validK: 1, seed: 2 });
+  const r = await trainSasRec(train, valid, N, { maxLen: 6, dim: 16, heads: 2, layers: 1, batchSize: 16, learningRate: 5e-3, maxEpochs: 40, patience: 3, validK: 1, seed: 2 });
   assert.ok(r.validRecall.length === r.epochs && r.epochs <= 40);
   assert.equal(r.validRecall[r.bestEpoch], Math.max(...r.validRecall));
   assert.ok(Math.max(...r.validRecall) >= 0.9, `validation Recall@1 ${r.validRecall.map((x) => x.toFixed(2)).join(' ')}`);

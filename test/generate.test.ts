@@ -232,7 +232,7 @@ test('padding never changes a result', () => {
   model.dispose();
 });
 
-test('a tiny model overfits a tiny data set to Recall@1 = 1 on both tasks; round trip, seed and leaks', () => {
+test('a tiny model overfits a tiny data set to Recall@1 = 1 on both tasks; round trip, seed and leaks', async () => {
   const data = tinyData();
   const vocab = tinyVocab();
   const spaces = { search: 'shared', rec: 'shared' };
@@ -241,7 +241,7 @@ test('a tiny model overfits a tiny data set to Recall@1 = 1 on both tasks; round
     warmupFraction: 0.05, seed: 1, validLimit: 0,
   };
   const n0 = tf.memory().numTensors;
-  const { model, history } = trainGenerativeModel(data, vocab, spaces, opts);
+  const { model, history } = await trainGenerativeModel(data, vocab, spaces, opts);
   assert.equal(history.length, 30);
   assert.ok(history[29].trainLoss < history[0].trainLoss / 5, `loss ${history[0].trainLoss} -> ${history[29].trainLoss}`);
   assert.ok(Number.isFinite(history[29].searchLoss) && Number.isFinite(history[29].recLoss));
@@ -250,12 +250,12 @@ test('a tiny model overfits a tiny data set to Recall@1 = 1 on both tasks; round
   const n1 = tf.memory().numTensors;
   for (const task of ['search', 'rec'] as const) {
     const ex = [...sets.train[task], ...sets.test[task]];
-    const dec = decodeExamples(model, task, ex, tries, { numBeams: 4, numGroups: 2, diversityPenalty: 0.5 });
+    const dec = await decodeExamples(model, task, ex, tries, { numBeams: 4, numGroups: 2, diversityPenalty: 0.5 });
     dec.forEach((d, i) => assert.equal(d.items[0], ex[i].item, `${task} example ${i}`));
   }
   assert.equal(tf.memory().numTensors, n1, 'decoding leaked tensors');
 
-  const ev = evaluateGenerative(model, data, vocab, spaces, {
+  const ev = await evaluateGenerative(model, data, vocab, spaces, {
     decode: { numBeams: 4, numGroups: 2 }, bootstrap: { iterations: 50 },
   });
   for (const task of ['search', 'rec'] as const) {
@@ -267,7 +267,7 @@ test('a tiny model overfits a tiny data set to Recall@1 = 1 on both tasks; round
     r.rankings.forEach((rk, i) => assert.equal(rk[0], r.targets[i]));
   }
   for (const task of ['search', 'rec'] as const) {
-    const sweep = sweepBeamSettings(model, task, sets.test[task], tries, [{ numBeams: 2, numGroups: 1 }, { numBeams: 4, numGroups: 2 }], { bootstrap: { iterations: 50 } });
+    const sweep = await sweepBeamSettings(model, task, sets.test[task], tries, [{ numBeams: 2, numGroups: 1 }, { numBeams: 4, numGroups: 2 }], { bootstrap: { iterations: 50 } });
     assert.deepEqual(sweep.map((p) => [p.numBeams, p.numGroups, p.recall.mean, p.recall.n]), [[2, 1, 1, 12], [4, 2, 1, 12]]);
   }
   // With candidates, the decoding is chosen on validation before any test example is read.
@@ -276,7 +276,7 @@ test('a tiny model overfits a tiny data set to Recall@1 = 1 on both tasks; round
     new Proxy(split, { get: (t, p, r) => (p === 'test' && log.push(`${name}.test`), Reflect.get(t, p, r)) });
   const watched = { ...data, queries: watch(data.queries, 'queries'), rec: watch(data.rec, 'rec') };
   const candidates = [{ numBeams: 2, numGroups: 1 }, { numBeams: 4, numGroups: 2 }];
-  const chosen = evaluateGenerative(model, watched, vocab, spaces, { decodeCandidates: candidates, bootstrap: { iterations: 50 }, trace: (e) => log.push(e) });
+  const chosen = await evaluateGenerative(model, watched, vocab, spaces, { decodeCandidates: candidates, bootstrap: { iterations: 50 }, trace: (e) => log.push(e) });
   assert.equal(log[0], 'decoding fixed', `test examples read before the decoding was fixed: ${log.join(', ')}`);
   assert.deepEqual([...new Set(log.slice(1))].sort(), ['queries.test', 'rec.test']);
   const sel = chosen.selection!;
@@ -285,7 +285,7 @@ test('a tiny model overfits a tiny data set to Recall@1 = 1 on both tasks; round
   assert.equal(sel.chosen, sel.candidates.findIndex((c) => c.score === best), 'the first candidate with the best validation score is chosen');
   assert.deepEqual(chosen.settings.decode, candidates[sel.chosen]);
   for (const c of sel.candidates) assert.equal(c.score, (c.valid.search.mean + c.valid.rec.mean) / 2);
-  assert.throws(() => evaluateGenerative(model, data, vocab, { search: 'shared', rec: 'rec' }), /trained on spaces/);
+  await assert.rejects(evaluateGenerative(model, data, vocab, { search: 'shared', rec: 'rec' }), /trained on spaces/);
 
   // Checkpoint round trip: identical scores.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-gen-'));
@@ -301,9 +301,9 @@ test('a tiny model overfits a tiny data set to Recall@1 = 1 on both tasks; round
 
   // Same seed, same model; another seed, another model.
   const short = { ...opts, epochs: 2 };
-  const a = trainGenerativeModel(data, vocab, spaces, short).model;
-  const b = trainGenerativeModel(data, vocab, spaces, short).model;
-  const c = trainGenerativeModel(data, vocab, spaces, { ...short, seed: 2 }).model;
+  const a = (await trainGenerativeModel(data, vocab, spaces, short)).model;
+  const b = (await trainGenerativeModel(data, vocab, spaces, short)).model;
+  const c = (await trainGenerativeModel(data, vocab, spaces, { ...short, seed: 2 })).model;
   const wa = a.net.getWeights();
   const wb = b.net.getWeights();
   const wc = c.net.getWeights();
@@ -314,22 +314,22 @@ test('a tiny model overfits a tiny data set to Recall@1 = 1 on both tasks; round
   assert.equal(tf.memory().numTensors, n0, 'training leaked tensors');
 });
 
-test('resumed training equals uninterrupted training; best checkpoint is kept', () => {
+test('resumed training equals uninterrupted training; best checkpoint is kept', async () => {
   const data = tinyData();
   const vocab = tinyVocab();
   const spaces = { search: 'shared', rec: 'shared' };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-gen-resume-'));
   const base = { model: TINY_MODEL, historyLength: 3, batchSize: 16, seed: 3, validLimit: 6, validDecode: { numBeams: 4, numGroups: 1 }, tokenizer: { minCount: 1 } };
-  const full = trainGenerativeModel(data, vocab, spaces, { ...base, epochs: 3, restoreBest: false });
+  const full = await trainGenerativeModel(data, vocab, spaces, { ...base, epochs: 3, restoreBest: false });
   // Interrupted run: stop after 2 of 3 epochs (a different epoch count changes the schedule, so
   // simulate the crash by training the 3-epoch run with a checkpoint folder and throwing in epoch 2).
-  assert.throws(() =>
+  await assert.rejects(
     trainGenerativeModel(data, vocab, spaces, {
       ...base, epochs: 3, restoreBest: false, checkpointDir: dir,
       onEpoch: (r) => { if (r.epoch === 1) throw new Error('simulated crash'); },
     }),
   /simulated crash/);
-  const resumed = trainGenerativeModel(data, vocab, spaces, { ...base, epochs: 3, restoreBest: false, checkpointDir: dir });
+  const resumed = await trainGenerativeModel(data, vocab, spaces, { ...base, epochs: 3, restoreBest: false, checkpointDir: dir });
   assert.equal(resumed.history.length, 3);
   const wf = full.model.net.getWeights();
   const wr = resumed.model.net.getWeights();
@@ -353,40 +353,40 @@ test('prompts: task tokens, history window, bad options', () => {
   assert.throws(() => new PromptEncoder(p.tokenizer, 8, { historyLength: 0 }), /historyLength/);
 });
 
-test('training stops on a validation plateau, keeps the best epoch, and a resumed run stops where it did', () => {
+test('training stops on a validation plateau, keeps the best epoch, and a resumed run stops where it did', async () => {
   const space = tinyVocab().spaces[0];
   const prompts = randomPrompts(24, 11);
   const pool = prompts.map((input, i) => ({ task: 'search' as const, input, target: idTokensOf(space, i % 12), item: i % 12 }));
   const pools = { search: pool, rec: [] };
   // Validation scores by epoch: best at epoch 1, then two epochs without improvement.
   const scores = [0.2, 0.5, 0.4, 0.45, 0.9, 0.95];
-  const run = (opts: Parameters<typeof trainSeq2Seq>[2]) => {
+  const run = async (opts: Parameters<typeof trainSeq2Seq>[2]) => {
     const model = randomModel(1, space.ids.cardinalities.reduce((a, b) => a + b, 0) + 8);
     let bestWeights: Map<string, Float32Array> | null = null;
-    const res = trainSeq2Seq(model, pools, {
+    const res = await trainSeq2Seq(model, pools, {
       epochs: 6, batchSize: 8, seed: 2, validate: (_m, epoch) => ({ search: scores[epoch], rec: scores[epoch] }),
       onEpoch: (r) => { if (r.epoch === 1) bestWeights = model.getWeights(); },
       ...opts,
     });
     return { model, res, bestWeights: bestWeights as Map<string, Float32Array> | null };
   };
-  const capped = run({});
+  const capped = await run({});
   assert.equal(capped.res.history.length, 6);
   assert.equal(capped.res.stop, 'cap');
   assert.equal(capped.res.bestEpoch, 5);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-gen-plateau-'));
-  const stopped = run({ patience: 2, checkpointDir: dir });
+  const stopped = await run({ patience: 2, checkpointDir: dir });
   assert.equal(stopped.res.stop, 'plateau');
   assert.deepEqual(stopped.res.history.map((h) => h.epoch), [0, 1, 2, 3]);
   assert.equal(stopped.res.bestEpoch, 1);
   const w = stopped.model.getWeights();
   for (const [k, v] of stopped.bestWeights!) assert.deepEqual(w.get(k), v, `best weights restored: ${k}`);
   // Resuming the finished run trains nothing more and reports the same stop.
-  const again = run({ patience: 2, checkpointDir: dir, onEpoch: () => assert.fail('a stopped run trained again') });
+  const again = await run({ patience: 2, checkpointDir: dir, onEpoch: () => assert.fail('a stopped run trained again') });
   assert.equal(again.res.stop, 'plateau');
   assert.equal(again.res.history.length, 4);
-  assert.throws(() => run({ patience: 0 }), /patience must be a positive integer/);
-  assert.throws(() => run({ patience: 2, validate: undefined }), /patience needs a validate callback/);
+  await assert.rejects(run({ patience: 0 }), /patience must be a positive integer/);
+  await assert.rejects(run({ patience: 2, validate: undefined }), /patience needs a validate callback/);
   for (const m of [capped, stopped, again]) m.model.dispose();
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -14,27 +14,27 @@ before(async () => {
 
 const x = gaussianMixture(400, 16, 24, 0.3, 2);
 
-test('RQ-VAE: training lowers the reconstruction loss, codes in range, same seed same codes, no leaks', () => {
+test('RQ-VAE: training lowers the reconstruction loss, codes in range, same seed same codes, no leaks', async () => {
   const before = tf.memory().numTensors;
   const opts = { levels: 2, k: 8, latentDim: 8, hidden: [32], epochs: 4, batchSize: 64, seed: 3, learningRate: 3e-3 };
-  const a = fitRqVae(x, opts);
+  const a = await fitRqVae(x, opts);
   assert.equal(tf.memory().numTensors, before);
-  const b = fitRqVae(x, opts);
+  const b = await fitRqVae(x, opts);
   assert.deepEqual(a.codes, b.codes);
   assert.ok(a.history[a.history.length - 1].recon < a.history[0].recon, JSON.stringify(a.history));
   assert.ok(a.codes.every((c) => c >= 0 && c < 8));
   assert.equal(a.reconstruction.length, x.data.length);
-  assert.throws(() => fitRqVae(x, { ...opts, codebookUpdate: 'x' as never }), /option codebookUpdate/);
-  const g = fitRqVae(x, { ...opts, codebookUpdate: 'gradient', epochs: 2 });
+  await assert.rejects(fitRqVae(x, { ...opts, codebookUpdate: 'x' as never }), /option codebookUpdate/);
+  const g = await fitRqVae(x, { ...opts, codebookUpdate: 'gradient', epochs: 2 });
   assert.equal(g.codes.length, 800);
 });
 
-test('ResidualLFQ: codes are the sign bits, training lowers the loss, deterministic, no leaks', () => {
+test('ResidualLFQ: codes are the sign bits, training lowers the loss, deterministic, no leaks', async () => {
   const before = tf.memory().numTensors;
   const opts = { levels: 2, k: 16, epochs: 4, batchSize: 64, seed: 4 };
-  const a = fitRlfq(x, opts);
+  const a = await fitRlfq(x, opts);
   assert.equal(tf.memory().numTensors, before);
-  const b = fitRlfq(x, opts);
+  const b = await fitRlfq(x, opts);
   assert.deepEqual(a.codes, b.codes);
   assert.ok(a.history[a.history.length - 1].recon < a.history[0].recon, JSON.stringify(a.history));
   // Brute-force check of the first item's first-level code: bits of sign(x W + b), MSB first.
@@ -47,12 +47,12 @@ test('ResidualLFQ: codes are the sign bits, training lowers the loss, determinis
   }
   assert.equal(a.codes[0], code);
   assert.deepEqual(encodeRlfq(a.model, x).codes, a.codes);
-  assert.throws(() => fitRlfq(x, { k: 12 }), /powers of two/);
+  await assert.rejects(fitRlfq(x, { k: 12 }), /powers of two/);
 });
 
-test('fitQuantizer: all four quantizers give valid raw IDs, diagnostics, and round-tripping final IDs', () => {
+test('fitQuantizer: all four quantizers give valid raw IDs, diagnostics, and round-tripping final IDs', async () => {
   for (const name of QUANTIZER_NAMES) {
-    const fit = fitQuantizer(name, x, { levels: 2, k: 8, seed: 1, rqVae: { epochs: 1, hidden: [16], latentDim: 8 }, rlfq: { epochs: 2 } });
+    const fit = await fitQuantizer(name, x, { levels: 2, k: 8, seed: 1, rqVae: { epochs: 1, hidden: [16], latentDim: 8 }, rlfq: { epochs: 2 } });
     checkSemanticIds(fit.ids, name);
     assert.equal(fit.ids.length, 2);
     const diag = fit.diagnostics;
@@ -67,12 +67,12 @@ test('fitQuantizer: all four quantizers give valid raw IDs, diagnostics, and rou
       }
     }
   }
-  assert.throws(() => fitQuantizer('nope' as never, x), /unknown quantizer/);
+  await assert.rejects(fitQuantizer('nope' as never, x), /unknown quantizer/);
 });
 
-test('RQ-KMeans on well-separated data beats the hierarchical baseline in reconstruction per code budget', () => {
-  const rq = fitQuantizer('rq-kmeans', x, { levels: 2, k: 4, seed: 1 });
-  const km = fitQuantizer('hier-kmeans', x, { levels: 1, k: 4, seed: 1 });
+test('RQ-KMeans on well-separated data beats the hierarchical baseline in reconstruction per code budget', async () => {
+  const rq = await fitQuantizer('rq-kmeans', x, { levels: 2, k: 4, seed: 1 });
+  const km = await fitQuantizer('hier-kmeans', x, { levels: 1, k: 4, seed: 1 });
   // One RQ level equals one k-means level; the second RQ level must improve on it.
   assert.ok(rq.diagnostics.relativeError! < km.diagnostics.relativeError!);
 });

@@ -27,7 +27,7 @@ function offsetUnitMixture(rows: number, cols: number, offset: number): Matrix {
   return x;
 }
 
-test('ResidualLFQ uses its codebook on unit-norm embeddings with a large shared direction', () => {
+test('ResidualLFQ uses its codebook on unit-norm embeddings with a large shared direction', async () => {
   const x = offsetUnitMixture(400, 32, 12);
   let meanNorm = 0;
   for (let j = 0; j < x.cols; j++) {
@@ -37,7 +37,7 @@ test('ResidualLFQ uses its codebook on unit-norm embeddings with a large shared 
   }
   assert.ok(Math.sqrt(meanNorm) > 0.8, `the planted data should share a large common direction, |mean| = ${Math.sqrt(meanNorm)}`);
   const k = 32;
-  const fit = fitRlfq(x, { levels: 2, k, seed: 7 });
+  const fit = await fitRlfq(x, { levels: 2, k, seed: 7 });
   const diag = idDiagnostics({ numItems: x.rows, length: 2, cardinalities: [k, k], codes: fit.codes }, { x, reconstruction: fit.reconstruction });
   const [l1, l2] = diag.positions;
   const summary = JSON.stringify({ used: diag.positions.map((p) => p.used), collisionRate: diag.collisionRate, relativeError: diag.relativeError });

@@ -35,6 +35,8 @@ export { nativeKernelsInstalled, isNativeKernel, nativeCallCount, setNativeEnabl
 export { MAX_WASM_THREADS } from './wasmThreads';
 export { installBroadcastMatMulGradient } from './matMulGradient';
 export { formatAdapter, releaseWebGpuGarbage } from './webgpu';
+export { DeviceYield, DeferredReads } from './deviceYield';
+export type { DeviceYieldOptions } from './deviceYield';
 export type { WebGpuAdapterReport } from './webgpu';
 
 export type BackendName = 'webgpu' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';

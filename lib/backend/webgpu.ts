@@ -178,8 +178,33 @@ export async function startWebGpuBackend(opts: { allowSoftware: boolean }): Prom
  * while the native memory behind them grows.
  */
 export async function releaseWebGpuGarbage(): Promise<void> {
+  await drainWebGpuQueue();
   fullGc()();
   await new Promise<void>((resolve) => setImmediate(() => resolve()));
+}
+
+/** The members of tfjs-backend-webgpu's WebGPUBackend (4.22.0) that the drain uses. */
+interface QueueInternals {
+  device?: { queue: { onSubmittedWorkDone(): Promise<void> } };
+  commandEncoder?: object | null;
+  endComputePassEncoder?(): void;
+  submitQueue?(): void;
+}
+
+/**
+ * Submits what tfjs has recorded and waits until the device has run everything submitted. A loop
+ * that reads nothing back otherwise runs ahead of the device without bound (on llvmpipe, minutes of
+ * queued work), and what the queued work holds cannot be released until it has run.
+ */
+async function drainWebGpuQueue(): Promise<void> {
+  if (tf.getBackend() !== 'webgpu') return;
+  const b = tf.backend() as unknown as QueueInternals;
+  if (!b.device) return;
+  if (b.commandEncoder && b.endComputePassEncoder && b.submitQueue) {
+    b.endComputePassEncoder();
+    b.submitQueue();
+  }
+  await b.device.queue.onSubmittedWorkDone();
 }
 
 let gcFn: (() => void) | null = null;

@@ -5,8 +5,8 @@
  * prompts), the tensor count before and after the training steps, and the last decoding step with the
  * decoder KV cache against recomputing the prefix.
  */
-import { initBackend, tf } from '../backend/index';
-import { beamSearch } from '../generate/beamSearch';
+import { DeviceYield, initBackend, tf } from '../backend/index';
+import { beamSearchAsync } from '../generate/beamSearch';
 import { AdamW } from '../generate/adamw';
 import { disposeCache, disposeMemory, reorderCache, Seq2SeqModel, type Seq2SeqConfig } from '../generate/seq2seqModel';
 import type { Seq2SeqExample } from '../generate/prompts';
@@ -87,15 +87,19 @@ export async function runSeq2SeqBench(opts: Seq2SeqBenchOptions = {}): Promise<S
   const batches = Array.from({ length: o.trainSteps }, () => Array.from({ length: o.batchSize }, example));
   trainStep(model, optimizer, batches[0], o.microBatch, 1e-3); // warm-up (kernel setup), not timed
   const t0 = Date.now();
-  for (const b of batches) trainStep(model, optimizer, b, o.microBatch, 1e-3);
+  const yielder = new DeviceYield();
+  for (const b of batches) {
+    trainStep(model, optimizer, b, o.microBatch, 1e-3);
+    await yielder.tick();
+  }
   const trainSeconds = (Date.now() - t0) / 1000;
   optimizer.dispose();
   const numTensorsAfterTraining = tf.memory().numTensors - model.variables.length;
 
   const prompts = Array.from({ length: o.decodePrompts }, prompt);
-  beamSearch(model, prompts.slice(0, 70), space, trie, { numBeams: o.numBeams, numGroups: o.numGroups });
+  await beamSearchAsync(model, prompts.slice(0, 70), space, trie, { numBeams: o.numBeams, numGroups: o.numGroups });
   const t1 = Date.now();
-  beamSearch(model, prompts, space, trie, { numBeams: o.numBeams, numGroups: o.numGroups });
+  await beamSearchAsync(model, prompts, space, trie, { numBeams: o.numBeams, numGroups: o.numGroups });
   const decodeSeconds = (Date.now() - t1) / 1000;
 
   // Last decoding step over all beams: recomputing [start, token] vs one new row with the KV cache.

@@ -37,7 +37,7 @@ export async function writeDemo(profile: Profile, spec: ExperimentSpec, outDir: 
   let script: string;
   try {
     const settings = exp.result.evaluation.settings;
-    const payload = buildDemoPayload(model, data, {
+    const payload = await buildDemoPayload(model, data, {
       profile: profile.name,
       experiment: specId(spec),
       modelKey: exp.key,

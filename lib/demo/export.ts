@@ -37,7 +37,7 @@ export function demoDecodings(decode: BeamSearchOptions, candidates: BeamSearchO
   return { plain: clean(plain), diverse: clean(diverse), chosen: (decode.numGroups ?? 1) > 1 ? 'diverse' : 'plain' };
 }
 
-export function buildDemoPayload(model: GenerativeModel, data: PreparedData, opts: DemoExportOptions): DemoPayload {
+export async function buildDemoPayload(model: GenerativeModel, data: PreparedData, opts: DemoExportOptions): Promise<DemoPayload> {
   const rng = new Rng(opts.seed ?? 0).fork('demo');
   const queries = rng.fork('queries').sample(data.queries.test, opts.sampleQueries ?? 20);
   const recTest = rng.fork('users').sample(data.rec.test, opts.sampleUsers ?? 30);
@@ -47,10 +47,10 @@ export function buildDemoPayload(model: GenerativeModel, data: PreparedData, opt
   const recEx = recExamples(model.prompts, findSpace(model.vocab, model.spaces.rec), recTest);
   const reference: DemoPayload['reference'] = { search: [], rec: [] };
   for (const mode of DEMO_MODES) {
-    decodeExamples(model, 'search', searchEx, tries, decode[mode]).forEach((d, i) => {
+    (await decodeExamples(model, 'search', searchEx, tries, decode[mode])).forEach((d, i) => {
       reference.search.push(ref(mode, d.items, d.itemScores, { query: queries[i].text }));
     });
-    decodeExamples(model, 'rec', recEx, tries, decode[mode]).forEach((d, i) => {
+    (await decodeExamples(model, 'rec', recEx, tries, decode[mode])).forEach((d, i) => {
       reference.rec.push(ref(mode, d.items, d.itemScores, { user: i }));
     });
   }

@@ -30,7 +30,7 @@
  *   multi-task), keeping the best epoch's weights.
  */
 import type { PreparedData, SearchQuery } from '../types';
-import { initBackend } from '../backend/index';
+import { DeviceYield, initBackend } from '../backend/index';
 import { Rng } from '../util/random';
 import { Progress, writeProgressLine } from '../util/progress';
 import { buildBags, resolveHashing, selectBags, type HashingOptions } from './textFeatures';
@@ -179,10 +179,10 @@ function checkObjective(objective: ContrastiveObjective): void {
  * The training loop both towers share: pair sampling per task, the multi-task batch mix, the loss
  * weights, validation Recall@K and early stopping with the best epoch's snapshot.
  */
-function runContrastive<S>(
+async function runContrastive<S>(
   data: PreparedData, objective: ContrastiveObjective, o: BiEncoderOptions, dim: number, label: string,
   makeTower: (setup: LoopSetup) => TowerDriver<S>,
-): LoopResult<S> {
+): Promise<LoopResult<S>> {
   const t0 = Date.now();
   const N = data.dataset.items.length;
   const B = o.batchSize ?? 256;
@@ -238,6 +238,7 @@ function runContrastive<S>(
   const progress = new Progress({ label, total: epochs * stepsPerEpoch, unit: 'steps' });
   let stepsDone = 0;
   let stoppedEarly = false;
+  const yielder = new DeviceYield();
   try {
     const v0 = validate();
     log.push({ epoch: 0, steps: 0, meanLoss: NaN, validSearch: v0.s, validRec: v0.r, score: v0.score, seconds: 0 });
@@ -258,6 +259,7 @@ function runContrastive<S>(
         lossSum += loss;
         stepsDone++;
         progress.tick(1, `loss ${loss.toFixed(4)}`);
+        await yielder.tick();
       }
       const v = validate();
       log.push({ epoch, steps: stepsDone, meanLoss: lossSum / stepsPerEpoch, validSearch: v.s, validRec: v.r, score: v.score, seconds: (Date.now() - t0) / 1000 });
@@ -331,7 +333,7 @@ async function trainHashedBiEncoder(data: PreparedData, objective: ContrastiveOb
   const rows = h.buckets + (idEmb ? N : 0);
   const itemBags = buildBags(items.map((it) => it.text), h, idEmb ? Int32Array.from(items, (_, i) => h.buckets + i) : undefined);
   const queryBags = objective !== 'rec' ? buildBags(data.queries.train.map((q) => q.text), h) : null;
-  const r = runContrastive<TowerSnapshot>(data, objective, o, dim, `embed:${objective}`, ({ validQueries }) => {
+  const r = await runContrastive<TowerSnapshot>(data, objective, o, dim, `embed:${objective}`, ({ validQueries }) => {
     const validQueryBags = buildBags(validQueries.map((q) => q.text), h);
     const tower = new TextTower({
       rows, dim, learningRate: o.learningRate, tableLearningRate: o.tableLearningRate, temperature: o.temperature,
@@ -407,7 +409,7 @@ export async function trainAdapterBiEncoder(
     if (x.length !== texts.length * d) throw new Error(`${WHERE}: features.queries gave ${x.length} values for ${texts.length} ${what} of width ${d}`);
     return x;
   };
-  const r = runContrastive<AdapterWeights>(data, objective, o, dim, `embed:${objective}:adapter`, ({ validQueries }) => {
+  const r = await runContrastive<AdapterWeights>(data, objective, o, dim, `embed:${objective}:adapter`, ({ validQueries }) => {
     const tower = new AdapterTower({
       inputDim: d, dim, layers: o.adapter?.layers, hidden: o.adapter?.hidden, learningRate: o.learningRate,
       temperature: o.temperature, symmetric: o.symmetric, seed: o.seed ?? 1,

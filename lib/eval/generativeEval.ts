@@ -120,13 +120,13 @@ export interface GenerativeEvaluation {
   bucketNames: string[];
 }
 
-export function evaluateGenerative(
+export async function evaluateGenerative(
   model: GenerativeModel,
   data: PreparedData,
   vocab: IdVocabularyLike,
   spaces: TaskSpaces,
   opts: GenerativeEvalOptions = {},
-): GenerativeEvaluation {
+): Promise<GenerativeEvaluation> {
   if (vocab.size !== model.vocab.size || spaces.search !== model.spaces.search || spaces.rec !== model.spaces.rec) {
     throw new Error(
       `evaluateGenerative: the model was trained on spaces ${JSON.stringify(model.spaces)} with ${model.vocab.size} ID tokens; ` +
@@ -136,14 +136,14 @@ export function evaluateGenerative(
   const resolved = resolveGenerativeEval(opts);
   const tries = makeTries(model, opts.makeTrie);
   const selection = resolved.decodeCandidates.length
-    ? selectDecoding(model, splitExamples(data, model.prompts, vocab, spaces, 'valid'), tries, resolved)
+    ? await selectDecoding(model, splitExamples(data, model.prompts, vocab, spaces, 'valid'), tries, resolved)
     : null;
   opts.trace?.('decoding fixed');
   const settings: ResolvedGenerativeEval = selection ? { ...resolved, decode: selection.candidates[selection.chosen].decode } : resolved;
   const { decode, ks } = settings;
   const test = splitExamples(data, model.prompts, vocab, spaces, 'test');
   const rng = new Rng(settings.seed);
-  const run = (task: Task): TaskEvaluation => {
+  const run = async (task: Task): Promise<TaskEvaluation> => {
     const limit = settings.taskLimits?.[task] !== undefined ? settings.taskLimits[task]! : settings.limit;
     const examples = limit === null ? test[task] : rng.fork(`test-${task}`).sample(test[task], limit, true);
     const progress = new Progress({ label: `decode ${task}`, total: examples.length, unit: 'prompts' });
@@ -152,7 +152,7 @@ export function evaluateGenerative(
     const step = 500;
     for (let s = 0; s < examples.length; s += step) {
       const part = examples.slice(s, s + step);
-      for (const d of decodeExamples(model, task, part, tries, decode, settings.keepSeen)) rankings.push(d.items);
+      for (const d of await decodeExamples(model, task, part, tries, decode, settings.keepSeen)) rankings.push(d.items);
       progress.tick(part.length);
     }
     progress.finish();
@@ -162,45 +162,50 @@ export function evaluateGenerative(
     const summary = summarizeTask(rankings, targets, data, ks, settings.bootstrap);
     return { task, ...summary, rankings, targets, buckets, decodeSeconds, promptsPerSecond: examples.length / Math.max(1e-9, decodeSeconds) };
   };
-  return { search: run('search'), rec: run('rec'), selection, settings, bucketNames: data.buckets.names };
+  const search = await run('search');
+  const rec = await run('rec');
+  return { search, rec, selection, settings, bucketNames: data.buckets.names };
 }
 
 /**
  * Recall@K of each beam setting on the given examples of one task (a setting's groups take beam
  * search's default penalty: 0.5 with groups, 0 without).
  */
-export function sweepBeamSettings(
+export async function sweepBeamSettings(
   model: GenerativeModel,
   task: Task,
   examples: Seq2SeqExample[],
   tries: TaskTries,
   settings: readonly BeamSetting[],
   opts: { base?: BeamSearchOptions; k?: number; bootstrap?: BootstrapOptions; keepSeen?: boolean } = {},
-): SweepPoint[] {
-  return settings.map((setting) => {
+): Promise<SweepPoint[]> {
+  const out: SweepPoint[] = [];
+  for (const setting of settings) {
     const t0 = Date.now();
-    const dec = decodeExamples(model, task, examples, tries, { ...opts.base, diversityPenalty: undefined, ...setting }, opts.keepSeen);
+    const dec = await decodeExamples(model, task, examples, tries, { ...opts.base, diversityPenalty: undefined, ...setting }, opts.keepSeen);
     const hits = hitsAtK(dec.map((d) => d.items), examples.map((e) => e.item), opts.k ?? 30);
-    return { ...setting, recall: bootstrapMean(hits, opts.bootstrap), seconds: (Date.now() - t0) / 1000 };
-  });
+    out.push({ ...setting, recall: bootstrapMean(hits, opts.bootstrap), seconds: (Date.now() - t0) / 1000 });
+  }
+  return out;
 }
 
 /**
  * Chooses the test decoding on validation examples: each candidate's Recall@K per task on a seeded
  * sample, scored by the mean of the two tasks; the first-listed candidate wins a tie.
  */
-export function selectDecoding(model: GenerativeModel, valid: Record<Task, Seq2SeqExample[]>, tries: TaskTries, o: ResolvedGenerativeEval, k = 30): DecodingSelection {
+export async function selectDecoding(model: GenerativeModel, valid: Record<Task, Seq2SeqExample[]>, tries: TaskTries, o: ResolvedGenerativeEval, k = 30): Promise<DecodingSelection> {
   const rng = new Rng(o.seed);
   const samples = { search: rng.fork('select-search').sample(valid.search, o.selectionLimit, true), rec: rng.fork('select-rec').sample(valid.rec, o.selectionLimit, true) };
-  const candidates = o.decodeCandidates.map((decode) => {
+  const candidates: DecodingSelection['candidates'] = [];
+  for (const decode of o.decodeCandidates) {
     const v = {} as Record<Task, Estimate>;
     for (const task of TASKS) {
-      const dec = decodeExamples(model, task, samples[task], tries, decode, o.keepSeen);
+      const dec = await decodeExamples(model, task, samples[task], tries, decode, o.keepSeen);
       v[task] = bootstrapMean(hitsAtK(dec.map((d) => d.items), samples[task].map((e) => e.item), k), o.bootstrap);
     }
     const score = TASKS.reduce((sum, t) => sum + (samples[t].length ? v[t].mean : 0), 0) / TASKS.length;
-    return { decode, valid: v, score };
-  });
+    candidates.push({ decode, valid: v, score });
+  }
   let chosen = 0;
   candidates.forEach((c, i) => { if (c.score > candidates[chosen].score) chosen = i; });
   return { k, candidates, chosen };

@@ -13,7 +13,7 @@
  *   the weights of the best epoch are kept. Test targets are never read.
  * - Ranking: the last position's scores over every item, the history's items excluded.
  */
-import { tf, embeddingLookup } from '../backend/index';
+import { DeviceYield, tf, embeddingLookup } from '../backend/index';
 import { gelu, linear, oneHotRows, rmsNorm } from '../generate/layers';
 import type { RecExample, UserSequence } from '../types';
 import { hitsAtK } from '../util/metrics';
@@ -205,7 +205,7 @@ export interface SasRecTraining {
 }
 
 /** Trains as documented at the top of the file and keeps the best validation epoch's weights. */
-export function trainSasRec(train: UserSequence[], valid: RecExample[], numItems: number, cfg: Partial<SasRecConfig> = {}): SasRecTraining {
+export async function trainSasRec(train: UserSequence[], valid: RecExample[], numItems: number, cfg: Partial<SasRecConfig> = {}): Promise<SasRecTraining> {
   const c: SasRecConfig = { ...SASREC_DEFAULTS, ...cfg };
   const model = new SasRecModel(numItems, c);
   const opt = tf.train.adam(c.learningRate);
@@ -222,12 +222,14 @@ export function trainSasRec(train: UserSequence[], valid: RecExample[], numItems
   let bestEpoch = -1;
   let snapshot: Float32Array[] | null = null;
   let epoch = 0;
+  const yielder = new DeviceYield();
   for (; epoch < c.maxEpochs; epoch++) {
     const order = rng.permutation(windows.length);
     for (let s = 0; s < order.length; s += c.batchSize) {
       const batch = Array.from(order.subarray(s, s + c.batchSize), (i) => windows[i]);
-      const cost = opt.minimize(() => sasRecLoss(model, batch), true, model.variables());
-      cost?.dispose();
+      // No cost returned: nothing is read back per step.
+      opt.minimize(() => sasRecLoss(model, batch), false, model.variables());
+      await yielder.tick();
     }
     const r = hitsAtK(sasRecRankings(model, valid, c.validK), targets, c.validK);
     let mean = 0;

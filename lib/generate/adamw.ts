@@ -39,19 +39,22 @@ export class AdamW {
     this.v = vars.map(zeroVar);
   }
 
-  /** One update with gradients `grads[i]` for `vars[i]`; returns the gradient norm before clipping. */
-  apply(grads: tf.Tensor[], lr: number): number {
+  /**
+   * One update with gradients `grads[i]` for `vars[i]`. The clipping scale stays on the device (no
+   * read per step): clipNorm / max(norm, clipNorm) is 1 below the threshold and, for a clipNorm exact
+   * in float32 (the default 1), the same float32 as the quotient taken in JS, so results are unchanged.
+   */
+  apply(grads: tf.Tensor[], lr: number): void {
     const { beta1, beta2, eps, weightDecay, clipNorm } = this.o;
     this.step += 1;
-    const normT = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.mul(g, g))))));
-    const norm = normT.dataSync()[0];
-    normT.dispose();
-    const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
+    const scale = clipNorm > 0
+      ? tf.tidy(() => tf.div(clipNorm, tf.maximum(tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.mul(g, g))))), clipNorm)))
+      : null;
     const bc1 = 1 - Math.pow(beta1, this.step);
     const bc2 = 1 - Math.pow(beta2, this.step);
     tf.tidy(() => {
       for (let i = 0; i < this.vars.length; i++) {
-        const g = scale === 1 ? grads[i] : tf.mul(grads[i], scale);
+        const g = scale ? tf.mul(grads[i], scale) : grads[i];
         const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
         const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.mul(g, g), 1 - beta2));
         this.m[i].assign(m);
@@ -62,7 +65,7 @@ export class AdamW {
         x.assign(tf.sub(decayed, tf.mul(update, lr)));
       }
     });
-    return norm;
+    scale?.dispose();
   }
 
   getState(): AdamWState {

@@ -23,7 +23,7 @@
  * the start token); later steps run one new row per beam against a self-attention KV cache reordered
  * by parent beam, rather than recomputing the prefix (compared in lib/bench/seq2seq.ts).
  */
-import { tf } from '../backend/index';
+import { DeviceYield, tf } from '../backend/index';
 import { beamStep, type StepHypothesis } from './beamStep';
 import { idTokensOf, type IdSpaceLike, type IdTrieLike } from './idContract';
 import { disposeCache, disposeMemory, reorderCache, type DecoderCache, type EncoderMemory, type Seq2SeqModel } from './seq2seqModel';
@@ -103,20 +103,53 @@ export function beamSearch(
   /** Per prompt, items that must not be returned (aligned with `prompts`; missing = none). */
   exclude?: readonly (ArrayLike<number> | undefined)[],
 ): DecodedIds[] {
+  const out: DecodedIds[] = [];
+  for (const part of beamChunks(model, prompts, space, trie, opts, exclude)) out.push(...part);
+  return out;
+}
+
+/**
+ * `beamSearch` that yields to the event loop between prompt batches on webgpu (long decodes must,
+ * see lib/backend/deviceYield.ts); the same batches, so the same results.
+ */
+export async function beamSearchAsync(
+  model: Seq2SeqModel,
+  prompts: Int32Array[],
+  space: IdSpaceLike,
+  trie: IdTrieLike,
+  opts: BeamSearchOptions = {},
+  exclude?: readonly (ArrayLike<number> | undefined)[],
+): Promise<DecodedIds[]> {
+  const out: DecodedIds[] = [];
+  const yielder = new DeviceYield();
+  for (const part of beamChunks(model, prompts, space, trie, opts, exclude)) {
+    out.push(...part);
+    await yielder.tick();
+  }
+  return out;
+}
+
+/** The decoded prompts, one prompt batch at a time. */
+function* beamChunks(
+  model: Seq2SeqModel,
+  prompts: Int32Array[],
+  space: IdSpaceLike,
+  trie: IdTrieLike,
+  opts: BeamSearchOptions,
+  exclude?: readonly (ArrayLike<number> | undefined)[],
+): Generator<DecodedIds[]> {
   const o = resolveBeamSearchOptions(opts);
   if (trie.depth !== space.ids.length) throw new Error(`beamSearch: trie depth ${trie.depth} != ID length ${space.ids.length} of space "${space.name}"`);
   checkOutputsCover(space, model.config.outputVocabSize);
   if (exclude && exclude.length !== prompts.length) throw new Error(`beamSearch: exclude has ${exclude.length} entries for ${prompts.length} prompts`);
-  const out: DecodedIds[] = [];
   for (let start = 0; start < prompts.length; start += o.promptBatch) {
     const chunk = prompts.slice(start, start + o.promptBatch);
     const excluded = chunk.map((_, i) => {
       const items = exclude?.[start + i];
       return items && items.length ? new Exclusion(space, trie, items) : null;
     });
-    out.push(...decodeChunk(model, chunk, space, trie, o, excluded));
+    yield decodeChunk(model, chunk, space, trie, o, excluded);
   }
-  return out;
 }
 
 function checkOutputsCover(space: IdSpaceLike, outputs: number): void {

@@ -8,7 +8,7 @@ import { PrefixTrie } from '../quantize/trie';
 import type { IdSpace } from '../quantize/vocabulary';
 import type { PreparedData, RecExample, SearchQuery, Task, UserSequence } from '../types';
 import { Rng } from '../util/random';
-import { beamSearch, type BeamSearchOptions, type DecodedIds } from './beamSearch';
+import { beamSearchAsync, type BeamSearchOptions, type DecodedIds } from './beamSearch';
 import { readBundle, weightsFromRecord, weightsToRecord, writeBundle } from './checkpoint';
 import { findSpace, idTokensOf, type IdSpaceLike, type IdTrieLike, type IdVocabularyLike } from './idContract';
 import { DEFAULT_MODEL_SIZE, Seq2SeqModel, type Seq2SeqConfig } from './seq2seqModel';
@@ -115,12 +115,12 @@ function tokenizerTexts(data: PreparedData): string[] {
   return [...data.queries.train.map((q) => q.text), ...data.dataset.items.map((i) => i.text)];
 }
 
-export function trainGenerativeModel(
+export async function trainGenerativeModel(
   data: PreparedData,
   vocab: IdVocabularyLike,
   spaces: TaskSpaces,
   opts: GenerativeTrainOptions,
-): { model: GenerativeModel; history: EpochRecord[]; bestEpoch: number; stop: 'cap' | 'plateau' } {
+): Promise<{ model: GenerativeModel; history: EpochRecord[]; bestEpoch: number; stop: 'cap' | 'plateau' }> {
   for (const name of [spaces.search, spaces.rec]) {
     const sp = findSpace(vocab, name);
     if (sp.ids.numItems !== data.dataset.items.length) {
@@ -150,12 +150,12 @@ export function trainGenerativeModel(
     const tries = makeTries(model, opts.makeTrie);
     const k = opts.validK ?? 30;
     const decode = { ...DEFAULT_DECODE, ...opts.validDecode };
-    validate = () => ({
-      search: recallOf(decodeExamples(model, 'search', vs, tries, decode), vs, k),
-      rec: recallOf(decodeExamples(model, 'rec', vr, tries, decode), vr, k),
+    validate = async () => ({
+      search: recallOf(await decodeExamples(model, 'search', vs, tries, decode), vs, k),
+      rec: recallOf(await decodeExamples(model, 'rec', vr, tries, decode), vr, k),
     });
   }
-  const res = trainSeq2Seq(net, sets.train, { ...opts, validate });
+  const res = await trainSeq2Seq(net, sets.train, { ...opts, validate });
   return { model, history: res.history, bestEpoch: res.bestEpoch, stop: res.stop };
 }
 
@@ -189,25 +189,25 @@ export function makeTries(model: GenerativeModel, makeTrie: TrieFactory = defaul
  */
 export function decodeExamples(
   model: GenerativeModel, task: Task, examples: Seq2SeqExample[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE, keepSeen = false,
-): DecodedIds[] {
+): Promise<DecodedIds[]> {
   const exclude = keepSeen || !examples.some((e) => e.seen) ? undefined : examples.map((e) => e.seen);
   return decodePrompts(model, task, examples.map((e) => e.input), tries, opts, exclude);
 }
 
 export function decodePrompts(
   model: GenerativeModel, task: Task, prompts: Int32Array[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE, exclude?: (ArrayLike<number> | undefined)[],
-): DecodedIds[] {
+): Promise<DecodedIds[]> {
   const space = findSpace(model.vocab, model.spaces[task]);
-  return beamSearch(model.net, prompts, space, tries[task], opts, exclude);
+  return beamSearchAsync(model.net, prompts, space, tries[task], opts, exclude);
 }
 
 /** Ranked items for free-text queries. */
-export function searchItems(model: GenerativeModel, queries: string[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE): DecodedIds[] {
+export function searchItems(model: GenerativeModel, queries: string[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE): Promise<DecodedIds[]> {
   return decodePrompts(model, 'search', queries.map((q) => model.prompts.searchPrompt(q)), tries, opts);
 }
 
 /** Ranked next items for histories (oldest first); items already in a history are left out unless `keepSeen`. */
-export function recommendItems(model: GenerativeModel, histories: ArrayLike<number>[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE, keepSeen = false): DecodedIds[] {
+export function recommendItems(model: GenerativeModel, histories: ArrayLike<number>[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE, keepSeen = false): Promise<DecodedIds[]> {
   const space = findSpace(model.vocab, model.spaces.rec);
   return decodePrompts(model, 'rec', histories.map((h) => model.prompts.recPrompt(h, space)), tries, opts, keepSeen ? undefined : histories);
 }

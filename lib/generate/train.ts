@@ -6,7 +6,7 @@
  */
 import { TASKS } from '../types';
 import * as path from 'node:path';
-import { tf } from '../backend/index';
+import { DeferredReads, DeviceYield, tf } from '../backend/index';
 import { Progress } from '../util/progress';
 import { Rng, hashString32 } from '../util/random';
 import { AdamW, learningRate, type AdamWState } from './adamw';
@@ -51,7 +51,7 @@ export interface TrainRuntime {
   /** Resume from `checkpointDir/state` when present (default true). */
   resume?: boolean;
   /** Validation metric per task (e.g. Recall@30); the mean picks the best epoch. */
-  validate?: (model: Seq2SeqModel, epoch: number) => ValidationScores;
+  validate?: (model: Seq2SeqModel, epoch: number) => ValidationScores | Promise<ValidationScores>;
   onEpoch?: (record: EpochRecord) => void;
   /** Progress label (default "train"). */
   label?: string;
@@ -126,7 +126,7 @@ export function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
   return r;
 }
 
-export function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] }, opts: TrainOptions = {}): TrainResult {
+export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] }, opts: TrainOptions = {}): Promise<TrainResult> {
   const o = { ...resolveTrainConfig(opts), resume: opts.resume ?? true, label: opts.label ?? 'train', checkpointDir: opts.checkpointDir, validate: opts.validate, onEpoch: opts.onEpoch };
   const nS = pools.search.length;
   const nR = pools.rec.length;
@@ -171,6 +171,8 @@ export function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExampl
   const plateaued = (nextEpoch: number) => o.patience !== undefined && nextEpoch - 1 - bestEpoch >= o.patience;
   let stop: TrainResult['stop'] = 'cap';
   const progress = new Progress({ label: o.label, total: (o.epochs - startEpoch) * batchesPerEpoch * o.batchSize, unit: 'ex' });
+  const reads = new DeferredReads();
+  const yielder = new DeviceYield();
   try {
     for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
       if (plateaued(epoch)) {
@@ -184,18 +186,23 @@ export function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExampl
       let lossCount = 0;
       const taskLoss = { search: [0, 0], rec: [0, 0] };
       let lr = 0;
-      for (const batch of batches) {
+      for (let b = 0; b < batches.length; b++) {
+        const batch = batches[b];
         lr = learningRate(optimizer.step + 1, schedule);
-        const { loss, perTask } = trainStep(model, optimizer, batch, o.microBatch, lr);
-        lossSum += loss * batch.length;
-        lossCount += batch.length;
-        for (const t of TASKS) {
-          taskLoss[t][0] += perTask[t][0];
-          taskLoss[t][1] += perTask[t][1];
-        }
-        progress.tick(batch.length, `epoch ${epoch + 1}/${o.epochs} loss ${(lossSum / lossCount).toFixed(3)}`);
+        // Losses are read back every READ_EVERY steps, in step order, so the sums are as with a read per step.
+        trainStepDeferred(model, optimizer, batch, o.microBatch, lr, reads, ({ loss, perTask }) => {
+          lossSum += loss * batch.length;
+          lossCount += batch.length;
+          for (const t of TASKS) {
+            taskLoss[t][0] += perTask[t][0];
+            taskLoss[t][1] += perTask[t][1];
+          }
+        });
+        if ((b + 1) % READ_EVERY === 0 || b === batches.length - 1) reads.flush();
+        progress.tick(batch.length, `epoch ${epoch + 1}/${o.epochs} loss ${lossCount ? (lossSum / lossCount).toFixed(3) : '-'}`);
+        await yielder.tick();
       }
-      const valid = o.validate ? o.validate(model, epoch) : null;
+      const valid = o.validate ? await o.validate(model, epoch) : null;
       const score = valid ? (valid.search + valid.rec) / 2 : epoch;
       if (score > bestScore) {
         bestScore = score;
@@ -226,9 +233,18 @@ export function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExampl
     progress.finish();
     if (o.restoreBest && best) model.setWeights(best);
   } finally {
+    reads.dispose();
     optimizer.dispose();
   }
   return { history, bestEpoch, bestScore, stop };
+}
+
+/** Steps between reads of the training losses (one GPU-to-CPU transfer each). */
+const READ_EVERY = 64;
+
+export interface StepLosses {
+  loss: number;
+  perTask: Record<'search' | 'rec', [number, number]>;
 }
 
 /**
@@ -236,19 +252,33 @@ export function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExampl
  * is weighted by its share of the batch's target tokens, so the result equals one big batch.
  * Per-task losses come from the same forward pass: [sum of token losses, token count] per task.
  */
-export function trainStep(
+export function trainStep(model: Seq2SeqModel, optimizer: AdamW, batch: Seq2SeqExample[], microBatch: number, lr: number): StepLosses {
+  const reads = new DeferredReads();
+  let out: StepLosses | null = null;
+  try {
+    trainStepDeferred(model, optimizer, batch, microBatch, lr, reads, (r) => { out = r; });
+    reads.flush();
+  } finally {
+    reads.dispose();
+  }
+  return out!;
+}
+
+/** `trainStep` whose losses reach `done` when `reads` is flushed (the step itself runs now). */
+export function trainStepDeferred(
   model: Seq2SeqModel,
   optimizer: AdamW,
   batch: Seq2SeqExample[],
   microBatch: number,
   lr: number,
-): { loss: number; perTask: Record<'search' | 'rec', [number, number]> } {
+  reads: DeferredReads,
+  done: (losses: StepLosses) => void,
+): void {
   const vars = model.variables;
   let totalTokens = 0;
   for (const ex of batch) totalTokens += ex.target.length;
   let acc: tf.Tensor[] | null = null;
-  let loss = 0;
-  const perTask: Record<'search' | 'rec', [number, number]> = { search: [0, 0], rec: [0, 0] };
+  const res: StepLosses = { loss: 0, perTask: { search: [0, 0], rec: [0, 0] } };
   for (let s = 0; s < batch.length; s += microBatch) {
     const part = batch.slice(s, s + microBatch);
     const { tokens, length } = padBatch(part.map((e) => e.input));
@@ -262,13 +292,12 @@ export function trainStep(
       tokenLoss = tf.keep(terms.tokenLoss);
       return tf.mul(terms.loss, w) as tf.Scalar;
     }, vars);
-    loss += value.dataSync()[0];
-    value.dispose();
-    const tl = (tokenLoss as unknown as tf.Tensor).dataSync();
-    (tokenLoss as unknown as tf.Tensor).dispose();
-    part.forEach((e, i) => {
-      for (let t = 0; t < e.target.length; t++) perTask[e.task][0] += tl[i * tLen + t];
-      perTask[e.task][1] += e.target.length;
+    reads.add(value, (v) => { res.loss += v[0]; });
+    reads.add(tokenLoss as unknown as tf.Tensor, (tl) => {
+      part.forEach((e, i) => {
+        for (let t = 0; t < e.target.length; t++) res.perTask[e.task][0] += tl[i * tLen + t];
+        res.perTask[e.task][1] += e.target.length;
+      });
     });
     const g = vars.map((v) => grads[v.name]);
     if (!acc) acc = g;
@@ -280,7 +309,7 @@ export function trainStep(
   }
   optimizer.apply(acc!, lr);
   tf.dispose(acc!);
-  return { loss, perTask };
+  reads.after(() => done(res));
 }
 
 /** Draws `count` items from an endless stream of seeded shuffled passes over 0..n-1, starting at `from`. */

@@ -48,10 +48,12 @@ export async function collisionsVsCodebookSize(ctx: PipelineContext, strategy: E
   const emb = await embeddingStage(ctx, strategy);
   const n = emb.embedding.vectors.length / emb.embedding.dim;
   const x = asMatrix(emb.embedding.vectors, n, emb.embedding.dim, `embeddings(${strategy})`);
-  return ks.map((k) => {
-    const fit = fitQuantizer('rq-kmeans', x, { levels: ctx.profile.ids.levels, k, seed: ctx.profile.seed });
-    return { k, collisionRate: fit.diagnostics.collisionRate, largestGroup: fit.diagnostics.largestCollisionGroup, relativeError: fit.diagnostics.relativeError };
-  });
+  const points: CollisionPoint[] = [];
+  for (const k of ks) {
+    const fit = await fitQuantizer('rq-kmeans', x, { levels: ctx.profile.ids.levels, k, seed: ctx.profile.seed });
+    points.push({ k, collisionRate: fit.diagnostics.collisionRate, largestGroup: fit.diagnostics.largestCollisionGroup, relativeError: fit.diagnostics.relativeError });
+  }
+  return points;
 }
 
 export interface TrafficRow {
@@ -105,7 +107,7 @@ export async function beamSweepStage(ctx: PipelineContext, spec: ExperimentSpec,
       const sweep = {} as BeamSweep;
       for (const task of TASKS) {
         const examples = rng.fork(`sweep-${task}`).sample(held[task], limit, true);
-        sweep[task] = sweepBeamSettings(model, task, examples, tries, settings, { k, bootstrap: { seed: ctx.profile.seed } });
+        sweep[task] = await sweepBeamSettings(model, task, examples, tries, settings, { k, bootstrap: { seed: ctx.profile.seed } });
       }
       return sweep;
     } finally {

@@ -205,9 +205,9 @@ export async function idStage(
   const tokOpts = ctx.profile.ids.quantizers[quantizer] ?? {};
   const config = { quantizer, collisions, levels: ctx.profile.ids.levels, k: ctx.profile.ids.k, tokOpts, seed: ctx.profile.seed, code: codeVersion(stageSources('ids')) };
   return memoize(ctx, `ids:${strategy}:${quantizer}:${collisions}:${emb.key}`, async () => {
-    const res = await ctx.cache.getOrBuild<StoredIds>('ids', config, [emb.key], () => {
+    const res = await ctx.cache.getOrBuild<StoredIds>('ids', config, [emb.key], async () => {
       const x = asMatrix(emb.embedding.vectors, data.dataset.items.length, emb.embedding.dim, `embeddings(${strategy})`);
-      const fit = fitQuantizer(quantizer, x, { ...tokOpts, levels: ctx.profile.ids.levels, k: ctx.profile.ids.k, seed: ctx.profile.seed });
+      const fit = await fitQuantizer(quantizer, x, { ...tokOpts, levels: ctx.profile.ids.levels, k: ctx.profile.ids.k, seed: ctx.profile.seed });
       const ids = makeSemanticIds(fit.ids.codes, fit.ids.numItems, fit.ids.cardinalities, {
         collisions,
         popularity: data.buckets.counts,
@@ -376,9 +376,9 @@ export async function experimentStage(base: PipelineContext, spec: ExperimentSpe
   const { config, inputs, key } = experimentKey(ctx, spec, dataKey, voc.keys);
   const modelDir = path.join(ctx.cache.root, 'models', key);
   const g = ctx.profile.generate;
-  const res = await ctx.cache.getOrBuild<StoredExperiment>('experiment', config, inputs, () => {
+  const res = await ctx.cache.getOrBuild<StoredExperiment>('experiment', config, inputs, async () => {
     const t0 = Date.now();
-    const trained = trainGenerativeModel(data, voc.vocab, voc.spaces, {
+    const trained = await trainGenerativeModel(data, voc.vocab, voc.spaces, {
       ...g.train,
       seed: trainingSeed(ctx, spec),
       label: `train ${specId(spec)}`,
@@ -387,7 +387,7 @@ export async function experimentStage(base: PipelineContext, spec: ExperimentSpe
     const trainSeconds = (Date.now() - t0) / 1000;
     saveModel(trained.model, modelDir);
     const t1 = Date.now();
-    const evaluation = evaluateGenerative(trained.model, data, voc.vocab, voc.spaces, { ...g.eval, seed: ctx.profile.seed });
+    const evaluation = await evaluateGenerative(trained.model, data, voc.vocab, voc.spaces, { ...g.eval, seed: ctx.profile.seed });
     trained.model.net.dispose();
     // The resumable training state is no longer needed once the result is stored.
     fs.rmSync(path.join(ctx.cache.root, 'checkpoints', key), { recursive: true, force: true });
@@ -458,10 +458,10 @@ export async function sasrecStage(ctx: PipelineContext): Promise<{ value: Stored
   const { ks, bootstrapIterations } = ctx.profile.retrieval;
   const config = { cfg, ks, bootstrapIterations, code: codeVersion(stageSources('sasrec')) };
   return memoize(ctx, `sasrec:${dataKey}`, async () => {
-    const res = await ctx.cache.getOrBuild<StoredSasRec>('sasrec', config, [dataKey], () => {
+    const res = await ctx.cache.getOrBuild<StoredSasRec>('sasrec', config, [dataKey], async () => {
       const t0 = Date.now();
       process.stderr.write(`[sasrec] training (at most ${cfg.maxEpochs} epochs, patience ${cfg.patience})\n`);
-      const trained = trainSasRec(data.rec.train, data.rec.valid, data.dataset.items.length, cfg);
+      const trained = await trainSasRec(data.rec.train, data.rec.valid, data.dataset.items.length, cfg);
       try {
         const kMax = Math.max(...(ks ?? [10, 30]));
         const rankings = sasRecRankings(trained.model, data.rec.test, kMax);

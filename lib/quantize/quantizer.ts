@@ -59,7 +59,7 @@ export interface QuantizerFit {
   seconds: number;
 }
 
-export function fitQuantizer(name: QuantizerName, x: Matrix, opts: QuantizerOptions = {}): QuantizerFit {
+export async function fitQuantizer(name: QuantizerName, x: Matrix, opts: QuantizerOptions = {}): Promise<QuantizerFit> {
   checkMatrix(x, `fitQuantizer(${name})`);
   const levels = opts.levels ?? (Array.isArray(opts.k) ? opts.k.length : DEFAULT_LEVELS);
   const k = opts.k ?? DEFAULT_CODES;
@@ -87,7 +87,7 @@ export function fitQuantizer(name: QuantizerName, x: Matrix, opts: QuantizerOpti
       break;
     }
     case 'rq-vae': {
-      const fit = fitRqVae(x, { ...(opts.rqVae ?? {}), levels, k, seed });
+      const fit = await fitRqVae(x, { ...(opts.rqVae ?? {}), levels, k, seed });
       codes = fit.codes;
       ks = fit.model.k;
       model = { ...fit.model, history: fit.history };
@@ -95,7 +95,7 @@ export function fitQuantizer(name: QuantizerName, x: Matrix, opts: QuantizerOpti
       break;
     }
     case 'rlfq': {
-      const fit = fitRlfq(x, { ...(opts.rlfq ?? {}), levels, k, seed });
+      const fit = await fitRlfq(x, { ...(opts.rlfq ?? {}), levels, k, seed });
       codes = fit.codes;
       ks = fit.model.k;
       model = { ...fit.model, history: fit.history };

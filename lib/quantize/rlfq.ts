@@ -22,7 +22,7 @@
  * sigmoid(4 z_j / tau); the batch distribution over all K codes is built from the per-bit log
  * probabilities with one matmul against the K x b bit table.
  */
-import { tf } from '../backend/index';
+import { DeferredReads, DeviceYield, tf } from '../backend/index';
 import { Rng } from '../util/random';
 import { Matrix, checkMatrix, meanSquare, subtract } from './matrix';
 import { Dense, DenseWeights, applyDense, denseLayer, disposeDense, epochBatches, exportDense, matMul, rowsTensor, stopGradient } from './nn';
@@ -85,7 +85,7 @@ function signST(z: tf.Tensor2D): tf.Tensor2D {
   return tf.add(z, stopGradient(tf.sub(q, z))) as tf.Tensor2D;
 }
 
-export function fitRlfq(x: Matrix, opts: RlfqOptions = {}): RlfqFit {
+export async function fitRlfq(x: Matrix, opts: RlfqOptions = {}): Promise<RlfqFit> {
   const where = 'lib/quantize/rlfq.ts fitRlfq';
   checkMatrix(x, where);
   const ks = levelSizes(opts.levels ?? 2, opts.k ?? 256, where);
@@ -119,6 +119,8 @@ export function fitRlfq(x: Matrix, opts: RlfqOptions = {}): RlfqFit {
   const tablesT = tables.map((t) => tf.transpose(t) as tf.Tensor2D);
   const optimizer = tf.train.adam(opts.learningRate ?? 3e-3);
   const history: RlfqFit['history'] = [];
+  const reads = new DeferredReads();
+  const yielder = new DeviceYield();
   try {
     for (let ep = 0; ep < epochs; ep++) {
       let reconSum = 0;
@@ -151,13 +153,16 @@ export function fitRlfq(x: Matrix, opts: RlfqOptions = {}): RlfqFit {
             reg = tf.add(reg, tf.add(tf.mul(lam, tf.sub(perSample, batchEnt)), tf.mul(gamma, commit)));
           }
           const recon = tf.mul(invScale, tf.mean(tf.square(tf.sub(xb, xhat!)))) as tf.Scalar;
-          reconSum += (recon.dataSync()[0] * b.length) / n;
-          entSum += (reg.dataSync()[0] * b.length) / n;
+          // Read once per epoch, in batch order: the same sums as a read per batch.
+          reads.add(tf.keep(recon), (v) => { reconSum += (v[0] * b.length) / n; });
+          reads.add(tf.keep(reg), (v) => { entSum += (v[0] * b.length) / n; });
           return tf.add(recon, reg) as tf.Scalar;
         }, true);
         cost?.dispose();
         xb.dispose();
+        await yielder.tick();
       }
+      reads.flush();
       const rec = { recon: reconSum, entropy: entSum };
       history.push(rec);
       opts.onEpoch?.(ep, rec);
@@ -166,6 +171,7 @@ export function fitRlfq(x: Matrix, opts: RlfqOptions = {}): RlfqFit {
     const { codes, reconstruction } = encodeRlfq(model, x);
     return { model, codes, reconstruction, history };
   } finally {
+    reads.dispose();
     optimizer.dispose();
     disposeDense(project);
     disposeDense(back);

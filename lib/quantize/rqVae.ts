@@ -14,7 +14,7 @@
  * codebooks trail the encoder's drifting latents (measured: the VQ loss grows every epoch), which is
  * why EMA is the default.
  */
-import { tf } from '../backend/index';
+import { DeviceYield, tf } from '../backend/index';
 import { Rng } from '../util/random';
 import { kmeans } from './kmeans';
 import { Matrix, checkMatrix, meanSquare } from './matrix';
@@ -86,7 +86,7 @@ function nearestCode(r: tf.Tensor2D, cb: tf.Tensor2D): tf.Tensor1D {
   });
 }
 
-export function fitRqVae(x: Matrix, opts: RqVaeOptions = {}): RqVaeFit {
+export async function fitRqVae(x: Matrix, opts: RqVaeOptions = {}): Promise<RqVaeFit> {
   const where = 'lib/quantize/rqVae.ts fitRqVae';
   checkMatrix(x, where);
   checkOptions(opts);
@@ -116,6 +116,7 @@ export function fitRqVae(x: Matrix, opts: RqVaeOptions = {}): RqVaeFit {
   const resetRng = rng.fork('reset');
   const codebooks: tf.Variable[] = [];
   const history: RqVaeFit['history'] = [];
+  const yielder = new DeviceYield();
   try {
     // Codebooks: k-means on the residual latents of the first batch (at least k rows when possible).
     const first = epochBatches(n, Math.min(n, Math.max(bs, 2 * Math.max(...ks))), batchRng.fork('first'))[0];
@@ -202,6 +203,7 @@ export function fitRqVae(x: Matrix, opts: RqVaeOptions = {}): RqVaeFit {
         }
         codesOut.forEach((t) => t.dispose());
         resOut.forEach((t) => t.dispose());
+        await yielder.tick();
       }
       let dead = 0;
       for (let l = 0; l < L; l++) for (let c = 0; c < ks[l]; c++) if (usage[l][c] === 0) dead++;
