@@ -12,6 +12,16 @@ import { base64ToBytes } from './payload';
 export { tf };
 export { embeddingLookup } from '../backend/embedding';
 
+/**
+ * The page runs on wasm or cpu, never on Dawn, so the yields long loops make for webgpu
+ * (lib/backend/deviceYield.ts) have nothing to release here: the same interface, returning at once.
+ */
+export class DeviceYield {
+  constructor(_opts: { dispatches?: number } = {}) {}
+  async tick(): Promise<void> {}
+  async now(): Promise<void> {}
+}
+
 export type BrowserBackend = 'wasm' | 'cpu';
 
 export interface BrowserBackendResult {
