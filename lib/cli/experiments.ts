@@ -8,7 +8,7 @@ import {
   createContext, dataStage, embeddingStage, experimentStage, idStage, parseSpecId, replicatesOf, specId,
   type ExperimentSpec, type PipelineContext, type StoredExperiment,
 } from '../pipeline/stages';
-import { compareRecToPopularity, compareReplicates, type PairedComparison } from '../eval/compare';
+import { compareRecToPopularity, compareReplicates, replicateRankings, type PairedComparison } from '../eval/compare';
 import type { Task } from '../types';
 import { choice, intOption, parseArgs, UsageError } from './args';
 import type { Profile } from '../pipeline/profiles';
@@ -137,7 +137,7 @@ async function compareRows(ctx: PipelineContext, a: ExperimentSpec, b: Experimen
     return out;
   };
   const [ra, rb] = [await all(a), await all(b)];
-  const side = (rs: StoredExperiment[], t: Task) => ({ rankings: rs.map((r) => r.evaluation[t].rankings), targets: rs[0].evaluation[t].targets });
+  const side = (rs: StoredExperiment[], t: Task) => replicateRankings(rs.map((r) => r.evaluation[t]));
   const bootstrap = ra[0].evaluation.settings.bootstrap;
   return {
     search: compareReplicates(side(ra, 'search'), side(rb, 'search'), 30, bootstrap),

@@ -48,6 +48,12 @@ export interface ReplicateRankings {
   targets: number[];
 }
 
+/** One task's evaluations of every replicate of a row, as the rankings `compareReplicates` takes. */
+export function replicateRankings(evaluations: TaskEvaluation[]): ReplicateRankings {
+  if (evaluations.length === 0) throw new Error('replicateRankings: no replicates');
+  return { rankings: evaluations.map((e) => e.rankings), targets: evaluations[0].targets };
+}
+
 /**
  * Recall@k of two methods on the same test examples, each over its replicates, and their paired
  * difference (a minus b) with the two-way bootstrap over examples and seeds.

@@ -12,7 +12,7 @@ import {
   type ExperimentSpec, type PipelineContext, type StoredExperiment,
 } from './stages';
 import { REFERENCE_ROW, TABLES, type TableName } from './tables';
-import { compareReplicates, type ReplicateRankings } from '../eval/compare';
+import { compareReplicates, replicateRankings } from '../eval/compare';
 import { summarizeReplicates, type TaskResult } from '../eval/summary';
 import { TASKS, type PreparedData, type Task } from '../types';
 import { EMBEDDING_STRATEGIES } from '../embed/index';
@@ -91,17 +91,12 @@ function experimentInfo(ctx: PipelineContext, spec: ExperimentSpec, e: StoredExp
   };
 }
 
-/** One task's rankings of every replicate of a row. */
-function replicateRankings(results: StoredExperiment[], task: Task): ReplicateRankings {
-  return { rankings: results.map((r) => r.evaluation[task].rankings), targets: results[0].evaluation[task].targets };
-}
-
 /** A row's metrics over its replicates (with one replicate: exactly its stored evaluation). */
 function rowSummary(results: StoredExperiment[], data: PreparedData): Record<Task, TaskResult> {
   const { ks, bootstrap } = results[0].evaluation.settings;
   const out = {} as Record<Task, TaskResult>;
   for (const task of TASKS) {
-    const r = replicateRankings(results, task);
+    const r = replicateRankings(results.map((e) => e.evaluation[task]));
     out[task] = summarizeReplicates(r.rankings, r.targets, data, ks, bootstrap);
   }
   return out;
@@ -115,17 +110,27 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
   const experiments = new Map<string, ExperimentInfo>();
   const replicates = ctx.profile.generate.replicates;
   const k = 30;
+  // A row shared by several tables (multi-task + RQ-KMeans is in four) is loaded and summarised once.
+  const loaded = new Map<string, { results: StoredExperiment[]; summary: Record<Task, TaskResult> }>();
+  const loadRow = async (row: ExperimentSpec) => {
+    const hit = loaded.get(specId(row));
+    if (hit) return hit;
+    const results: StoredExperiment[] = [];
+    for (const spec of replicatesOf(row, replicates)) {
+      const e = (await experimentStage(ctx, spec)).result;
+      results.push(e);
+      experiments.set(specId(spec), experimentInfo(ctx, spec, e));
+    }
+    const entry = { results, summary: rowSummary(results, data) };
+    loaded.set(specId(row), entry);
+    return entry;
+  };
   for (const t of tables) {
     const byMethod = new Map<string, StoredExperiment[]>();
     for (const r of TABLES[t]) {
-      const results: StoredExperiment[] = [];
-      for (const spec of replicatesOf(r.spec, replicates)) {
-        const e = (await experimentStage(ctx, spec)).result;
-        results.push(e);
-        if (!experiments.has(specId(spec))) experiments.set(specId(spec), experimentInfo(ctx, spec, e));
-      }
+      const { results, summary } = await loadRow(r.spec);
       byMethod.set(r.method, results);
-      rows.push(...experimentRows(t, r.method, r.spec, rowSummary(results, data), t === 'head-torso'));
+      rows.push(...experimentRows(t, r.method, r.spec, summary, t === 'head-torso'));
     }
     const ref = REFERENCE_ROW[t];
     const a = ref ? byMethod.get(ref) : undefined;
@@ -133,7 +138,8 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     for (const [method, b] of byMethod) {
       if (method === ref) continue;
       for (const task of TASKS) {
-        const c = compareReplicates(replicateRankings(a, task), replicateRankings(b, task), k, a[0].evaluation.settings.bootstrap);
+        const side = (rs: StoredExperiment[]) => replicateRankings(rs.map((e) => e.evaluation[task]));
+        const c = compareReplicates(side(a), side(b), k, a[0].evaluation.settings.bootstrap);
         comparisons.push({ table: t, a: ref, b: method, task, metric: `recall@${k}`, difference: c.difference, replicates: { a: a.length, b: b.length } });
       }
     }
