@@ -3,7 +3,6 @@ import { TASKS } from '../types';
 import { EMBEDDING_STRATEGIES, type EmbeddingStrategy } from '../embed/index';
 import { parseQuantizerName, QUANTIZER_NAMES, type QuantizerName } from '../quantize/quantizer';
 import { initBackend } from '../backend/index';
-import { getProfile } from '../pipeline/profiles';
 import {
   createContext, dataStage, embeddingStage, experimentStage, idStage, parseSpecId, replicatesOf, specId,
   type ExperimentSpec, type PipelineContext, type StoredExperiment,
@@ -12,6 +11,7 @@ import { compareRecToPopularity, compareReplicates, replicateRankings, type Pair
 import type { Task } from '../types';
 import { choice, intOption, parseArgs, UsageError } from './args';
 import type { Profile } from '../pipeline/profiles';
+import { PROFILE_OPTIONS, profileOf } from './runOptions';
 
 /** `--quantizer` (default rq-kmeans); `--tokenizer` is its former name, still accepted. */
 function quantizerOption(options: Record<string, string>): QuantizerName {
@@ -34,10 +34,10 @@ function fmt(e: { mean: number; lo: number; hi: number } | undefined): string {
 }
 
 export async function embedCommand(argv: string[]): Promise<number> {
-  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['strategy', 'profile'] });
+  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['strategy', ...PROFILE_OPTIONS] });
   const strategy = choice<EmbeddingStrategy>('strategy', options.strategy, EMBEDDING_STRATEGIES);
   await initBackend();
-  const ctx = createContext(getProfile(options.profile));
+  const ctx = createContext(profileOf(options));
   const res = await embeddingStage(ctx, strategy);
   const r = res.embedding.retrieval;
   print(flags.has('json'), { strategy, profile: ctx.profile.name, key: res.key, cached: res.cached, dim: res.embedding.dim, info: res.embedding.info, retrieval: r }, () =>
@@ -51,11 +51,11 @@ export async function embedCommand(argv: string[]): Promise<number> {
 }
 
 export async function idsCommand(argv: string[]): Promise<number> {
-  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'quantizer', 'tokenizer', 'profile', 'collisions'] });
+  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'quantizer', 'tokenizer', ...PROFILE_OPTIONS, 'collisions'] });
   const strategy = choice<EmbeddingStrategy>('embedding', options.embedding, EMBEDDING_STRATEGIES, 'multitask');
   const quantizer = quantizerOption(options);
   await initBackend();
-  const ctx = createContext(getProfile(options.profile));
+  const ctx = createContext(profileOf(options));
   const collisions = choice('collisions', options.collisions, ['extra-level', 'none'] as const, ctx.profile.ids.collisions);
   const res = await idStage(ctx, strategy, quantizer, collisions);
   const d = res.ids.diagnostics;
@@ -146,7 +146,7 @@ async function compareRows(ctx: PipelineContext, a: ExperimentSpec, b: Experimen
 }
 
 async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<number> {
-  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'quantizer', 'tokenizer', 'space', 'profile', 'compare', ...TRAIN_OVERRIDES] });
+  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'quantizer', 'tokenizer', 'space', ...PROFILE_OPTIONS, 'compare', ...TRAIN_OVERRIDES] });
   const spec = specFromOptions(options);
   let other: ExperimentSpec | null = null;
   if (options.compare !== undefined) {
@@ -158,7 +158,7 @@ async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<nu
     if (other.replicate) throw new UsageError(`--compare takes a row id without /r<N> (every seed of the row is compared), got "${options.compare}"`);
   }
   await initBackend();
-  const ctx = createContext(withTrainOverrides(getProfile(options.profile), options));
+  const ctx = createContext(withTrainOverrides(profileOf(options), options));
   const exp = await experimentStage(ctx, spec);
   const r = exp.result;
   const { data } = await dataStage(ctx);

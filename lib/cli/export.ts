@@ -11,13 +11,14 @@ import { buildDemoPayload } from '../demo/export';
 import { demoHtml, DEMO_DATA_FILE, DEMO_HTML_FILE, DEMO_RUNTIME_FILE, DEMO_WASM_FILE } from '../demo/html';
 import { demoDataScript } from '../demo/payload';
 import { loadModel } from '../generate/jointModel';
-import { getProfile, type Profile } from '../pipeline/profiles';
+import type { Profile } from '../pipeline/profiles';
 import { createContext, dataStage, experimentStage, specId, vocabularyStage, type ExperimentSpec, type PipelineContext } from '../pipeline/stages';
 import { writePlotlyBundle, writeReportIndex } from '../report/notebooks';
 import { projectRoot, writeFileAtomic } from '../util/fs';
 import { EMBEDDING_STRATEGIES } from '../embed/index';
 import { parseQuantizerName, QUANTIZER_NAMES } from '../quantize/quantizer';
 import { choice, parseArgs, UsageError } from './args';
+import { PROFILE_OPTIONS, profileOf } from './runOptions';
 
 export const DEMO_SPEC: ExperimentSpec = { embedding: 'multitask', quantizer: 'rq-kmeans', space: 'shared' };
 
@@ -77,10 +78,10 @@ function exportSpec(options: Record<string, string>): ExperimentSpec {
 }
 
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'quantizer', 'tokenizer', 'space', 'profile', 'out'] });
+  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'quantizer', 'tokenizer', 'space', ...PROFILE_OPTIONS, 'out'] });
   if (options.out !== undefined && options.out.trim() === '') throw new UsageError('--out must name a folder');
   const spec = exportSpec(options);
-  const profile = getProfile(options.profile);
+  const profile = profileOf(options);
   const outDir = path.resolve(options.out ?? path.join(projectRoot(), 'reports', profile.name));
   await initBackend();
   const res = await writeDemo(profile, spec, outDir);

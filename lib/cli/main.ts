@@ -23,6 +23,10 @@ Usage:
   sid reproduce    [--profile <p>] [--jobs N] [--tables a,b] [--out <dir>] [--no-notebooks] [--rerun-notebooks]
                    [--executor local|slurm] [--partition P] [--gpus-per-task N] [--dry-run] [--no-wait]
                    every table into reports/<p>/ (executed notebooks are reused while nothing they show changed)
+  sid reproduce    --budget smoke [--profile <p>] [--dataset-dir <dir>] [--tables a,b] [--out <dir>]
+                   every stage once at full size, measured; the full run's time extrapolated (reports/<p>-smoke/)
+  sid scale        [--profile <p>] [--items N,N,...] [--out <dir>] [--data-dir <dir>]
+                   the smoke run at several catalogue sizes: cost curves (reports/<p>-scaling/, notebook 09)
   sid export       [--embedding <s>] [--quantizer <q>] [--space shared|separate] [--profile <p>] [--out <dir>]
                    the trained model as a live browser demo, reports/<p>/demo.html
   sid notebooks run [names...] [--profile <p>] [--param name=value]... [--no-code] [--out <dir>] [--timeout S] [--jobs N] [--keep-going]
@@ -47,6 +51,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   train: async () => (await import('./experiments')).trainCommand,
   eval: async () => (await import('./experiments')).evalCommand,
   reproduce: async () => (await import('./reproduce')).reproduceCommand,
+  scale: async () => (await import('./scale')).scaleCommand,
   notebooks: async () => (await import('./notebooks')).notebooksCommand,
   export: async () => (await import('./export')).exportCommand,
   bench: async () => (await import('./bench')).benchCommand,
@@ -56,7 +61,13 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 /** Commands that write the artifact cache, and those that write an output folder (`--out`). */
 const USES_CACHE = new Set(['embed', 'ids', 'train', 'eval', 'reproduce', 'notebooks run', 'run-config', 'run-stage', 'export']);
-const WRITES_OUT = new Set(['reproduce', 'notebooks run', 'export']);
+const WRITES_OUT = new Set(['reproduce', 'notebooks run', 'export', 'scale']);
+/** The folder under reports/ a command writes by default. */
+function defaultOutName(key: string, argv: string[], profile: string): string {
+  if (key === 'scale') return `${profile}-scaling`;
+  if (key === 'reproduce' && optionValue(argv, 'budget') === 'smoke') return `${profile}-smoke`;
+  return profile;
+}
 
 /** Proves, before any work, that the folders the command will write can be written. */
 function checkFolders(key: string, argv: string[]): void {
@@ -66,7 +77,7 @@ function checkFolders(key: string, argv: string[]): void {
   if (WRITES_OUT.has(key)) {
     const out = optionValue(argv, 'out');
     const profile = optionValue(argv, 'profile') ?? process.env.SID_PROFILE ?? 'small';
-    assertWritableDir(path.resolve(out ?? path.join(projectRoot(), 'reports', profile)), out ? 'output folder (--out)' : 'output folder');
+    assertWritableDir(path.resolve(out ?? path.join(projectRoot(), 'reports', defaultOutName(key, argv, profile))), out ? 'output folder (--out)' : 'output folder');
   }
   if (key === 'data fetch') {
     const dest = optionValue(argv, 'dest');

@@ -4,29 +4,28 @@ import * as path from 'node:path';
 import { initBackend } from '../backend/index';
 import { ensureMovieLens } from '../data/index';
 import { collectAndWrite } from '../pipeline/collect';
-import { getProfile } from '../pipeline/profiles';
 import { runExperiments } from '../pipeline/runner';
+import { runSmoke, smokeMarkdown } from '../pipeline/smoke';
 import { artifactKey } from '../pipeline/cache';
 import { codeVersion, createContext, dataFingerprint, experimentStage, parseSpecId } from '../pipeline/stages';
-import { experimentsFor, TABLE_NAMES, type TableName } from '../pipeline/tables';
+import { experimentsFor } from '../pipeline/tables';
 import { runNotebooks } from '../report/notebooks';
 import { projectRoot } from '../util/fs';
 import { sha256File } from '../util/hash';
 import { formatSeconds } from '../util/progress';
 import { choice, intOption, parseArgs, UsageError } from './args';
 import { DEMO_SPEC, writeDemo } from './export';
+import { backendSummary, parseTables, PROFILE_OPTIONS, profileOf } from './runOptions';
 
 export async function reproduceCommand(argv: string[]): Promise<number> {
   const { options, flags } = parseArgs(argv, {
     flags: ['no-notebooks', 'rerun-notebooks', 'dry-run', 'no-wait'],
-    options: ['profile', 'jobs', 'tables', 'out', 'executor', 'partition', 'gpus-per-task'],
+    options: [...PROFILE_OPTIONS, 'jobs', 'tables', 'out', 'executor', 'partition', 'gpus-per-task'],
   });
-  const profile = getProfile(options.profile);
+  const profile = profileOf(options);
+  if (profile.budget === 'smoke') return smokeCommand(options, flags);
   const jobs = intOption(options, 'jobs', Math.max(1, os.cpus().length));
-  const tables = (options.tables ? options.tables.split(',') : [...TABLE_NAMES]) as TableName[];
-  for (const t of tables) {
-    if (!TABLE_NAMES.includes(t)) throw new UsageError(`--tables: unknown table "${t}" (known: ${TABLE_NAMES.join(', ')})`);
-  }
+  const tables = parseTables(options.tables);
   const outDir = path.resolve(options.out ?? path.join(projectRoot(), 'reports', profile.name));
   const t0 = Date.now();
   const executor = choice('executor', options.executor, ['local', 'slurm'] as const, 'local');
@@ -71,11 +70,27 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
 }
 
 export async function runConfigCommand(argv: string[]): Promise<number> {
-  const { positional, options } = parseArgs(argv, { options: ['profile'] });
+  const { positional, options } = parseArgs(argv, { options: [...PROFILE_OPTIONS] });
   if (positional.length !== 1) throw new UsageError('expected one experiment id <embedding>/<quantizer>/<shared|separate>');
   const spec = parseSpecId(positional[0]);
   await initBackend();
-  const exp = await experimentStage(createContext(getProfile(options.profile)), spec);
+  const exp = await experimentStage(createContext(profileOf(options)), spec);
   process.stdout.write(`${positional[0]} ${exp.cached ? 'cached' : 'trained'} ${exp.key}\n`);
   return 0;
 }
+
+/** `sid reproduce --budget smoke`: every kind of stage once at full size, measured, in this process. */
+async function smokeCommand(options: Record<string, string>, flags: Set<string>): Promise<number> {
+  const extra = ['jobs', 'executor', 'partition', 'gpus-per-task'].filter((o) => o in options).concat(['no-notebooks', 'rerun-notebooks', 'dry-run', 'no-wait'].filter((f) => flags.has(f)));
+  if (extra.length) throw new UsageError(`--${extra[0]} does not apply to --budget smoke (it runs every stage once in this process and executes no notebooks)`);
+  const full = profileOf({ ...options, budget: 'full' });
+  const tables = parseTables(options.tables);
+  const outDir = path.resolve(options.out ?? path.join(projectRoot(), 'reports', `${full.name}-smoke`));
+  if (full.data.dataset !== 'synthetic' && !full.data.dir) await ensureMovieLens(full.data.dataset);
+  const backend = await initBackend();
+  const report = await runSmoke(full, { outDir, tables, backend: backendSummary(backend) });
+  process.stderr.write(`[smoke] done in ${formatSeconds(report.smokeSeconds)}: ${path.join(outDir, 'stages.md')}\n`);
+  process.stdout.write(smokeMarkdown(report));
+  return 0;
+}
+

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { ArtifactCache } from '../pipeline/cache';
 import type { Profile } from '../pipeline/profiles';
+import { selectorArgs } from '../pipeline/budget';
 import { dryRunText, planSlurmJobs, submitSlurmJobs, waitForSlurmJobs, writeSlurmScripts } from '../pipeline/slurm';
 import type { ExperimentSpec } from '../pipeline/stages';
 import { projectRoot } from '../util/fs';
@@ -31,6 +32,7 @@ export async function reproduceOnSlurm(o: SlurmReproduceOptions): Promise<number
   const scriptDir = path.join(o.outDir, 'slurm');
   const jobs = planSlurmJobs(o.specs, {
     profile: o.profile.name,
+    profileArgs: selectorArgs(o.profile),
     tables: o.tables,
     outDir: o.outDir,
     cacheDir,

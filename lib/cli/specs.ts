@@ -48,6 +48,18 @@ const profile: OptionSpec = {
   default: '$SID_PROFILE, else small',
   help: 'data and sizes: tiny (synthetic, minutes), small (ml-latest-small), paper (ml-25m)',
 };
+/** The profile and what may vary it: commands that run stages take all three (lib/cli/profileOptions.ts). */
+const profileSelection: OptionSpec[] = [
+  profile,
+  {
+    name: 'budget',
+    arg: '<full|smoke>',
+    choices: ['full', 'smoke'],
+    default: 'full',
+    help: "smoke: the profile's data and sizes with training, ALS, SASRec and decoding cut to a few steps (sid reproduce: every stage measured, full run extrapolated)",
+  },
+  { name: 'dataset-dir', arg: '<dir>', default: "the profile's data set", help: 'MovieLens folder (movies.csv, ratings.csv, tags.csv) in place of the profile\'s, e.g. from sid data synth' },
+];
 const json: OptionSpec = { name: 'json', help: 'print JSON instead of text' };
 const quantizer: OptionSpec = { name: 'quantizer', arg: '<q>', choices: QUANTIZERS, default: 'rq-kmeans', help: 'how Semantic IDs are made' };
 const tokenizer: OptionSpec = { name: 'tokenizer', arg: '<q>', choices: [...QUANTIZERS, 'kmeans'], help: 'former name of --quantizer (deprecated)' };
@@ -56,7 +68,7 @@ const experiment: OptionSpec[] = [
   quantizer,
   tokenizer,
   { name: 'space', arg: '<shared|separate>', choices: ['shared', 'separate'], default: 'shared (separate with --embedding separate)', help: 'one ID token set for both tasks, or one per task' },
-  profile,
+  ...profileSelection,
   { name: 'epochs', arg: 'N', int: { min: 1 }, default: "the profile's", help: 'training epochs' },
   { name: 'examples-per-epoch', arg: 'N', int: { min: 1 }, default: "the profile's", help: 'training examples per epoch' },
   { name: 'batch-size', arg: 'N', int: { min: 1 }, default: "the profile's", help: 'training batch size' },
@@ -106,7 +118,7 @@ export const SPECS: Record<string, CommandSpec> = {
   embed: {
     usage: 'sid embed --strategy <s>',
     summary: 'build item embeddings, print their dense-retrieval metrics',
-    options: [{ name: 'strategy', arg: '<s>', choices: STRATEGIES, default: '(required)', help: 'embedding strategy' }, profile, json],
+    options: [{ name: 'strategy', arg: '<s>', choices: STRATEGIES, default: '(required)', help: 'embedding strategy' }, ...profileSelection, json],
   },
   ids: {
     usage: 'sid ids',
@@ -116,7 +128,7 @@ export const SPECS: Record<string, CommandSpec> = {
       quantizer,
       tokenizer,
       { name: 'collisions', arg: '<extra-level|none>', choices: ['extra-level', 'none'], default: "the profile's", help: 'how items that share a code are told apart' },
-      profile,
+      ...profileSelection,
       json,
     ],
   },
@@ -141,10 +153,10 @@ export const SPECS: Record<string, CommandSpec> = {
     usage: 'sid reproduce',
     summary: 'every table and notebook into reports/<profile>/',
     options: [
-      profile,
+      ...profileSelection,
       { name: 'jobs', arg: 'N', int: { min: 1 }, default: 'one per core', help: 'trainings (and notebooks) run in parallel' },
       { name: 'tables', arg: 'a,b', choices: TABLES, list: true, default: TABLES.join(','), help: 'tables to build' },
-      { name: 'out', arg: '<dir>', default: 'reports/<profile>', help: 'folder for results.json, results.md and the reports' },
+      { name: 'out', arg: '<dir>', default: 'reports/<profile> (reports/<profile>-smoke with --budget smoke)', help: 'folder for results.json, results.md and the reports' },
       { name: 'no-notebooks', help: 'write the tables only' },
       { name: 'rerun-notebooks', help: 'execute the notebooks even when their reports are up to date' },
       { name: 'executor', arg: '<local|slurm>', choices: ['local', 'slurm'], default: 'local', help: 'run the stages here, or as Slurm job arrays sharing the cache' },
@@ -156,13 +168,27 @@ export const SPECS: Record<string, CommandSpec> = {
     notes: [
       'Interrupted (Ctrl-C, SIGTERM), it stops its workers; a rerun resumes from the cache.',
       'With --executor slurm the checkout and the cache (SID_CACHE_DIR) must be on a folder every node sees.',
+      '--budget smoke writes stages.json and stages.md into reports/<profile>-smoke/: each stage\'s time, peak memory and artifact size, and the full run\'s time.',
     ],
+  },
+  scale: {
+    usage: 'sid scale',
+    summary: 'cost curves: the smoke run (sid reproduce --budget smoke) at several catalogue sizes',
+    options: [
+      profile,
+      { name: 'items', arg: 'N,N,...', default: 'paper: 10000,20000,40000,62423; tiny: 100,200,400', help: 'catalogue sizes (movies of each synthetic folder)' },
+      { name: 'tables', arg: 'a,b', choices: TABLES, list: true, default: TABLES.join(','), help: 'tables whose full run is extrapolated' },
+      { name: 'out', arg: '<dir>', default: 'reports/<profile>-scaling', help: 'folder for items-N/stages.json and scaling.json' },
+      { name: 'data-dir', arg: '<dir>', default: '<out>/data', help: 'folder for the synthetic ml-25m-shaped folders (kept and reused)' },
+      { name: 'seed', arg: 'N', int: { min: 0 }, default: '0', help: 'seed of the synthetic folders' },
+    ],
+    notes: ['A size already measured (its items-N/stages.json) is kept: an interrupted sweep resumes. Notebook 09_scaling shows the curves.'],
   },
   export: {
     usage: 'sid export',
     summary: 'the trained joint model as a live browser demo: demo.html in reports/<profile>/, linked from index.html',
     options: [
-      ...experiment.filter((o) => ['embedding', 'quantizer', 'tokenizer', 'space', 'profile'].includes(o.name)),
+      ...experiment.filter((o) => ['embedding', 'quantizer', 'tokenizer', 'space', 'profile', 'budget', 'dataset-dir'].includes(o.name)),
       { name: 'out', arg: '<dir>', default: 'reports/<profile>', help: 'folder for demo.html, demo-data.js and demo-runtime.js' },
       json,
     ],
@@ -225,13 +251,13 @@ export const SPECS: Record<string, CommandSpec> = {
     usage: 'sid run-config <embedding>/<quantizer>/<shared|separate>',
     summary: 'one experiment (used by the workers of sid reproduce)',
     positional: { label: '<embedding>/<quantizer>/<shared|separate>', min: 1, max: 1 },
-    options: [profile],
+    options: profileSelection,
   },
   'run-stage': {
     usage: 'sid run-stage <embed <s>[,<s>...]|ids <embedding>/<quantizer>|sasrec>',
     summary: 'one cached stage before the trainings (the tasks of sid reproduce --executor slurm)',
     positional: { label: 'a stage: embed <s>, ids <embedding>/<quantizer> or sasrec', min: 1, max: 2 },
-    options: [profile],
+    options: profileSelection,
   },
 };
 

@@ -18,6 +18,8 @@ export const PROFILE_NAMES: readonly ProfileName[] = ['tiny', 'small', 'paper'];
 
 export interface Profile {
   name: ProfileName;
+  /** 'smoke': the profile's data and sizes with the repeated work cut (lib/pipeline/budget.ts); absent: as written. */
+  budget?: 'smoke';
   data: DataOptions;
   /** Seed shared by every stochastic stage (each stage derives its own stream from it). */
   seed: number;

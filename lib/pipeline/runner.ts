@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { adoptChild } from '../util/children';
 import { projectRoot } from '../util/fs';
 import { formatSeconds } from '../util/progress';
+import { selectorArgs } from './budget';
 import type { Profile } from './profiles';
 import {
   cachedExperiment, createContext, embeddingStage, experimentStage, idStage, specId,
@@ -91,7 +92,7 @@ export async function runExperiments(profile: Profile, specs: ExperimentSpec[], 
     for (let s = queue.shift(); s; s = queue.shift()) {
       const spec = s;
       try {
-        await runWorker(profile.name, spec, log);
+        await runWorker(selectorArgs(profile), spec, log);
         finished(spec);
       } catch (err) {
         failures.push(`${specId(spec)}: ${(err as Error).message}`);
@@ -103,11 +104,11 @@ export async function runExperiments(profile: Profile, specs: ExperimentSpec[], 
 }
 
 /** One experiment in a child process (`sid run-config`), single-threaded, its lines prefixed. */
-function runWorker(profile: string, spec: ExperimentSpec, log: (line: string) => void): Promise<void> {
+function runWorker(profileArgs: string[], spec: ExperimentSpec, log: (line: string) => void): Promise<void> {
   const root = projectRoot();
   const id = specId(spec);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin', 'sid.mjs'), 'run-config', '--profile', profile, id], {
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'sid.mjs'), 'run-config', ...profileArgs, id], {
       cwd: root,
       env: { ...process.env, SID_THREADS: '1', SID_ROOT: root },
       stdio: ['ignore', 'pipe', 'pipe'],

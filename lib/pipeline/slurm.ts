@@ -22,6 +22,8 @@ import { specId, type ExperimentSpec } from './stages';
 
 export interface SlurmPlanOptions {
   profile: string;
+  /** Arguments that select the profile in each task (default `--profile <profile>`; budget.ts selectorArgs). */
+  profileArgs?: string[];
   tables: readonly string[];
   /** Where the final job writes results.json and the reports. */
   outDir: string;
@@ -63,8 +65,8 @@ export function shellQuote(s: string): string {
 }
 
 /** The tasks of each stage for these experiments, in submission order. */
-export function slurmStages(specs: readonly ExperimentSpec[], profile: string): { embeddings: SlurmTask[]; ids: SlurmTask[]; train: SlurmTask[] } {
-  const p = ['--profile', profile];
+export function slurmStages(specs: readonly ExperimentSpec[], profile: string | string[]): { embeddings: SlurmTask[]; ids: SlurmTask[]; train: SlurmTask[] } {
+  const p = typeof profile === 'string' ? ['--profile', profile] : profile;
   // Every strategy, not only those the tables need: results.json lists each one's dense retrieval.
   const plain = EMBEDDING_STRATEGIES.filter((s) => !s.startsWith('fused-'));
   const fused = EMBEDDING_STRATEGIES.filter((s) => s.startsWith('fused-'));
@@ -79,8 +81,9 @@ export function slurmStages(specs: readonly ExperimentSpec[], profile: string): 
 
 /** The four jobs with their scripts (nothing is written). */
 export function planSlurmJobs(specs: readonly ExperimentSpec[], o: SlurmPlanOptions): SlurmJob[] {
-  const st = slurmStages(specs, o.profile);
-  const collectArgs = ['reproduce', '--executor', 'local', '--profile', o.profile, '--tables', o.tables.join(','), '--out', o.outDir];
+  const profileArgs = o.profileArgs ?? ['--profile', o.profile];
+  const st = slurmStages(specs, profileArgs);
+  const collectArgs = ['reproduce', '--executor', 'local', ...profileArgs, '--tables', o.tables.join(','), '--out', o.outDir];
   if (!o.notebooks) collectArgs.push('--no-notebooks');
   if (o.rerunNotebooks) collectArgs.push('--rerun-notebooks');
   const defs: Array<Omit<SlurmJob, 'file' | 'script'> & { threads?: string }> = [

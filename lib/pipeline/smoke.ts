@@ -1,0 +1,273 @@
+/**
+ * The smoke run (`sid reproduce --budget smoke`): every kind of stage of a profile once, on the
+ * profile's full data and sizes, with the repeated work cut (lib/pipeline/budget.ts), twice: at work
+ * level 1 and 2. Each stage is measured in this process (stageMeter.ts); the two levels give its fixed
+ * cost and its cost per unit of work, and so the time of the full run. Memory is measured at full
+ * size, since only the number of steps is cut. Artifacts go to a private cache that is removed after.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { EMBEDDING_STRATEGIES, type EmbeddingStrategy } from '../embed/index';
+import { formatSeconds } from '../util/progress';
+import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import { smokeProfile, stageWork, type StageWork } from './budget';
+import { ArtifactCache } from './cache';
+import type { Profile } from './profiles';
+import { sharedStagesOf } from './runner';
+import { baselinesStage, createContext, dataStage, embeddingStage, experimentStage, idStage, sasrecStage, specId, type ExperimentSpec, type PipelineContext } from './stages';
+import { meterStage, type StageMeasurement } from './stageMeter';
+import { experimentsFor, TABLE_NAMES, type TableName } from './tables';
+
+/** Which unit of work a stage's cost grows with (null: it does the same work under every budget). */
+type WorkUnit = 'searchSteps' | 'multitaskSteps' | 'alsIterations' | 'sasrecEpochs' | null;
+
+export interface SmokeStage {
+  stage: string;
+  unit: WorkUnit;
+  /** How many times the full run runs this stage (its protocols, and for a training its rows and seeds). */
+  runs: number;
+  /** Measurements at work level 1 and 2 (the data stage is measured once: both entries are that one). */
+  levels: [StageMeasurement, StageMeasurement];
+  work: { smoke: [number, number]; full: number } | null;
+  /** Extrapolated seconds of one full-budget run of the stage on this machine. */
+  fullSeconds: number;
+}
+
+export interface SmokeReport {
+  profile: string;
+  dataDir: string | null;
+  data: { items: number; users: number; trainInteractions: number; trainQueries: number; testQueries: number; recTest: number };
+  machine: { cpus: number; cpuModel: string; totalMemoryBytes: number; node: string };
+  backend: string;
+  stages: SmokeStage[];
+  /**
+   * The experiment stage split into training and evaluation, with the rates they were extrapolated
+   * from; a training's full time also holds the data preparation its worker process does first.
+   */
+  training: { examplesPerSecond: number; decodesPerSecond: number; fullTrainSeconds: number; fullEvalSeconds: number; fixedSeconds: number };
+  /** Sum over stages of runs x fullSeconds: one process doing everything in turn. */
+  fullRunSeconds: number;
+  /** The same with the trainings spread over `jobs` single-threaded workers, as `sid reproduce --jobs`. */
+  fullRunSecondsWithJobs: { jobs: number; seconds: number }[];
+  smokeSeconds: number;
+  peakRssBytes: number;
+}
+
+/** a + b * w through two points (b >= 0, a >= 0): a stage's fixed cost and its cost per unit of work. */
+export function linearCost(w: [number, number], t: [number, number]): { fixed: number; perUnit: number } {
+  if (w[1] === w[0]) return { fixed: Math.max(t[0], t[1]), perUnit: 0 };
+  let perUnit = Math.max(0, (t[1] - t[0]) / (w[1] - w[0]));
+  let fixed = t[0] - perUnit * w[0];
+  if (fixed < 0) {
+    // Noise put the fixed cost below zero: all of the larger run's time is per unit.
+    fixed = 0;
+    perUnit = t[1] / w[1];
+  }
+  return { fixed, perUnit };
+}
+
+function unitWork(unit: WorkUnit, w: StageWork): number {
+  switch (unit) {
+    case 'searchSteps': return w.biencoderSteps.search;
+    case 'multitaskSteps': return w.biencoderSteps.multitask;
+    case 'alsIterations': return w.alsIterations;
+    case 'sasrecEpochs': return w.sasrecEpochs;
+    default: return 1;
+  }
+}
+
+const EMBEDDING_UNIT: Record<EmbeddingStrategy, WorkUnit> = {
+  search: 'searchSteps',
+  rec: 'alsIterations',
+  content: null,
+  // The fused strategies reuse the search and rec models built before them in this process.
+  'fused-concat': null,
+  'fused-svd': null,
+  multitask: 'multitaskSteps',
+};
+
+export interface SmokeOptions {
+  outDir: string;
+  /** Tables whose full run is extrapolated (default all). */
+  tables?: readonly TableName[];
+  /** Worker counts the report gives the full run's time for (default 1, 2, 8, 32). */
+  jobs?: number[];
+  log?: (line: string) => void;
+  backend?: string;
+}
+
+/** The reference row's training stands for every row's: the same model and data, within the IDs' vocabulary size. */
+const MEASURED_SPEC: ExperimentSpec = { embedding: 'multitask', quantizer: 'rq-kmeans', space: 'shared' };
+
+export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<SmokeReport> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const tables = opts.tables ?? TABLE_NAMES;
+  const fullSpecs = experimentsFor(tables, full.generate.replicates);
+  const protocols = new Set(fullSpecs.map((s) => s.protocol ?? 'leave-last-out'));
+  const mainSpecs = fullSpecs.filter((s) => !s.protocol && !s.replicate);
+  const { strategies, idPairs } = sharedStagesOf(mainSpecs);
+  const order = EMBEDDING_STRATEGIES.filter((s) => s === 'search' || s === 'rec').concat(EMBEDDING_STRATEGIES.filter((s) => s !== 'search' && s !== 'rec'));
+  const wanted = order.filter((s) => strategies.includes(s as never));
+  // How often the full run builds a stage: once per protocol that needs it (the last-n table redoes
+  // its rows' embeddings, IDs and baselines on its own split; its trainings are counted by spec).
+  const runsOf = (pred: (s: ExperimentSpec) => boolean) => new Set(fullSpecs.filter(pred).map((s) => s.protocol ?? '')).size || 1;
+  const needs = (s: ExperimentSpec, e: string) => s.embedding === e || (s.embedding === 'separate' && (e === 'search' || e === 'rec'));
+  const cacheRoot = fs.mkdtempSync(path.join(opts.outDir, '.smoke-cache-'));
+  const t0 = Date.now();
+  const perLevel: Map<string, StageMeasurement>[] = [new Map(), new Map()];
+  const experiments: { trainSeconds: number; evalSeconds: number }[] = [];
+  const works: StageWork[] = [];
+  let fullWork: StageWork | null = null;
+  let dataSummary: SmokeReport['data'] | null = null;
+  let prepared: { memo: [string, unknown][]; measurement: StageMeasurement } | null = null;
+  try {
+    for (const level of [1, 2] as const) {
+      const profile = smokeProfile(full, level);
+      const ctx: PipelineContext = createContext(profile, new ArtifactCache(path.join(cacheRoot, `level-${level}`)));
+      const m = perLevel[level - 1];
+      const record = (x: StageMeasurement) => {
+        m.set(x.stage, x);
+        log(`[smoke] level ${level} ${x.stage}: ${formatSeconds(x.seconds)}, peak RSS ${(x.peakRssBytes / 2 ** 20).toFixed(0)} MiB${x.wasmHeapBytes === null ? '' : `, wasm heap ${(x.wasmHeapBytes / 2 ** 20).toFixed(0)} MiB`}`);
+      };
+      // The budget leaves the data alone: it is prepared (and measured) once, and level 2 reuses it.
+      if (prepared) {
+        for (const [k, v] of prepared.memo) ctx.memo.set(k, v);
+        m.set('data', prepared.measurement);
+      } else {
+        const r = await meterStage('data', () => dataStage(ctx));
+        record(r.measurement);
+        prepared = { memo: [...ctx.memo.entries()], measurement: r.measurement };
+      }
+      const d = (await dataStage(ctx)).data;
+      works.push(stageWork(profile, d));
+      fullWork ??= stageWork(full, d);
+      dataSummary ??= {
+        items: d.dataset.items.length,
+        users: d.rec.train.length,
+        trainInteractions: d.rec.train.reduce((s, u) => s + u.items.length, 0),
+        trainQueries: d.queries.train.length,
+        testQueries: d.queries.test.length,
+        recTest: d.rec.test.length,
+      };
+      for (const s of wanted) {
+        const r = await meterStage(`embeddings ${s}`, () => embeddingStage(ctx, s as EmbeddingStrategy), (v) => [ctx.cache.dirOf(`embed-${s}`, v.key)]);
+        record(r.measurement);
+      }
+      for (const [e, q] of idPairs) {
+        const r = await meterStage(`IDs ${e}/${q}`, () => idStage(ctx, e, q), (v) => [ctx.cache.dirOf('ids', v.key)]);
+        record(r.measurement);
+      }
+      record((await meterStage('baselines', () => baselinesStage(ctx), (v) => [ctx.cache.dirOf('baselines', v.key)])).measurement);
+      record((await meterStage('SASRec', () => sasrecStage(ctx), (v) => [ctx.cache.dirOf('sasrec', v.key)])).measurement);
+      const exp = await meterStage(`training ${specId(MEASURED_SPEC)}`, () => experimentStage(ctx, MEASURED_SPEC), (v) => [ctx.cache.dirOf('experiment', v.key), v.modelDir]);
+      record(exp.measurement);
+      experiments.push({ trainSeconds: exp.value.result.trainSeconds, evalSeconds: exp.value.result.evalSeconds });
+    }
+  } finally {
+    fs.rmSync(cacheRoot, { recursive: true, force: true });
+  }
+  const W = fullWork!;
+  const stages: SmokeStage[] = [];
+  for (const [name, a] of perLevel[0]) {
+    const b = perLevel[1].get(name)!;
+    const levels: [StageMeasurement, StageMeasurement] = [a, b];
+    let unit: WorkUnit = null;
+    let runs = 1;
+    if (name.startsWith('embeddings ')) {
+      const s = name.slice('embeddings '.length) as EmbeddingStrategy;
+      unit = EMBEDDING_UNIT[s];
+      runs = runsOf((x) => needs(x, s));
+    } else if (name.startsWith('IDs ')) {
+      const [e, q] = name.slice(4).split('/');
+      runs = runsOf((x) => x.quantizer === q && needs(x, e));
+    } else if (name === 'SASRec') {
+      unit = 'sasrecEpochs';
+      runs = protocols.size;
+    } else if (name === 'baselines') {
+      runs = protocols.size;
+    } else if (name === 'data') {
+      // Prepared data is not cached: the main process prepares each protocol's (and every training
+      // worker its own, counted with the training below).
+      runs = protocols.size;
+    }
+    if (name.startsWith('training ')) continue;
+    const work = unit ? { smoke: [unitWork(unit, works[0]), unitWork(unit, works[1])] as [number, number], full: unitWork(unit, W) } : null;
+    const cost = work ? linearCost(work.smoke, [a.seconds, b.seconds]) : { fixed: (a.seconds + b.seconds) / 2, perUnit: 0 };
+    stages.push({ stage: name, unit, runs, levels, work, fullSeconds: cost.fixed + cost.perUnit * (work?.full ?? 0) });
+  }
+  // Training: evaluation time is linear in decoded examples; training time in examples plus its validation decodes.
+  const dec = linearCost([works[0].evalDecodes, works[1].evalDecodes], [experiments[0].evalSeconds, experiments[1].evalSeconds]);
+  const trainOnly = experiments.map((x, i) => x.trainSeconds - dec.perUnit * works[i].validationDecodes) as [number, number];
+  const tr = linearCost([works[0].trainExamples, works[1].trainExamples], trainOnly);
+  const fullTrainSeconds = tr.fixed + tr.perUnit * W.trainExamples + dec.perUnit * W.validationDecodes;
+  const fullEvalSeconds = dec.fixed + dec.perUnit * W.evalDecodes;
+  const [ea, eb] = [perLevel[0], perLevel[1]].map((m) => m.get(`training ${specId(MEASURED_SPEC)}`)!);
+  const overhead = Math.max(0, (ea.seconds - experiments[0].trainSeconds - experiments[0].evalSeconds + eb.seconds - experiments[1].trainSeconds - experiments[1].evalSeconds) / 2);
+  const dataSeconds = (perLevel[0].get('data')!.seconds + perLevel[1].get('data')!.seconds) / 2;
+  const trainingStage: SmokeStage = {
+    stage: 'training (one row, one seed)',
+    unit: null,
+    runs: fullSpecs.length,
+    levels: [ea, eb],
+    work: { smoke: [works[0].trainExamples, works[1].trainExamples], full: W.trainExamples },
+    fullSeconds: dataSeconds + overhead + fullTrainSeconds + fullEvalSeconds,
+  };
+  stages.push(trainingStage);
+  const shared = stages.filter((s) => s !== trainingStage).reduce((sum, s) => sum + s.runs * s.fullSeconds, 0);
+  const trainingTotal = trainingStage.runs * trainingStage.fullSeconds;
+  const jobs = opts.jobs ?? [1, 2, 8, 32];
+  const report: SmokeReport = {
+    profile: full.name,
+    dataDir: full.data.dir ?? null,
+    data: dataSummary!,
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', totalMemoryBytes: os.totalmem(), node: process.version },
+    backend: opts.backend ?? 'unknown',
+    stages,
+    training: {
+      examplesPerSecond: tr.perUnit > 0 ? 1 / tr.perUnit : Infinity,
+      decodesPerSecond: dec.perUnit > 0 ? 1 / dec.perUnit : Infinity,
+      fullTrainSeconds,
+      fullEvalSeconds,
+      fixedSeconds: overhead + tr.fixed + dec.fixed,
+    },
+    fullRunSeconds: shared + trainingTotal,
+    // The shared stages run before the trainings, in one process (as the local runner does).
+    fullRunSecondsWithJobs: jobs.map((j) => ({ jobs: j, seconds: shared + Math.ceil(trainingStage.runs / j) * trainingStage.fullSeconds })),
+    smokeSeconds: (Date.now() - t0) / 1000,
+    peakRssBytes: Math.max(...stages.flatMap((s) => s.levels.map((l) => l.peakRssBytes))),
+  };
+  fs.mkdirSync(opts.outDir, { recursive: true });
+  writeJsonAtomic(path.join(opts.outDir, 'stages.json'), report);
+  writeFileAtomic(path.join(opts.outDir, 'stages.md'), smokeMarkdown(report));
+  return report;
+}
+
+const mib = (b: number | null) => (b === null ? '-' : `${(b / 2 ** 20).toFixed(0)} MiB`);
+
+/** The per-stage table of a smoke report. */
+export function smokeMarkdown(r: SmokeReport): string {
+  const lines = [
+    `# Smoke run of the ${r.profile} profile`,
+    '',
+    `${r.data.items.toLocaleString('en-US')} items, ${r.data.users.toLocaleString('en-US')} users, ${r.data.trainInteractions.toLocaleString('en-US')} training interactions, ` +
+      `${r.data.trainQueries.toLocaleString('en-US')} training queries${r.dataDir ? ` (${r.dataDir})` : ''}. ` +
+      `Machine: ${r.machine.cpus} x ${r.machine.cpuModel}, ${mib(r.machine.totalMemoryBytes)}; backend ${r.backend}; the smoke run took ${formatSeconds(r.smokeSeconds)}.`,
+    '',
+    '| stage | runs in the full run | smoke time (level 1 / 2) | peak RSS | wasm heap | artifact | work (smoke / full) | full time, one run |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...r.stages.map((s) => {
+      const [a, b] = s.levels;
+      const work = s.work ? `${s.work.smoke.join(' / ')} → ${s.work.full.toLocaleString('en-US')}` : 'same';
+      const peak = Math.max(a.peakRssBytes, b.peakRssBytes);
+      return `| ${s.stage} | ${s.runs} | ${formatSeconds(a.seconds)} / ${formatSeconds(b.seconds)} | ${mib(peak)}${a.peakRssScope === 'process' ? ' (process)' : ''} | ${mib(b.wasmHeapBytes)} | ${mib(b.artifactBytes)} | ${work} | ${formatSeconds(s.fullSeconds)} |`;
+    }),
+    '',
+    `Training extrapolated from ${r.training.examplesPerSecond.toFixed(1)} examples/s and ${r.training.decodesPerSecond.toFixed(1)} decoded examples/s: ` +
+      `${formatSeconds(r.training.fullTrainSeconds)} of training and ${formatSeconds(r.training.fullEvalSeconds)} of evaluation per row and seed.`,
+    '',
+    `Full run: ${formatSeconds(r.fullRunSeconds)} in one process; ` + r.fullRunSecondsWithJobs.map((j) => `${formatSeconds(j.seconds)} with ${j.jobs} workers`).join(', ') + '.',
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,144 @@
+/**
+ * The smoke budget (lib/pipeline/budget.ts), the stage meter and the smoke run (lib/pipeline/smoke.ts):
+ * the budget keeps every size and cuts only repeated work, exactly in proportion to its level; the
+ * work counts match what the stages really do; the fit recovers a known cost; the meter's peak RSS is
+ * the stage's own; and a smoke run of tiny measures every stage and leaves no cache behind.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { prepareData } from '../lib/data/index';
+import { examplesPerFullEpoch, selectProfile, selectorArgs, smokeProfile, stageWork } from '../lib/pipeline/budget';
+import { getProfile } from '../lib/pipeline/profiles';
+import { linearCost, runSmoke } from '../lib/pipeline/smoke';
+import { meterStage } from '../lib/pipeline/stageMeter';
+import { initBackend } from '../lib/backend/index';
+import { buildIdVocabulary } from '../lib/quantize/vocabulary';
+import { makeSemanticIds } from '../lib/quantize/ids';
+import { recTrainingWindows } from '../lib/generate/jointModel';
+import { PromptEncoder } from '../lib/generate/prompts';
+import { WordTokenizer } from '../lib/generate/textTokenizer';
+import { projectRoot } from '../lib/util/fs';
+
+const tiny = getProfile('tiny');
+
+test('linearCost recovers a fixed cost and a cost per unit, and never goes below zero', () => {
+  assert.deepEqual(linearCost([40, 80], [3, 5]), { fixed: 1, perUnit: 0.05 });
+  // A smaller second time (noise) gives no negative slope: the fixed cost is the larger time.
+  assert.deepEqual(linearCost([1, 2], [5, 4]), { fixed: 5, perUnit: 0 });
+  // A negative intercept becomes zero, with all of the larger run's time per unit.
+  assert.deepEqual(linearCost([10, 20], [1, 4]), { fixed: 0, perUnit: 0.2 });
+  assert.deepEqual(linearCost([3, 3], [2, 6]), { fixed: 6, perUnit: 0 });
+});
+
+test('the smoke budget keeps the data and every size, and cuts the repeated work in proportion to its level', () => {
+  const data = prepareData(tiny.data);
+  const [one, two] = [smokeProfile(tiny, 1), smokeProfile(tiny, 2)];
+  for (const p of [one, two]) {
+    assert.equal(p.budget, 'smoke');
+    assert.deepEqual(p.data, tiny.data);
+    assert.deepEqual(p.ids, tiny.ids);
+    assert.deepEqual(p.generate.train.model, tiny.generate.train.model);
+    assert.equal(p.embed.biencoder?.dim, tiny.embed.biencoder?.dim);
+    assert.equal(p.generate.replicates, 1);
+    assert.equal(p.generate.train.patience, undefined);
+  }
+  const [w1, w2] = [stageWork(one, data), stageWork(two, data)];
+  for (const k of ['alsIterations', 'sasrecEpochs', 'trainExamples', 'validationDecodes', 'evalDecodes'] as const) {
+    assert.ok(w1[k] > 0, `${k} is counted`);
+    assert.equal(w2[k], 2 * w1[k], `${k} doubles from level 1 to 2`);
+  }
+  assert.equal(w2.biencoderSteps.search, 2 * w1.biencoderSteps.search);
+  assert.equal(w2.biencoderSteps.multitask, 2 * w1.biencoderSteps.multitask);
+  // The full profile's counts, by hand: 8 epochs of 3,000 examples; 6 epochs of at most 40 steps.
+  const full = stageWork(tiny, data);
+  assert.equal(full.trainExamples, 8 * 3000);
+  assert.equal(full.biencoderSteps.multitask, 6 * 40);
+  assert.equal(full.biencoderSteps.search, 6 * Math.min(40, Math.ceil(data.queries.train.length / 64)));
+  assert.equal(full.alsIterations, 8);
+  const e = tiny.generate.eval;
+  const sel = e.selectionLimit!;
+  assert.equal(full.evalDecodes, 2 * (Math.min(sel, data.queries.valid.length) + Math.min(sel, data.rec.valid.length)) + Math.min(e.limit!, data.queries.test.length) + Math.min(e.limit!, data.rec.test.length));
+  assert.equal(full.validationDecodes, 8 * (Math.min(60, data.queries.valid.length) + Math.min(60, data.rec.valid.length)));
+  // Unknown budgets, and a data folder for a profile that generates its data, are refused by name.
+  assert.throws(() => selectProfile({ name: 'tiny', budget: 'huge' }), /--budget must be one of full, smoke, got "huge"/);
+  assert.throws(() => selectProfile({ name: 'tiny', datasetDir: os.tmpdir() }), /--dataset-dir: profile "tiny" generates its data/);
+  assert.throws(() => selectProfile({ name: 'small', datasetDir: os.tmpdir() }), /no movies\.csv there/);
+  assert.deepEqual(selectorArgs(selectProfile({ name: 'tiny', budget: 'smoke' })), ['--profile', 'tiny', '--budget', 'smoke']);
+});
+
+test('examplesPerFullEpoch counts every search pair and rec window the trainer builds', () => {
+  const data = prepareData(tiny.data);
+  const codes = new Int32Array(data.dataset.items.length * 2).map((_, i) => (i % 2 ? i % 7 : (i >> 1) % 5));
+  const ids = makeSemanticIds(codes, data.dataset.items.length, [5, 7], { collisions: 'extra-level' });
+  const vocab = buildIdVocabulary([{ name: 'shared', ids }]);
+  const space = vocab.spaces[0];
+  const prompts = new PromptEncoder(WordTokenizer.build(data.queries.train.map((q) => q.text)), vocab.size, {});
+  for (const cap of [Infinity, 3]) {
+    const windows = recTrainingWindows(prompts, space, data.rec.train, cap).length;
+    assert.equal(examplesPerFullEpoch(data, cap), data.queries.train.length + windows);
+  }
+});
+
+test('the stage meter reports each stage its own peak RSS, and the artifact it wrote', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-meter-'));
+  try {
+    const big = await meterStage('big', async () => {
+      const b = Buffer.alloc(256 * 2 ** 20, 1);
+      fs.writeFileSync(path.join(dir, 'a.bin'), b.subarray(0, 4096));
+      return b[12345];
+    }, () => [dir]);
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((r) => setTimeout(r, 50));
+    const small = await meterStage('small', async () => 1);
+    assert.equal(big.measurement.artifactBytes, 4096);
+    assert.equal(small.measurement.artifactBytes, 0);
+    if (big.measurement.peakRssScope === 'stage') {
+      assert.ok(big.measurement.peakRssBytes - small.measurement.peakRssBytes > 128 * 2 ** 20, `peaks ${big.measurement.peakRssBytes} and ${small.measurement.peakRssBytes}`);
+    }
+    assert.ok(big.measurement.seconds > 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a smoke run of tiny measures every stage at two levels, extrapolates the full run and leaves no cache', async () => {
+  await initBackend();
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-smoke-'));
+  try {
+    const r = await runSmoke(tiny, { outDir: out, tables: ['shared-vs-separate'], jobs: [1, 2, 4], log: () => {} });
+    const names = r.stages.map((s) => s.stage);
+    for (const s of ['data', 'embeddings search', 'embeddings rec', 'embeddings multitask', 'IDs multitask/rq-kmeans', 'IDs search/rq-kmeans', 'IDs rec/rq-kmeans', 'baselines', 'SASRec', 'training (one row, one seed)']) {
+      assert.ok(names.includes(s), `${s} measured (got ${names.join(', ')})`);
+    }
+    const search = r.stages.find((s) => s.stage === 'embeddings search')!;
+    assert.equal(search.unit, 'searchSteps');
+    assert.equal(search.work!.smoke[1], 2 * search.work!.smoke[0]);
+    assert.ok(search.work!.full > search.work!.smoke[1]);
+    const training = r.stages.at(-1)!;
+    // The shared-vs-separate table has 3 rows, each trained twice on tiny.
+    assert.equal(training.runs, 3 * tiny.generate.replicates);
+    assert.equal(training.work!.full, 8 * 3000);
+    assert.ok(training.fullSeconds > training.levels[1].seconds, 'the full training costs more than the smoke one');
+    for (const s of r.stages) for (const l of s.levels) assert.ok(l.peakRssBytes > 0 && l.seconds >= 0);
+    assert.ok(r.fullRunSecondsWithJobs[0].seconds >= r.fullRunSecondsWithJobs[1].seconds && r.fullRunSecondsWithJobs[1].seconds >= r.fullRunSecondsWithJobs[2].seconds);
+    assert.ok(Math.abs(r.fullRunSecondsWithJobs[0].seconds - r.fullRunSeconds) < 1e-6 * r.fullRunSeconds + 1e-9);
+    assert.deepEqual(fs.readdirSync(out).sort(), ['stages.json', 'stages.md']);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, 'stages.json'), 'utf8')).stages.length, r.stages.length);
+    assert.match(fs.readFileSync(path.join(out, 'stages.md'), 'utf8'), /\| training \(one row, one seed\) \| 6 \|/);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('sid reproduce --budget smoke refuses options that do not apply, naming them', () => {
+  const res = spawnSync(process.execPath, [path.join(projectRoot(), 'bin', 'sid.mjs'), 'reproduce', '--profile', 'tiny', '--budget', 'smoke', '--jobs', '2'], { encoding: 'utf8', timeout: 60_000 });
+  assert.notEqual(res.status, 0);
+  assert.match(res.stderr, /--jobs does not apply to --budget smoke/);
+  const bad = spawnSync(process.execPath, [path.join(projectRoot(), 'bin', 'sid.mjs'), 'reproduce', '--profile', 'tiny', '--budget', 'tiny'], { encoding: 'utf8', timeout: 60_000 });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /--budget must be one of full, smoke, got "tiny"/);
+});
