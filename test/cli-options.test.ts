@@ -17,8 +17,8 @@ test('training overrides change only the options given, and reject bad values by
   const small = getProfile('small');
   const same = withTrainOverrides(small, {});
   assert.deepEqual(same, small);
-  const o = withTrainOverrides(small, { epochs: '6', 'examples-per-epoch': '50000', lr: '0.002', 'search-fraction': '0', 'history-length': '20', 'batch-size': '128' });
-  assert.equal(o.generate.train.epochs, 6);
+  const o = withTrainOverrides(small, { epochs: '7', 'examples-per-epoch': '50000', lr: '0.002', 'search-fraction': '0', 'history-length': '20', 'batch-size': '128' });
+  assert.equal(o.generate.train.epochs, 7);
   assert.equal(o.generate.train.examplesPerEpoch, 50000);
   assert.equal(o.generate.train.lr, 0.002);
   assert.equal(o.generate.train.searchFraction, 0);
@@ -28,7 +28,7 @@ test('training overrides change only the options given, and reject bad values by
   assert.deepEqual(o.generate.eval, small.generate.eval);
   // The profile object itself is left alone.
   assert.equal(getProfile('small').generate.train.epochs, small.generate.train.epochs);
-  assert.notEqual(small.generate.train.epochs, 6);
+  assert.notEqual(small.generate.train.epochs, 7);
   assert.throws(() => withTrainOverrides(small, { epochs: '0' }), (e: unknown) => e instanceof UsageError && /--epochs must be an integer >= 1, got "0"/.test(e.message));
   assert.throws(() => withTrainOverrides(small, { lr: '0' }), /--lr must be a number in \(0, 1\], got "0"/);
   assert.throws(() => withTrainOverrides(small, { 'search-fraction': '1.5' }), /--search-fraction must be a number in \[0, 1\], got "1.5"/);
