@@ -7,7 +7,7 @@ import {
   createContext, dataStage, embeddingStage, experimentStage, idStage, parseSpecId, replicatesOf, specId,
   type ExperimentSpec, type PipelineContext, type StoredExperiment,
 } from '../pipeline/stages';
-import { compareRecToPopularity, compareReplicates, replicateRankings, type PairedComparison } from '../eval/compare';
+import { compareRecToBaselines, compareRecToPopularity, compareReplicates, replicateRankings, type PairedComparison } from '../eval/compare';
 import type { Task } from '../types';
 import { choice, intOption, parseArgs, UsageError } from './args';
 import type { Profile } from '../pipeline/profiles';
@@ -149,7 +149,8 @@ async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<nu
   const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'quantizer', 'tokenizer', 'space', ...PROFILE_OPTIONS, 'compare', ...TRAIN_OVERRIDES] });
   const spec = specFromOptions(options);
   let other: ExperimentSpec | null = null;
-  if (options.compare !== undefined) {
+  const againstBaselines = options.compare === 'baselines';
+  if (options.compare !== undefined && !againstBaselines) {
     try {
       other = parseSpecId(options.compare);
     } catch (e) {
@@ -166,7 +167,17 @@ async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<nu
   let recVsPopularity: PairedComparison | null = null;
   if (r.evaluation.rec.n === data.rec.test.length) recVsPopularity = compareRecToPopularity(data, r.evaluation.rec, 30, { seed: ctx.profile.seed });
   const comparison = other ? { against: specId(other), seeds: ctx.profile.generate.replicates, ...(await compareRows(ctx, spec, other)) } : null;
-  const summary = { profile: ctx.profile.name, key: exp.key, cached: exp.cached, modelDir: exp.modelDir, ...experimentSummary(r), recVsPopularity, comparison };
+  let recVsBaselines: Record<string, PairedComparison> | null = null;
+  if (againstBaselines) {
+    const recs = [];
+    for (const rep of replicatesOf(spec, ctx.profile.generate.replicates)) recs.push((await experimentStage(ctx, rep)).result.evaluation.rec);
+    try {
+      recVsBaselines = compareRecToBaselines(data, recs, 30, r.evaluation.settings.bootstrap);
+    } catch (e) {
+      throw new UsageError(`--compare baselines: ${(e as Error).message}`);
+    }
+  }
+  const summary = { profile: ctx.profile.name, key: exp.key, cached: exp.cached, modelDir: exp.modelDir, ...experimentSummary(r), recVsPopularity, comparison, recVsBaselines };
   print(flags.has('json'), summary, () => {
     const lines = [`${specId(spec)} (${ctx.profile.name}): ${r.vocabSize} ID tokens, ${exp.cached ? 'from cache' : 'trained'} (${exp.key})`];
     if (mode === 'train') {
@@ -186,6 +197,10 @@ async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<nu
     if (recVsPopularity) {
       const c = recVsPopularity;
       lines.push(`rec Recall@30 against popularity on the same ${c.model.n} users: ${c.model.mean.toFixed(4)} vs ${c.baseline.mean.toFixed(4)}, difference ${fmt(c.difference)} (paired bootstrap)`);
+    }
+    if (recVsBaselines) {
+      lines.push(`rec Recall@30 against each baseline, every seed of this row (${ctx.profile.generate.replicates}), paired on the same test users (this row minus the baseline):`);
+      for (const [name, c] of Object.entries(recVsBaselines)) lines.push(`  ${name.padEnd(12)} ${fmt(c.model)} vs ${fmt(c.baseline)}: difference ${fmt(c.difference)}`);
     }
     if (comparison) {
       lines.push(`against ${comparison.against}, ${comparison.seeds} seed(s) each, paired on the same test examples (Recall@30, this row minus the other):`);

@@ -144,8 +144,8 @@ export const SPECS: Record<string, CommandSpec> = {
       ...experiment,
       {
         name: 'compare',
-        arg: '<id>',
-        help: 'also compare this row with another (<embedding>/<quantizer>/<shared|separate>): paired Recall@30 difference over every seed of both',
+        arg: '<id|baselines>',
+        help: 'also compare this row with another (<embedding>/<quantizer>/<shared|separate>): paired Recall@30 difference over every seed of both; baselines: every seed of this row against popularity, co-occurrence and item-kNN on the same rec test users',
       },
     ],
   },

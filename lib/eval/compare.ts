@@ -7,6 +7,7 @@
 import type { PreparedData } from '../types';
 import { bootstrapMean, bootstrapReplicates, hitsAtK, pairedReplicateDifference, type BootstrapOptions, type Estimate } from '../util/metrics';
 import { popularityRankings } from './popularity';
+import { sequentialBaselineRankings } from './sequentialBaselines';
 import type { TaskEvaluation } from './generativeEval';
 
 export interface PairedComparison {
@@ -65,4 +66,27 @@ export function compareReplicates(a: ReplicateRankings, b: ReplicateRankings, k 
   const hitsA = a.rankings.map((r) => hitsAtK(r, a.targets, k));
   const hitsB = b.rankings.map((r) => hitsAtK(r, b.targets, k));
   return { k, model: bootstrapReplicates(hitsA, opts), baseline: bootstrapReplicates(hitsB, opts), difference: pairedReplicateDifference(hitsA, hitsB, opts) };
+}
+
+/**
+ * Every replicate of a row's rec rankings against popularity and the two sequential baselines
+ * (co-occurrence and item-kNN, their settings chosen on validation as in the baselines table), each
+ * paired on the same test users. The evaluations must cover every rec test user in order.
+ */
+export function compareRecToBaselines(data: PreparedData, recs: TaskEvaluation[], k = 30, opts: BootstrapOptions = {}): Record<'popularity' | 'cooccurrence' | 'itemKnn', PairedComparison> {
+  const examples = data.rec.test;
+  for (const rec of recs) {
+    if (rec.n !== examples.length || rec.targets.some((t, i) => t !== examples[i].target)) {
+      throw new Error(`compareRecToBaselines: a rec evaluation holds ${rec.n} examples, not the ${examples.length} test users in order (evaluate every rec test example)`);
+    }
+  }
+  const row = replicateRankings(recs);
+  const targets = examples.map((e) => e.target);
+  const seq = sequentialBaselineRankings(data, 'test', k, k);
+  const against = (rankings: ArrayLike<number>[]) => compareReplicates(row, { rankings: [rankings.map((r) => Array.from(r))], targets }, k, opts);
+  return {
+    popularity: against(popularityRankings(data.buckets.counts, examples, k)),
+    cooccurrence: against(seq.cooccurrence.rankings),
+    itemKnn: against(seq.itemKnn.rankings),
+  };
 }

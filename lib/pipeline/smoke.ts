@@ -107,8 +107,9 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
   const protocols = new Set(fullSpecs.map((s) => s.protocol ?? 'leave-last-out'));
   const mainSpecs = fullSpecs.filter((s) => !s.protocol && !s.replicate);
   const { strategies, idPairs } = sharedStagesOf(mainSpecs);
-  const order = EMBEDDING_STRATEGIES.filter((s) => s === 'search' || s === 'rec').concat(EMBEDDING_STRATEGIES.filter((s) => s !== 'search' && s !== 'rec'));
-  const wanted = order.filter((s) => strategies.includes(s as never));
+  // search and rec first: the fused strategies reuse them in memory.
+  const order: EmbeddingStrategy[] = ['search', 'rec', ...EMBEDDING_STRATEGIES.filter((s) => s !== 'search' && s !== 'rec')];
+  const wanted = order.filter((s) => (strategies as string[]).includes(s));
   // How often the full run builds a stage: once per protocol that needs it (the last-n table redoes
   // its rows' embeddings, IDs and baselines on its own split; its trainings are counted by spec).
   const runsOf = (pred: (s: ExperimentSpec) => boolean) => new Set(fullSpecs.filter(pred).map((s) => s.protocol ?? '')).size || 1;
@@ -151,7 +152,7 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
         recTest: d.rec.test.length,
       };
       for (const s of wanted) {
-        const r = await meterStage(`embeddings ${s}`, () => embeddingStage(ctx, s as EmbeddingStrategy), (v) => [ctx.cache.dirOf(`embed-${s}`, v.key)]);
+        const r = await meterStage(`embeddings ${s}`, () => embeddingStage(ctx, s), (v) => [ctx.cache.dirOf(`embed-${s}`, v.key)]);
         record(r.measurement);
       }
       for (const [e, q] of idPairs) {
