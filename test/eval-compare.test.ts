@@ -46,3 +46,27 @@ test('rec against popularity on the same users, history left out of the baseline
   assert.throws(() => compareRecToPopularity(data, { ...rec, n: 3, targets: [1, 4, 0] }, 1), /holds 3 examples, not the 4 test users/);
   assert.throws(() => compareRecToPopularity(data, { ...rec, targets: [4, 1, 0, 4] }, 1), /not the 4 test users in order/);
 });
+
+test('compareRecToBaselines: a row that ranks exactly as a baseline differs from it by exactly zero, and from the others as computed by hand', async () => {
+  const { prepareData } = await import('../lib/data/index');
+  const { getProfile } = await import('../lib/pipeline/profiles');
+  const { sequentialBaselineRankings } = await import('../lib/eval/sequentialBaselines');
+  const { popularityRankings } = await import('../lib/eval/popularity');
+  const { compareRecToBaselines } = await import('../lib/eval/compare');
+  const { hitsAtK } = await import('../lib/util/metrics');
+  const data = prepareData(getProfile('tiny').data);
+  const examples = data.rec.test;
+  const targets = examples.map((e) => e.target);
+  const co = sequentialBaselineRankings(data, 'test', 30, 30).cooccurrence.rankings.map((r) => Array.from(r));
+  const asEval = (rankings: number[][], t = targets) => ({ n: t.length, rankings, targets: t, task: 'rec' }) as unknown as TaskEvaluation;
+  // Two seeds that both rank as co-occurrence does.
+  const c = compareRecToBaselines(data, [asEval(co), asEval(co)], 30, { seed: 2 });
+  assert.deepEqual([c.cooccurrence.difference.mean, c.cooccurrence.difference.lo, c.cooccurrence.difference.hi], [0, 0, 0]);
+  const hits = (r: ArrayLike<number>[]) => hitsAtK(r.map((x) => Array.from(x)), targets, 30);
+  const mean = (v: ArrayLike<number>) => Array.from(v).reduce((s, x) => s + x, 0) / v.length;
+  const expected = mean(hits(co)) - mean(hits(popularityRankings(data.buckets.counts, examples, 30)));
+  assert.ok(Math.abs(c.popularity.difference.mean - expected) < 1e-12, `${c.popularity.difference.mean} vs ${expected}`);
+  assert.ok(c.popularity.difference.lo <= c.popularity.difference.mean && c.popularity.difference.mean <= c.popularity.difference.hi);
+  // An evaluation that does not cover every test user in order is refused.
+  assert.throws(() => compareRecToBaselines(data, [asEval(co.slice(1), targets.slice(1))], 30), /not the \d+ test users in order/);
+});
