@@ -109,7 +109,9 @@ test('a smoke run of tiny measures every stage at two levels, extrapolates the f
   await initBackend();
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-smoke-'));
   try {
-    const r = await runSmoke(tiny, { outDir: out, tables: ['shared-vs-separate'], jobs: [1, 2, 4], log: () => {} });
+    // A folder that does not exist yet (as the first size of a sweep writes into).
+    const dir = path.join(out, 'items-400');
+    const r = await runSmoke(tiny, { outDir: dir, tables: ['shared-vs-separate'], jobs: [1, 2, 4], log: () => {} });
     const names = r.stages.map((s) => s.stage);
     for (const s of ['data', 'embeddings search', 'embeddings rec', 'embeddings multitask', 'IDs multitask/rq-kmeans', 'IDs search/rq-kmeans', 'IDs rec/rq-kmeans', 'baselines', 'SASRec', 'training (one row, one seed)']) {
       assert.ok(names.includes(s), `${s} measured (got ${names.join(', ')})`);
@@ -126,9 +128,9 @@ test('a smoke run of tiny measures every stage at two levels, extrapolates the f
     for (const s of r.stages) for (const l of s.levels) assert.ok(l.peakRssBytes > 0 && l.seconds >= 0);
     assert.ok(r.fullRunSecondsWithJobs[0].seconds >= r.fullRunSecondsWithJobs[1].seconds && r.fullRunSecondsWithJobs[1].seconds >= r.fullRunSecondsWithJobs[2].seconds);
     assert.ok(Math.abs(r.fullRunSecondsWithJobs[0].seconds - r.fullRunSeconds) < 1e-6 * r.fullRunSeconds + 1e-9);
-    assert.deepEqual(fs.readdirSync(out).sort(), ['stages.json', 'stages.md']);
-    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, 'stages.json'), 'utf8')).stages.length, r.stages.length);
-    assert.match(fs.readFileSync(path.join(out, 'stages.md'), 'utf8'), /\| training \(one row, one seed\) \| 6 \|/);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['stages.json', 'stages.md']);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'stages.json'), 'utf8')).stages.length, r.stages.length);
+    assert.match(fs.readFileSync(path.join(dir, 'stages.md'), 'utf8'), /\| training \(one row, one seed\) \| 6 \|/);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { syntheticLikeOptions, writeSyntheticFolder } from '../data/synthetic';
 import { projectRoot, writeJsonAtomic } from '../util/fs';
+import { writeProgressLine } from '../util/progress';
 import { ArtifactCache, artifactKey } from './cache';
 import { getProfile, type Profile } from './profiles';
 import { codeVersion } from './stages';
@@ -81,7 +82,7 @@ export interface ScalingOptions extends Omit<SmokeOptions, 'outDir'> {
 }
 
 export async function runScaling(p: Profile, opts: ScalingOptions): Promise<ScalingReport> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const log = opts.log ?? writeProgressLine;
   const sizes = opts.sizes ?? defaultScalingSizes(p);
   const points: ScalingPoint[] = [];
   for (const n of sizes) {

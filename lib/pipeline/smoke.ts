@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EMBEDDING_STRATEGIES, type EmbeddingStrategy } from '../embed/index';
-import { formatSeconds } from '../util/progress';
+import { formatSeconds, writeProgressLine } from '../util/progress';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import { smokeProfile, stageWork, type StageWork } from './budget';
 import { ArtifactCache } from './cache';
@@ -101,7 +101,7 @@ export interface SmokeOptions {
 const MEASURED_SPEC: ExperimentSpec = { embedding: 'multitask', quantizer: 'rq-kmeans', space: 'shared' };
 
 export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<SmokeReport> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const log = opts.log ?? writeProgressLine;
   const tables = opts.tables ?? TABLE_NAMES;
   const fullSpecs = experimentsFor(tables, full.generate.replicates);
   const protocols = new Set(fullSpecs.map((s) => s.protocol ?? 'leave-last-out'));
@@ -114,6 +114,7 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
   // its rows' embeddings, IDs and baselines on its own split; its trainings are counted by spec).
   const runsOf = (pred: (s: ExperimentSpec) => boolean) => new Set(fullSpecs.filter(pred).map((s) => s.protocol ?? '')).size || 1;
   const needs = (s: ExperimentSpec, e: string) => s.embedding === e || (s.embedding === 'separate' && (e === 'search' || e === 'rec'));
+  fs.mkdirSync(opts.outDir, { recursive: true });
   const cacheRoot = fs.mkdtempSync(path.join(opts.outDir, '.smoke-cache-'));
   const t0 = Date.now();
   const perLevel: Map<string, StageMeasurement>[] = [new Map(), new Map()];

@@ -29,6 +29,7 @@ import { SASREC_DEFAULTS, sasRecRankings, trainSasRec, type SasRecConfig } from 
 import { summarizeTask, type TaskResult } from '../eval/summary';
 import { evaluateBaselines, type BaselineReport } from '../eval/baselines';
 import { importClosure } from './sourceClosure';
+import { writeProgressLine } from '../util/progress';
 
 export interface PipelineContext {
   profile: Profile;
@@ -460,14 +461,14 @@ export async function sasrecStage(ctx: PipelineContext): Promise<{ value: Stored
   return memoize(ctx, `sasrec:${dataKey}`, async () => {
     const res = await ctx.cache.getOrBuild<StoredSasRec>('sasrec', config, [dataKey], async () => {
       const t0 = Date.now();
-      process.stderr.write(`[sasrec] training (at most ${cfg.maxEpochs} epochs, patience ${cfg.patience})\n`);
+      writeProgressLine(`[sasrec] training (at most ${cfg.maxEpochs} epochs, patience ${cfg.patience})`);
       const trained = await trainSasRec(data.rec.train, data.rec.valid, data.dataset.items.length, cfg);
       try {
         const kMax = Math.max(...(ks ?? [10, 30]));
         const rankings = sasRecRankings(trained.model, data.rec.test, kMax);
         const result = summarizeTask(rankings, data.rec.test.map((e) => e.target), data, ks ?? [10, 30], { iterations: bootstrapIterations, seed: ctx.profile.seed });
         const seconds = (Date.now() - t0) / 1000;
-        process.stderr.write(`[sasrec] best epoch ${trained.bestEpoch + 1} of ${trained.epochs} in ${seconds.toFixed(0)} s\n`);
+        writeProgressLine(`[sasrec] best epoch ${trained.bestEpoch + 1} of ${trained.epochs} in ${seconds.toFixed(0)} s`);
         return { result, validRecall: trained.validRecall, bestEpoch: trained.bestEpoch, epochs: trained.epochs, seconds, config: cfg };
       } finally {
         trained.model.dispose();
