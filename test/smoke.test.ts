@@ -120,6 +120,15 @@ test('a smoke run of tiny measures every stage at two levels, extrapolates the f
     assert.equal(search.unit, 'searchSteps');
     assert.equal(search.work!.smoke[1], 2 * search.work!.smoke[0]);
     assert.ok(search.work!.full > search.work!.smoke[1]);
+    // Level 2 reruns what the budget scales and reuses level 1 for the rest.
+    assert.notDeepEqual(search.levels[1], search.levels[0]);
+    for (const name of ['IDs search/rq-kmeans', 'IDs rec/rq-kmeans', 'baselines', 'data']) {
+      const s = r.stages.find((x) => x.stage === name)!;
+      assert.deepEqual(s.levels[1], s.levels[0], `${name} measured once`);
+      assert.equal(s.fullSeconds, s.levels[0].seconds);
+    }
+    const trained = r.stages.find((x) => x.stage === 'IDs multitask/rq-kmeans')!;
+    assert.notDeepEqual(trained.levels[1], trained.levels[0], 'the training\'s ID set is built again at level 2');
     const training = r.stages.at(-1)!;
     // The shared-vs-separate table has 3 rows, each trained twice on tiny.
     assert.equal(training.runs, 3 * tiny.generate.replicates);

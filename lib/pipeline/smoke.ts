@@ -1,7 +1,8 @@
 /**
  * The smoke run (`sid reproduce --budget smoke`): every kind of stage of a profile once, on the
- * profile's full data and sizes, with the repeated work cut (lib/pipeline/budget.ts), twice: at work
- * level 1 and 2. Each stage is measured in this process (stageMeter.ts); the two levels give its fixed
+ * profile's full data and sizes, with the repeated work cut (lib/pipeline/budget.ts), at work level
+ * 1, then again at level 2 for the stages whose work the budget scales (the others do the same work
+ * at both levels). Each stage is measured in this process (stageMeter.ts); the two levels give its fixed
  * cost and its cost per unit of work, and so the time of the full run. Memory is measured at full
  * size, since only the number of steps is cut. Artifacts go to a private cache that is removed after.
  */
@@ -27,7 +28,7 @@ export interface SmokeStage {
   unit: WorkUnit;
   /** How many times the full run runs this stage (its protocols, and for a training its rows and seeds). */
   runs: number;
-  /** Measurements at work level 1 and 2 (the data stage is measured once: both entries are that one). */
+  /** Measurements at work level 1 and 2 (a stage the budget does not scale is measured once, at level 1: both entries are that one). */
   levels: [StageMeasurement, StageMeasurement];
   work: { smoke: [number, number]; full: number } | null;
   /** Extrapolated seconds of one full-budget run of the stage on this machine. */
@@ -152,15 +153,24 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
         testQueries: d.queries.test.length,
         recTest: d.rec.test.length,
       };
+      // Level 2 reruns only what the budget scales (and the ID set the training needs): the other
+      // stages do the same work at both levels, so level 1's measurement stands for both.
+      const reuseLevel1 = (stage: string): boolean => {
+        if (level === 1) return false;
+        m.set(stage, perLevel[0].get(stage)!);
+        return true;
+      };
       for (const s of wanted) {
+        if (EMBEDDING_UNIT[s] === null && reuseLevel1(`embeddings ${s}`)) continue;
         const r = await meterStage(`embeddings ${s}`, () => embeddingStage(ctx, s), (v) => [ctx.cache.dirOf(`embed-${s}`, v.key)]);
         record(r.measurement);
       }
       for (const [e, q] of idPairs) {
+        if ((e !== MEASURED_SPEC.embedding || q !== MEASURED_SPEC.quantizer) && reuseLevel1(`IDs ${e}/${q}`)) continue;
         const r = await meterStage(`IDs ${e}/${q}`, () => idStage(ctx, e, q), (v) => [ctx.cache.dirOf('ids', v.key)]);
         record(r.measurement);
       }
-      record((await meterStage('baselines', () => baselinesStage(ctx), (v) => [ctx.cache.dirOf('baselines', v.key)])).measurement);
+      if (!reuseLevel1('baselines')) record((await meterStage('baselines', () => baselinesStage(ctx), (v) => [ctx.cache.dirOf('baselines', v.key)])).measurement);
       record((await meterStage('SASRec', () => sasrecStage(ctx), (v) => [ctx.cache.dirOf('sasrec', v.key)])).measurement);
       const exp = await meterStage(`training ${specId(MEASURED_SPEC)}`, () => experimentStage(ctx, MEASURED_SPEC), (v) => [ctx.cache.dirOf('experiment', v.key), v.modelDir]);
       record(exp.measurement);
