@@ -129,14 +129,16 @@ export function withTrainOverrides(profile: Profile, options: Record<string, str
   return { ...profile, generate: { ...profile.generate, train: t } };
 }
 
-/** Two rows on the same test examples, every seed of each (trained when missing): Recall@30 paired per task. */
+/** Every seed of a row (trained when missing). */
+async function replicateResults(ctx: PipelineContext, s: ExperimentSpec): Promise<StoredExperiment[]> {
+  const out: StoredExperiment[] = [];
+  for (const r of replicatesOf(s, ctx.profile.generate.replicates)) out.push((await experimentStage(ctx, r)).result);
+  return out;
+}
+
+/** Two rows on the same test examples, every seed of each: Recall@30 paired per task. */
 async function compareRows(ctx: PipelineContext, a: ExperimentSpec, b: ExperimentSpec): Promise<Record<Task, PairedComparison>> {
-  const all = async (s: ExperimentSpec) => {
-    const out: StoredExperiment[] = [];
-    for (const r of replicatesOf(s, ctx.profile.generate.replicates)) out.push((await experimentStage(ctx, r)).result);
-    return out;
-  };
-  const [ra, rb] = [await all(a), await all(b)];
+  const [ra, rb] = [await replicateResults(ctx, a), await replicateResults(ctx, b)];
   const side = (rs: StoredExperiment[], t: Task) => replicateRankings(rs.map((r) => r.evaluation[t]));
   const bootstrap = ra[0].evaluation.settings.bootstrap;
   return {
@@ -169,8 +171,7 @@ async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<nu
   const comparison = other ? { against: specId(other), seeds: ctx.profile.generate.replicates, ...(await compareRows(ctx, spec, other)) } : null;
   let recVsBaselines: Record<string, PairedComparison> | null = null;
   if (againstBaselines) {
-    const recs = [];
-    for (const rep of replicatesOf(spec, ctx.profile.generate.replicates)) recs.push((await experimentStage(ctx, rep)).result.evaluation.rec);
+    const recs = (await replicateResults(ctx, spec)).map((x) => x.evaluation.rec);
     try {
       recVsBaselines = compareRecToBaselines(data, recs, 30, r.evaluation.settings.bootstrap);
     } catch (e) {

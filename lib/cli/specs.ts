@@ -48,7 +48,7 @@ const profile: OptionSpec = {
   default: '$SID_PROFILE, else small',
   help: 'data and sizes: tiny (synthetic, minutes), small (ml-latest-small), paper (ml-25m)',
 };
-/** The profile and what may vary it: commands that run stages take all three (lib/cli/profileOptions.ts). */
+/** The profile and what may vary it: commands that run stages take all three (lib/cli/runOptions.ts). */
 const profileSelection: OptionSpec[] = [
   profile,
   {
@@ -188,7 +188,8 @@ export const SPECS: Record<string, CommandSpec> = {
     usage: 'sid export',
     summary: 'the trained joint model as a live browser demo: demo.html in reports/<profile>/, linked from index.html',
     options: [
-      ...experiment.filter((o) => ['embedding', 'quantizer', 'tokenizer', 'space', 'profile', 'budget', 'dataset-dir'].includes(o.name)),
+      ...experiment.filter((o) => ['embedding', 'quantizer', 'tokenizer', 'space'].includes(o.name)),
+      ...profileSelection,
       { name: 'out', arg: '<dir>', default: 'reports/<profile>', help: 'folder for demo.html, demo-data.js and demo-runtime.js' },
       json,
     ],

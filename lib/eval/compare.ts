@@ -24,6 +24,14 @@ export function pairedDifference(a: ArrayLike<number>, b: ArrayLike<number>, opt
   return pairedReplicateDifference([a], [b], opts);
 }
 
+/** Stored rankings carry no user index: a paired comparison needs every rec test user, in order. */
+function assertCoversRecTest(data: PreparedData, rec: TaskEvaluation, who: string, remedy: string): void {
+  const examples = data.rec.test;
+  if (rec.n !== examples.length || rec.targets.some((t, i) => t !== examples[i].target)) {
+    throw new Error(`${who}: the rec evaluation holds ${rec.n} examples, not the ${examples.length} test users in order (${remedy})`);
+  }
+}
+
 /**
  * Recall@k of the model's rec rankings against popularity (training counts, history left out) on the
  * same users. The evaluation must cover every test user in order (an evaluation `limit` at least the
@@ -31,12 +39,7 @@ export function pairedDifference(a: ArrayLike<number>, b: ArrayLike<number>, opt
  */
 export function compareRecToPopularity(data: PreparedData, rec: TaskEvaluation, k = 30, opts: BootstrapOptions = {}): PairedComparison {
   const examples = data.rec.test;
-  if (rec.n !== examples.length || rec.targets.some((t, i) => t !== examples[i].target)) {
-    throw new Error(
-      `compareRecToPopularity: the rec evaluation holds ${rec.n} examples, not the ${examples.length} test users in order ` +
-        `(evaluate with a limit of at least ${examples.length} to compare with popularity)`,
-    );
-  }
+  assertCoversRecTest(data, rec, 'compareRecToPopularity', `evaluate with a limit of at least ${examples.length} to compare with popularity`);
   const targets = examples.map((e) => e.target);
   const model = hitsAtK(rec.rankings, targets, k);
   const baseline = hitsAtK(popularityRankings(data.buckets.counts, examples, k), targets, k);
@@ -75,11 +78,7 @@ export function compareReplicates(a: ReplicateRankings, b: ReplicateRankings, k 
  */
 export function compareRecToBaselines(data: PreparedData, recs: TaskEvaluation[], k = 30, opts: BootstrapOptions = {}): Record<'popularity' | 'cooccurrence' | 'itemKnn', PairedComparison> {
   const examples = data.rec.test;
-  for (const rec of recs) {
-    if (rec.n !== examples.length || rec.targets.some((t, i) => t !== examples[i].target)) {
-      throw new Error(`compareRecToBaselines: a rec evaluation holds ${rec.n} examples, not the ${examples.length} test users in order (evaluate every rec test example)`);
-    }
-  }
+  for (const rec of recs) assertCoversRecTest(data, rec, 'compareRecToBaselines', 'evaluate every rec test example');
   const row = replicateRankings(recs);
   const targets = examples.map((e) => e.target);
   const seq = sequentialBaselineRankings(data, 'test', k, k);

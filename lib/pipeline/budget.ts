@@ -7,6 +7,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { BiEncoderOptions } from '../embed/index';
+import { resolveGenerativeEval } from '../eval/generativeEval';
+import { SASREC_DEFAULTS } from '../eval/sasrec';
 import type { PreparedData } from '../types';
 import { getProfile, type Profile } from './profiles';
 
@@ -79,10 +82,8 @@ export function examplesPerFullEpoch(data: PreparedData, maxRecWindowsPerUser = 
   return data.queries.train.length + rec;
 }
 
-type BiEncoderCut = { epochs?: number; stepsPerEpoch?: number; maxStepsPerEpoch?: number; batchSize?: number };
-
-/** Bi-encoder steps: the fixed count when given, else one pass over `pairs` capped per epoch (lib/embed/biencoder.ts). */
-function biencoderSteps(o: BiEncoderCut, pairs: number | null): number {
+/** Bi-encoder steps: the fixed count when given, else one pass over `pairs` capped per epoch (lib/embed/biencoder.ts's defaults). */
+function biencoderSteps(o: BiEncoderOptions, pairs: number | null): number {
   const epochs = o.epochs ?? 10;
   if (o.stepsPerEpoch !== undefined) return epochs * o.stepsPerEpoch;
   const cap = o.maxStepsPerEpoch ?? 400;
@@ -94,19 +95,20 @@ function biencoderSteps(o: BiEncoderCut, pairs: number | null): number {
 export function stageWork(p: Profile, data: PreparedData): StageWork {
   const bi = p.embed.biencoder ?? {};
   const t = p.generate.train;
-  const e = p.generate.eval;
+  const e = resolveGenerativeEval(p.generate.eval);
   const epochs = t.epochs ?? 1;
   const validLimit = t.validLimit ?? 300;
   const valid = { search: data.queries.valid.length, rec: data.rec.valid.length };
   const test = { search: data.queries.test.length, rec: data.rec.test.length };
   const capped = (n: number, lim: number | null | undefined) => (lim === null || lim === undefined ? n : Math.min(lim, n));
-  const candidates = e.decodeCandidates?.length ?? 0;
-  const selection = candidates > 0 ? candidates * (capped(valid.search, e.selectionLimit ?? 300) + capped(valid.rec, e.selectionLimit ?? 300)) : 0;
-  const testLimit = (task: 'search' | 'rec') => (e.taskLimits?.[task] !== undefined ? e.taskLimits[task] : e.limit);
+  const candidates = e.decodeCandidates.length;
+  const selection = candidates * (capped(valid.search, e.selectionLimit) + capped(valid.rec, e.selectionLimit));
+  // As evaluateGenerative samples each task's test examples.
+  const testLimit = (task: 'search' | 'rec') => (e.taskLimits[task] !== undefined ? e.taskLimits[task] : e.limit);
   return {
     biencoderSteps: { search: biencoderSteps(bi, data.queries.train.length), multitask: biencoderSteps({ ...bi, ...(p.embed.multitask ?? {}) }, null) },
     alsIterations: p.embed.cf?.iterations ?? 15,
-    sasrecEpochs: p.baselines.sasrec.maxEpochs ?? 50,
+    sasrecEpochs: p.baselines.sasrec.maxEpochs ?? SASREC_DEFAULTS.maxEpochs,
     trainExamples: epochs * (t.examplesPerEpoch ?? examplesPerFullEpoch(data, t.maxRecWindowsPerUser)),
     validationDecodes: validLimit > 0 ? epochs * (capped(valid.search, validLimit) + capped(valid.rec, validLimit)) : 0,
     evalDecodes: selection + capped(test.search, testLimit('search')) + capped(test.rec, testLimit('rec')),

@@ -131,7 +131,7 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
       const m = perLevel[level - 1];
       const record = (x: StageMeasurement) => {
         m.set(x.stage, x);
-        log(`[smoke] level ${level} ${x.stage}: ${formatSeconds(x.seconds)}, peak RSS ${(x.peakRssBytes / 2 ** 20).toFixed(0)} MiB${x.wasmHeapBytes === null ? '' : `, wasm heap ${(x.wasmHeapBytes / 2 ** 20).toFixed(0)} MiB`}`);
+        log(`[smoke] level ${level} ${x.stage}: ${formatSeconds(x.seconds)}, peak RSS ${formatMiB(x.peakRssBytes)}${x.wasmHeapBytes === null ? '' : `, wasm heap ${formatMiB(x.wasmHeapBytes)}`}`);
       };
       // The budget leaves the data alone: it is prepared (and measured) once, and level 2 reuses it.
       if (prepared) {
@@ -182,6 +182,7 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
   const W = fullWork!;
   const stages: SmokeStage[] = [];
   for (const [name, a] of perLevel[0]) {
+    if (name.startsWith('training ')) continue;
     const b = perLevel[1].get(name)!;
     const levels: [StageMeasurement, StageMeasurement] = [a, b];
     let unit: WorkUnit = null;
@@ -203,7 +204,6 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
       // worker its own, counted with the training below).
       runs = protocols.size;
     }
-    if (name.startsWith('training ')) continue;
     const work = unit ? { smoke: [unitWork(unit, works[0]), unitWork(unit, works[1])] as [number, number], full: unitWork(unit, W) } : null;
     const cost = work ? linearCost(work.smoke, [a.seconds, b.seconds]) : { fixed: (a.seconds + b.seconds) / 2, perUnit: 0 };
     stages.push({ stage: name, unit, runs, levels, work, fullSeconds: cost.fixed + cost.perUnit * (work?.full ?? 0) });
@@ -216,7 +216,7 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
   const fullEvalSeconds = dec.fixed + dec.perUnit * W.evalDecodes;
   const [ea, eb] = [perLevel[0], perLevel[1]].map((m) => m.get(`training ${specId(MEASURED_SPEC)}`)!);
   const overhead = Math.max(0, (ea.seconds - experiments[0].trainSeconds - experiments[0].evalSeconds + eb.seconds - experiments[1].trainSeconds - experiments[1].evalSeconds) / 2);
-  const dataSeconds = (perLevel[0].get('data')!.seconds + perLevel[1].get('data')!.seconds) / 2;
+  const dataSeconds = perLevel[0].get('data')!.seconds;
   const trainingStage: SmokeStage = {
     stage: 'training (one row, one seed)',
     unit: null,
@@ -249,13 +249,13 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
     smokeSeconds: (Date.now() - t0) / 1000,
     peakRssBytes: Math.max(...stages.flatMap((s) => s.levels.map((l) => l.peakRssBytes))),
   };
-  fs.mkdirSync(opts.outDir, { recursive: true });
   writeJsonAtomic(path.join(opts.outDir, 'stages.json'), report);
   writeFileAtomic(path.join(opts.outDir, 'stages.md'), smokeMarkdown(report));
   return report;
 }
 
-const mib = (b: number | null) => (b === null ? '-' : `${(b / 2 ** 20).toFixed(0)} MiB`);
+/** Bytes as whole MiB ('-' for none). */
+export const formatMiB = (b: number | null): string => (b === null ? '-' : `${(b / 2 ** 20).toFixed(0)} MiB`);
 
 /** The per-stage table of a smoke report. */
 export function smokeMarkdown(r: SmokeReport): string {
@@ -264,7 +264,7 @@ export function smokeMarkdown(r: SmokeReport): string {
     '',
     `${r.data.items.toLocaleString('en-US')} items, ${r.data.users.toLocaleString('en-US')} users, ${r.data.trainInteractions.toLocaleString('en-US')} training interactions, ` +
       `${r.data.trainQueries.toLocaleString('en-US')} training queries${r.dataDir ? ` (${r.dataDir})` : ''}. ` +
-      `Machine: ${r.machine.cpus} x ${r.machine.cpuModel}, ${mib(r.machine.totalMemoryBytes)}; backend ${r.backend}; the smoke run took ${formatSeconds(r.smokeSeconds)}.`,
+      `Machine: ${r.machine.cpus} x ${r.machine.cpuModel}, ${formatMiB(r.machine.totalMemoryBytes)}; backend ${r.backend}; the smoke run took ${formatSeconds(r.smokeSeconds)}.`,
     '',
     '| stage | runs in the full run | smoke time (level 1 / 2) | peak RSS | wasm heap | artifact | work (smoke / full) | full time, one run |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
@@ -272,7 +272,7 @@ export function smokeMarkdown(r: SmokeReport): string {
       const [a, b] = s.levels;
       const work = s.work ? `${s.work.smoke.join(' / ')} → ${s.work.full.toLocaleString('en-US')}` : 'same';
       const peak = Math.max(a.peakRssBytes, b.peakRssBytes);
-      return `| ${s.stage} | ${s.runs} | ${formatSeconds(a.seconds)} / ${formatSeconds(b.seconds)} | ${mib(peak)}${a.peakRssScope === 'process' ? ' (process)' : ''} | ${mib(b.wasmHeapBytes)} | ${mib(b.artifactBytes)} | ${work} | ${formatSeconds(s.fullSeconds)} |`;
+      return `| ${s.stage} | ${s.runs} | ${formatSeconds(a.seconds)} / ${formatSeconds(b.seconds)} | ${formatMiB(peak)}${a.peakRssScope === 'process' ? ' (process)' : ''} | ${formatMiB(b.wasmHeapBytes)} | ${formatMiB(b.artifactBytes)} | ${work} | ${formatSeconds(s.fullSeconds)} |`;
     }),
     '',
     `Training extrapolated from ${r.training.examplesPerSecond.toFixed(1)} examples/s and ${r.training.decodesPerSecond.toFixed(1)} decoded examples/s: ` +

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../backend/index';
+import { heapOf, type WasmBackendLike } from '../backend/nativeRegistry';
 
 export interface StageMeasurement {
   stage: string;
@@ -43,9 +44,7 @@ export function resetPeakRss(): boolean {
 /** The wasm backend's memory size in bytes, or null on another backend. */
 export function wasmHeapBytes(): number | null {
   if (tf.getBackend() !== 'wasm') return null;
-  const w = (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array; wasmMemory?: { buffer: ArrayBufferLike } } }).wasm;
-  if (!w) return null;
-  return (w.wasmMemory?.buffer ?? w.HEAPU8.buffer).byteLength;
+  return heapOf(tf.backend() as unknown as WasmBackendLike).byteLength;
 }
 
 /** Total size of the files under `dir` (0 when it does not exist). */

@@ -4,10 +4,9 @@
  */
 import type { Figure } from '../report/plot';
 import type { ScalingReport } from '../pipeline/scaling';
-import type { SmokeReport } from '../pipeline/smoke';
+import { formatMiB, type SmokeReport } from '../pipeline/smoke';
 import { formatSeconds } from '../util/progress';
 
-const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const peakOf = (s: SmokeReport['stages'][number]) => Math.max(...s.levels.map((l) => l.peakRssBytes));
 
 /** The growth an exponent means, in words (a stage near 2 is quadratic in the items). */
@@ -31,7 +30,7 @@ export function scalingTable(r: ScalingReport): Record<string, string>[] {
     }
     const e = r.exponents[s.stage];
     row['time exponent'] = e && Number.isFinite(e.time) ? `${e.time.toFixed(2)} (${growthLabel(e.time)})` : '-';
-    row['peak RSS, largest'] = mib(peakOf(s));
+    row['peak RSS, largest'] = formatMiB(peakOf(s));
     row['memory exponent'] = e && Number.isFinite(e.memory) ? e.memory.toFixed(2) : '-';
     row['runs in the full run'] = String(s.runs);
     return row;
@@ -45,7 +44,7 @@ export function scalingTotals(r: ScalingReport): Record<string, string>[] {
       items: p.report.data.items.toLocaleString('en-US'),
       'training interactions': p.report.data.trainInteractions.toLocaleString('en-US'),
       'smoke run took': formatSeconds(p.report.smokeSeconds),
-      'peak RSS': mib(p.report.peakRssBytes),
+      'peak RSS': formatMiB(p.report.peakRssBytes),
     };
     for (const j of p.report.fullRunSecondsWithJobs) row[`full run, ${j.jobs} worker${j.jobs > 1 ? 's' : ''}`] = formatSeconds(j.seconds);
     return row;
