@@ -25,10 +25,10 @@ printf '#include <cblas.h>\nint main(void){openblas_set_num_threads(1);return 0;
 mkdir -p "$OUT"
 tmp="$OUT/sid_native.node.tmp.$$"
 # -march=native: the addon is built on the machine that runs it.
-if ! "$CC" -O3 -march=native -std=c11 -Wall -Wextra -shared -fPIC -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=sid_native \
-     -I"$inc" "$DIR/sid_native.c" -o "$tmp" -lopenblas -lm 2>"$OUT/build.log"; then
+if ! "$CC" -O3 -march=native -fno-math-errno -std=c11 -Wall -Wextra -shared -fPIC -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=sid_native \
+     -I"$inc" "$DIR/sid_native.c" "$DIR/fused.c" -o "$tmp" -lopenblas -lm 2>"$OUT/build.log"; then
   rm -f "$tmp"
-  fail "compiling native/sid_native.c failed (see native/build/build.log)"
+  fail "compiling native/sid_native.c and native/fused.c failed (see native/build/build.log)"
 fi
 mv -f "$tmp" "$OUT/sid_native.node"
 printf 'built %s\n' "$OUT/sid_native.node"

@@ -20,6 +20,7 @@
  *   sumMiddle(heap, xOffset, outOffset, A, R, B)
  *     out[a, b] = sum over r of x[a, r, b] (float32, accumulated in double).
  *   setThreads(n), getThreads(), config()
+ *   geluGate, geluGateGrad, rmsNorm, rmsNormGrad, adamw: the fused kernels of fused.c
  */
 #include <math.h>
 #include <stdint.h>
@@ -27,66 +28,10 @@
 #include <string.h>
 #include <node_api.h>
 #include <cblas.h>
-
-#define CHECK(env, call)                                                          \
-  do {                                                                            \
-    if ((call) != napi_ok) {                                                      \
-      napi_throw_error((env), NULL, "sid_native: Node-API call failed: " #call);  \
-      return NULL;                                                                \
-    }                                                                             \
-  } while (0)
+#include "heap.h"
+#include "fused.h"
 
 enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_SIGMOID = 3, ACT_LEAKYRELU = 4, ACT_ELU = 5, ACT_PRELU = 6 };
-
-typedef struct {
-  uint8_t *base;
-  size_t length;
-} heap_t;
-
-static int get_heap(napi_env env, napi_value value, heap_t *heap) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
-  size_t length;
-  void *data;
-  napi_value buffer;
-  size_t byte_offset;
-  if (napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &byte_offset) != napi_ok) return 0;
-  if (type != napi_uint8_array) return 0;
-  heap->base = (uint8_t *)data;
-  heap->length = length;
-  return 1;
-}
-
-static int get_double_array(napi_env env, napi_value value, double **out, size_t *n) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
-  void *data;
-  napi_value buffer;
-  size_t byte_offset;
-  if (napi_get_typedarray_info(env, value, &type, n, &data, &buffer, &byte_offset) != napi_ok) return 0;
-  if (type != napi_float64_array) return 0;
-  *out = (double *)data;
-  return 1;
-}
-
-static int get_int(napi_env env, napi_value value, int64_t *out) {
-  return napi_get_value_int64(env, value, out) == napi_ok;
-}
-
-static int get_bool(napi_env env, napi_value value, bool *out) {
-  return napi_get_value_bool(env, value, out) == napi_ok;
-}
-
-/* A float32 region of `count` elements at byte offset `off` lies inside the heap, aligned. */
-static float *region(const heap_t *heap, double off, size_t count) {
-  if (!(off >= 0) || off != floor(off) || off > (double)heap->length) return NULL;
-  size_t o = (size_t)off;
-  if (o % sizeof(float) != 0) return NULL;
-  if (count > (heap->length - o) / sizeof(float)) return NULL;
-  return (float *)(heap->base + o);
-}
 
 static void apply_epilogue(float *c, size_t rows, size_t n, const float *bias, size_t bias_len, int act, float alpha,
                            const float *prelu, size_t prelu_len) {
@@ -470,6 +415,11 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_default, NULL},
+      {"geluGate", NULL, sid_gelu_gate, NULL, NULL, NULL, napi_default, NULL},
+      {"geluGateGrad", NULL, sid_gelu_gate_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"rmsNorm", NULL, sid_rms_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"rmsNormGrad", NULL, sid_rms_norm_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"adamw", NULL, sid_adamw, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

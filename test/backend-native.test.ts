@@ -12,6 +12,7 @@ import { initBackend, isNativeKernel, nativeCallCount, nativeKernelsInstalled, s
 import { nativeAddonPath } from '../lib/backend/native';
 import { Rng } from '../lib/util/random';
 import { referenceMatMul } from './helpers/referenceMatMul';
+import { assertSame, bothPaths, maxRelDiff, randomTensor } from './helpers/nativePaths';
 
 const expectNative = process.env.SID_NATIVE !== '0' && fs.existsSync(nativeAddonPath());
 let active = false;
@@ -20,52 +21,6 @@ before(async () => {
   await initBackend({ backend: 'wasm', threads: 1 });
   active = nativeKernelsInstalled('wasm').length > 0;
 });
-
-function randomTensor(shape: number[], rng: Rng): tf.Tensor {
-  const size = shape.reduce((p, d) => p * d, 1);
-  const data = new Float32Array(size);
-  for (let i = 0; i < size; i++) data[i] = rng.next() * 2 - 1;
-  return tf.tensor(data, shape, 'float32');
-}
-
-/** Runs `fn` with the native kernels on, then off; both results as plain arrays. */
-function bothPaths(fn: () => tf.Tensor | tf.Tensor[], wasmToo = true): { native: Float32Array[]; wasm: Float32Array[]; shapes: number[][]; nativeShapes: number[][] } {
-  const run = (on: boolean) => {
-    const prev = setNativeEnabled(on);
-    try {
-      return tf.tidy(() => {
-        const out = fn();
-        const list = Array.isArray(out) ? out : [out];
-        return list.map((t) => ({ shape: t.shape, data: t.dataSync() as Float32Array }));
-      });
-    } finally {
-      setNativeEnabled(prev);
-    }
-  };
-  const n = run(true);
-  const w = wasmToo ? run(false) : n;
-  return { native: n.map((x) => x.data), wasm: w.map((x) => x.data), shapes: w.map((x) => x.shape), nativeShapes: n.map((x) => x.shape) };
-}
-
-function maxRelDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  assert.equal(x.length, y.length, 'lengths');
-  let worst = 0;
-  for (let i = 0; i < x.length; i++) {
-    const e = Math.abs(x[i] - y[i]) / (1 + Math.abs(y[i]));
-    if (!(e <= worst)) worst = Number.isNaN(e) ? Infinity : e;
-  }
-  return worst;
-}
-
-function assertSame(fn: () => tf.Tensor | tf.Tensor[], what: string, tol = 1e-5): void {
-  const before = tf.memory().numTensors;
-  const { native, wasm } = bothPaths(fn);
-  for (let i = 0; i < wasm.length; i++) {
-    const d = maxRelDiff(native[i], wasm[i]);
-    assert.ok(d <= tol, `${what} [output ${i}]: native vs wasm max relative difference ${d}`);
-  }
-  assert.equal(tf.memory().numTensors, before, `${what}: tensor leak`);
-}
 
 /** float64 reference of one (possibly transposed, broadcast) batched product. */
 function reference(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): Float64Array {
@@ -121,7 +76,10 @@ test('the native kernels are registered and used when the addon is built (wasm k
   assert.equal(isNativeKernel(batch?.kernelFunc), expectNative);
   assert.equal(isNativeKernel(fused?.kernelFunc), expectNative);
   if (!expectNative) return;
-  assert.deepEqual(nativeKernelsInstalled('wasm'), ['BatchMatMul', '_FusedMatMul', 'Transpose', 'Identity', 'Cast', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Sum']);
+  assert.deepEqual(nativeKernelsInstalled('wasm'), [
+    'BatchMatMul', '_FusedMatMul', 'Transpose', 'Identity', 'Cast', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Sum',
+    'SidGeluGate', 'SidGeluGateGrad', 'SidRmsNorm', 'SidRmsNormGrad', 'SidAdamW',
+  ]);
   const callsBefore = nativeCallCount();
   tf.tidy(() => {
     tf.matMul(tf.ones([4, 3]), tf.ones([3, 2])).dataSync();

@@ -29,6 +29,8 @@ import { writeProgressLine } from '../util/progress';
 export { tf };
 export { embeddingLookup, gatherRows, scatterAddRows, float32Values } from './embedding';
 export { SparseRowAdam } from './sparseRowAdam';
+export { adamwUpdate, gatedGelu, gelu, rmsNorm } from './fusedOps';
+export type { AdamWUpdate } from './fusedOps';
 export type { SparseRowAdamConfig } from './sparseRowAdam';
 export { installFastMatMul, fastMatMulInstalled } from './fastMatMul';
 export { nativeKernelsInstalled, isNativeKernel, nativeCallCount, setNativeEnabled } from './nativeKernels';

@@ -1,6 +1,6 @@
 /**
  * The optional native addon (native/sid_native.c, built by environment/setup.sh into native/build/):
- * OpenBLAS matmuls on the wasm heap. Its absence is normal (no compiler or OpenBLAS on the machine):
+ * OpenBLAS matmuls and fused element-wise loops on the wasm heap. Its absence is normal (no compiler or OpenBLAS on the machine):
  * the wasm kernels are used then. `SID_NATIVE=0` turns it off even when built.
  */
 import * as fs from 'node:fs';
@@ -32,6 +32,19 @@ export interface NativeAddon {
   binary(heap: Uint8Array, op: number, aOffset: number, bOffset: number, outOffset: number, shape: Float64Array, aStrides: Float64Array, bStrides: Float64Array): void;
   /** out[a, b] = sum over r of x[a, r, b], float32. */
   sumMiddle(heap: Uint8Array, xOffset: number, outOffset: number, a: number, r: number, b: number): void;
+  /** out = gelu(a) * b (bOffset -1: gelu(a)) over n float32 values; gelu as lib/backend/fusedOps.ts defines it. */
+  geluGate(heap: Uint8Array, aOffset: number, bOffset: number, outOffset: number, n: number): void;
+  /** da = dy * b * gelu'(a) and db = dy * gelu(a) (bOffset and dbOffset -1: da = dy * gelu'(a)). */
+  geluGateGrad(heap: Uint8Array, dyOffset: number, aOffset: number, bOffset: number, daOffset: number, dbOffset: number, n: number): void;
+  /** out = x / sqrt(mean(x^2) + eps) * gain over each of `rows` rows of d values. */
+  rmsNorm(heap: Uint8Array, xOffset: number, gainOffset: number, outOffset: number, rows: number, d: number, eps: number): void;
+  /** dx and dgain (summed over rows) of rmsNorm for upstream dy. */
+  rmsNormGrad(heap: Uint8Array, dyOffset: number, xOffset: number, gainOffset: number, dxOffset: number, dgainOffset: number, rows: number, d: number, eps: number): void;
+  /**
+   * One AdamW update of n values: offsets [x, grad, m, v, xOut, mOut, vOut, scale or -1], params
+   * [lr, beta1, 1 - beta1, beta2, 1 - beta2, eps, biasCorrection1, biasCorrection2, decayFactor or -1].
+   */
+  adamw(heap: Uint8Array, offsets: Float64Array, n: number, params: Float64Array): void;
   setThreads(n: number): void;
   getThreads(): number;
   /** OpenBLAS's build description (version, core, threading). */

@@ -1,14 +1,17 @@
 /**
  * Installs the native kernels on the wasm backend: BatchMatMul and _FusedMatMul on OpenBLAS
  * (nativeMatMul.ts), Transpose (nativeTranspose.ts), and copy-free Identity and same-dtype Cast
- * (nativeIdentity.ts), float32 Add / Sub / Multiply / RealDiv and Sum (nativeElementwise.ts). Each replaces the kernel registered before it and falls back to it for what
- * it does not cover. Without the addon (not built, or SID_NATIVE=0) nothing is replaced.
+ * (nativeIdentity.ts), float32 Add / Sub / Multiply / RealDiv and Sum (nativeElementwise.ts). Each
+ * replaces the kernel registered before it and falls back to it for what it does not cover. The fused
+ * GELU, RMSNorm and AdamW kernels (nativeFused.ts) are new kernels beside them. Without the addon (not
+ * built, or SID_NATIVE=0) nothing is replaced or added.
  */
 import { loadNative } from './native';
 import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul';
 import { nativeTranspose } from './nativeTranspose';
 import { sharedCast, sharedIdentity } from './nativeIdentity';
 import { BINARY_OPS, nativeBinary, nativeSum } from './nativeElementwise';
+import { registerFusedKernels } from './nativeFused';
 import { replaceKernel, type KernelArgs, type KernelFn, type TensorInfo } from './nativeRegistry';
 
 export { isNativeKernel, nativeCallCount, setNativeEnabled } from './nativeRegistry';
@@ -50,6 +53,7 @@ export function installNativeKernels(backendName: string, threads: number): Nati
     ['Sum', nativeSum(addon)],
   ];
   const kernels = table.filter(([name, make]) => replaceKernel(name, backendName, make)).map(([name]) => name);
+  kernels.push(...registerFusedKernels(addon, backendName));
   installed.set(backendName, kernels);
   return { kernels, threads: addon.getThreads() };
 }

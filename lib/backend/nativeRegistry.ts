@@ -16,6 +16,15 @@ export interface WasmBackendLike {
   incRef(dataId: object): void;
 }
 
+/** Names of the fused kernels the addon adds (nativeFused.ts registers them, fusedOps.ts calls them). */
+export const FUSED_KERNELS = {
+  geluGate: 'SidGeluGate',
+  geluGateGrad: 'SidGeluGateGrad',
+  rmsNorm: 'SidRmsNorm',
+  rmsNormGrad: 'SidRmsNormGrad',
+  adamw: 'SidAdamW',
+} as const;
+
 const nativeFns = new WeakSet<object>();
 let calls = 0;
 let enabled = true;

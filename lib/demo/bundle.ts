@@ -45,7 +45,7 @@ export async function bundleDemoRuntime(root = projectRoot()): Promise<DemoBundl
   });
   // Node built-ins the packages mention behind checks are left out of the bundle ("(disabled):...").
   const inputs = Object.keys(res.metafile!.inputs).filter((f) => !f.startsWith('node_modules/') && !f.startsWith('(disabled):'));
-  const forbidden = inputs.filter((f) => /^lib\/(backend\/(?!embedding|webgpuEmbedding)|pipeline|eval|cli|report|embed|data)\b/.test(f) || f.includes('node:'));
+  const forbidden = inputs.filter((f) => /^lib\/(backend\/(?!embedding|webgpuEmbedding|fusedOps|nativeRegistry)|pipeline|eval|cli|report|embed|data)\b/.test(f) || f.includes('node:'));
   if (forbidden.length) throw new Error(`bundleDemoRuntime: the browser bundle pulled in Node-side modules: ${forbidden.join(', ')}`);
   return { code: res.outputFiles[0].text, inputs };
 }

@@ -3,7 +3,7 @@
  * (linear warmup, then linear or cosine decay to `minLrRatio` of the peak). State can be exported for
  * resumable checkpoints.
  */
-import { tf } from '../backend/index';
+import { adamwUpdate, tf } from '../backend/index';
 
 export interface AdamWOptions {
   beta1?: number;
@@ -54,15 +54,13 @@ export class AdamW {
     const bc2 = 1 - Math.pow(beta2, this.step);
     tf.tidy(() => {
       for (let i = 0; i < this.vars.length; i++) {
-        const g = scale ? tf.mul(grads[i], scale) : grads[i];
-        const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
-        const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.mul(g, g), 1 - beta2));
+        const decayFactor = this.decay[i] && weightDecay > 0 ? 1 - lr * weightDecay : null;
+        const [x, m, v] = adamwUpdate(this.vars[i], grads[i], this.m[i], this.v[i], scale, {
+          lr, beta1, beta2, eps, biasCorrection1: bc1, biasCorrection2: bc2, decayFactor,
+        });
         this.m[i].assign(m);
         this.v[i].assign(v);
-        const update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));
-        const x = this.vars[i];
-        const decayed = this.decay[i] && weightDecay > 0 ? tf.mul(x, 1 - lr * weightDecay) : x;
-        x.assign(tf.sub(decayed, tf.mul(update, lr)));
+        this.vars[i].assign(x);
       }
     });
     scale?.dispose();

@@ -13,7 +13,7 @@
  */
 import { tf } from '../backend/index';
 import { Rng } from '../util/random';
-import { embedRows, gelu, linear, oneHotRows, rmsNorm } from './layers';
+import { embedRows, gatedGelu, linear, oneHotRows, rmsNorm } from './layers';
 import { relativeBucketMatrix } from './relativePosition';
 
 export interface Seq2SeqConfig {
@@ -186,7 +186,7 @@ export class Seq2SeqModel {
   }
 
   private ffn(x: tf.Tensor, pre: string): tf.Tensor {
-    const h = tf.mul(gelu(linear(x, this.p(`${pre}.wi0`))), linear(x, this.p(`${pre}.wi1`)));
+    const h = gatedGelu(linear(x, this.p(`${pre}.wi0`)), linear(x, this.p(`${pre}.wi1`)));
     return linear(h, this.p(`${pre}.wo`));
   }
 

@@ -1,0 +1,107 @@
+/**
+ * Element-wise blocks of the models that run as one fused kernel where the backend has it (the native
+ * addon's, lib/backend/nativeFused.ts) and as the same maths composed from tfjs kernels everywhere
+ * else (other backends, the browser demo, SID_NATIVE=0). Both paths compute the same float32
+ * operations; the fused one reads and writes each tensor once instead of once per operation.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { FUSED_KERNELS, nativeEnabled } from './nativeRegistry';
+
+const GELU_C = 2 * Math.sqrt(2 / Math.PI);
+
+/** True when `kernel` is registered for the active backend and native kernels are on. */
+function fusedAvailable(kernel: string): boolean {
+  return nativeEnabled() && tf.getKernel(kernel, tf.getBackend()) !== undefined;
+}
+
+function run(kernel: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}): tf.Tensor | tf.Tensor[] {
+  return tf.engine().runKernel(kernel, inputs as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+}
+
+/** GELU (tanh form) written exactly as a * sigmoid(2c(a + 0.044715 a^3)), c = sqrt(2/pi): tanh is slow on wasm. */
+function geluComposed(a: tf.Tensor): tf.Tensor {
+  const a3 = tf.mul(tf.mul(a, a), a);
+  return tf.mul(a, tf.sigmoid(tf.mul(tf.add(a, tf.mul(a3, 0.044715)), GELU_C)));
+}
+
+type Saver = (ts: tf.Tensor[]) => void;
+type CustomOp = (...inputs: tf.Tensor[]) => tf.Tensor;
+/** tf.customGrad with the loose typing its overloads need here. */
+function customOp(f: (inputs: tf.Tensor[], save: Saver) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] }): CustomOp {
+  const g = tf.customGrad(((...args: Array<tf.Tensor | Saver>) => f(args.slice(0, -1) as tf.Tensor[], args[args.length - 1] as Saver)) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return g as unknown as CustomOp;
+}
+
+const fusedGelu = customOp(([a], save) => {
+  save([a]);
+  return { value: run(FUSED_KERNELS.geluGate, { a }) as tf.Tensor, gradFunc: (dy, [x]) => run(FUSED_KERNELS.geluGateGrad, { dy, a: x }) as tf.Tensor[] };
+});
+
+const fusedGeluGate = customOp(([a, b], save) => {
+  save([a, b]);
+  return { value: run(FUSED_KERNELS.geluGate, { a, b }) as tf.Tensor, gradFunc: (dy, [x, y]) => run(FUSED_KERNELS.geluGateGrad, { dy, a: x, b: y }) as tf.Tensor[] };
+});
+
+/** gelu(a), elementwise. */
+export function gelu(a: tf.Tensor): tf.Tensor {
+  return fusedAvailable(FUSED_KERNELS.geluGate) && a.dtype === 'float32' ? fusedGelu(a) : geluComposed(a);
+}
+
+/** gelu(a) * b, the gated GELU of a T5 feed-forward block (a and b of one shape). */
+export function gatedGelu(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (fusedAvailable(FUSED_KERNELS.geluGate) && a.dtype === 'float32' && b.dtype === 'float32' && tf.util.arraysEqual(a.shape, b.shape)) {
+    return fusedGeluGate(a, b);
+  }
+  return tf.mul(geluComposed(a), b);
+}
+
+const fusedRmsNorm = (eps: number) => customOp(([x, gain], save) => {
+  save([x, gain]);
+  return {
+    value: run(FUSED_KERNELS.rmsNorm, { x, gain }, { eps }) as tf.Tensor,
+    gradFunc: (dy, [xs, gs]) => run(FUSED_KERNELS.rmsNormGrad, { dy, x: xs, gain: gs }, { eps }) as tf.Tensor[],
+  };
+});
+
+/** RMSNorm (T5 LayerNorm) over the last axis: x / sqrt(mean(x^2) + eps) * gain, no mean subtraction, no bias. */
+export function rmsNorm(x: tf.Tensor, gain: tf.Tensor, eps = 1e-6): tf.Tensor {
+  const d = x.shape[x.shape.length - 1];
+  if (fusedAvailable(FUSED_KERNELS.rmsNorm) && x.dtype === 'float32' && gain.rank === 1 && gain.shape[0] === d) {
+    return fusedRmsNorm(eps)(x, gain);
+  }
+  const ms = tf.mean(tf.mul(x, x), -1, true);
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), gain);
+}
+
+export interface AdamWUpdate {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** 1 - beta1^t and 1 - beta2^t. */
+  biasCorrection1: number;
+  biasCorrection2: number;
+  /** 1 - lr * weightDecay, or null for a parameter without weight decay. */
+  decayFactor: number | null;
+}
+
+/**
+ * One AdamW step of one parameter: the new [x, m, v] for gradient `grad` (times `scale`, a scalar
+ * tensor, when given). The caller assigns them.
+ */
+export function adamwUpdate(x: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, scale: tf.Tensor | null, u: AdamWUpdate): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  if (fusedAvailable(FUSED_KERNELS.adamw) && [x, grad, m, v].every((t) => t.dtype === 'float32')) {
+    const inputs: Record<string, tf.Tensor> = { x, grad, m, v };
+    if (scale) inputs.scale = scale;
+    const params = [u.lr, u.beta1, 1 - u.beta1, u.beta2, 1 - u.beta2, u.eps, u.biasCorrection1, u.biasCorrection2, u.decayFactor ?? -1];
+    return run(FUSED_KERNELS.adamw, inputs, { params }) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  }
+  return tf.tidy(() => {
+    const g = scale ? tf.mul(grad, scale) : grad;
+    const mNew = tf.add(tf.mul(m, u.beta1), tf.mul(g, 1 - u.beta1));
+    const vNew = tf.add(tf.mul(v, u.beta2), tf.mul(tf.mul(g, g), 1 - u.beta2));
+    const update = tf.div(tf.div(mNew, u.biasCorrection1), tf.add(tf.sqrt(tf.div(vNew, u.biasCorrection2)), u.eps));
+    const decayed = u.decayFactor === null ? x : tf.mul(x, u.decayFactor);
+    return [tf.sub(decayed, tf.mul(update, u.lr)), mNew, vNew];
+  });
+}
