@@ -26,9 +26,9 @@ mkdir -p "$OUT"
 tmp="$OUT/sid_native.node.tmp.$$"
 # -march=native: the addon is built on the machine that runs it.
 if ! "$CC" -O3 -march=native -fno-math-errno -std=c11 -Wall -Wextra -shared -fPIC -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=sid_native \
-     -I"$inc" "$DIR/sid_native.c" "$DIR/fused.c" -o "$tmp" -lopenblas -lm 2>"$OUT/build.log"; then
+     -I"$inc" "$DIR/sid_native.c" "$DIR/fused.c" "$DIR/rows.c" -o "$tmp" -lopenblas -lm 2>"$OUT/build.log"; then
   rm -f "$tmp"
-  fail "compiling native/sid_native.c and native/fused.c failed (see native/build/build.log)"
+  fail "compiling native/*.c failed (see native/build/build.log)"
 fi
 mv -f "$tmp" "$OUT/sid_native.node"
 printf 'built %s\n' "$OUT/sid_native.node"

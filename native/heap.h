@@ -70,4 +70,15 @@ static inline float *region(const heap_t *heap, double off, size_t count) {
   return (float *)(heap->base + o);
 }
 
+/* A typed array of the given type: its data and element count. */
+static inline int get_typed(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *length) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, value, &type, length, data, &buffer, &byte_offset) != napi_ok) return 0;
+  return type == want;
+}
+
 #endif

@@ -21,6 +21,7 @@
  *     out[a, b] = sum over r of x[a, r, b] (float32, accumulated in double).
  *   setThreads(n), getThreads(), config()
  *   geluGate, geluGateGrad, rmsNorm, rmsNormGrad, adamw: the fused kernels of fused.c
+ *   bagSum, bagAccumulate, sparseAdam: the embedding-bag kernels of rows.c (on JS typed arrays)
  */
 #include <math.h>
 #include <stdint.h>
@@ -30,6 +31,7 @@
 #include <cblas.h>
 #include "heap.h"
 #include "fused.h"
+#include "rows.h"
 
 enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_SIGMOID = 3, ACT_LEAKYRELU = 4, ACT_ELU = 5, ACT_PRELU = 6 };
 
@@ -420,6 +422,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"rmsNorm", NULL, sid_rms_norm, NULL, NULL, NULL, napi_default, NULL},
       {"rmsNormGrad", NULL, sid_rms_norm_grad, NULL, NULL, NULL, napi_default, NULL},
       {"adamw", NULL, sid_adamw, NULL, NULL, NULL, napi_default, NULL},
+      {"bagSum", NULL, sid_bag_sum, NULL, NULL, NULL, napi_default, NULL},
+      {"bagAccumulate", NULL, sid_bag_accumulate, NULL, NULL, NULL, napi_default, NULL},
+      {"sparseAdam", NULL, sid_sparse_adam, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

@@ -1,16 +1,18 @@
 /**
  * The fused kernels (native/fused.c through lib/backend/nativeFused.ts) against the same maths
  * composed from wasm kernels (lib/backend/fusedOps.ts with the native kernels off): GELU, gated
- * GELU, RMSNorm and their gradients (also by finite differences), and the AdamW update; odd sizes,
+ * GELU, RMSNorm and their gradients (also by finite differences), and the AdamW update; and the
+ * embedding-bag kernels (native/rows.c) against the JS loops of lib/embed/sparseTable.ts; odd sizes,
  * dims of 1, empty tensors, bad shapes and leaks. Without the addon only the composed path runs and
  * is checked against float64 references.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { adamwUpdate, gatedGelu, gelu, initBackend, nativeCallCount, nativeKernelsInstalled, rmsNorm, setNativeEnabled, tf } from '../lib/backend';
+import { adamwUpdate, gatedGelu, gelu, initBackend, nativeCallCount, nativeKernelsInstalled, nativeRowKernels, rmsNorm, setNativeEnabled, tf } from '../lib/backend';
 import { nativeAddonPath } from '../lib/backend/native';
 import { FUSED_KERNELS } from '../lib/backend/nativeRegistry';
+import { SparseEmbeddingTable } from '../lib/embed/sparseTable';
 import { Rng } from '../lib/util/random';
 import { assertSame, maxRelDiff, randomTensor } from './helpers/nativePaths';
 
@@ -185,4 +187,57 @@ test('the fused kernels reject bad shapes with a clear error and leak nothing', 
   }
   tf.dispose([x, gain]);
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('embedding-bag kernels: native bag sum, gradient scatter and sparse Adam give the JS loops\' bits', () => {
+  const rows = 300;
+  const d = 19;
+  const train = (native: boolean) => {
+    const prev = setNativeEnabled(native);
+    try {
+      const rng = new Rng(35);
+      const table = new SparseEmbeddingTable(rows, d, rng);
+      const outs: Float32Array[] = [];
+      for (let step = 0; step < 4; step++) {
+        // Bags of 0 to 6 ids with repeats, so rows recur within and across bags.
+        const sizes = Array.from({ length: 23 }, () => rng.int(7));
+        const offsets = Int32Array.from([0, ...sizes.map((_, i) => sizes.slice(0, i + 1).reduce((a, b) => a + b, 0))]);
+        const ids = Int32Array.from({ length: offsets[offsets.length - 1] }, () => rng.int(step % 2 ? 40 : rows));
+        const weights = Float32Array.from(ids, () => rng.next());
+        const bags = { offsets, ids, weights };
+        const out = table.bagForward(bags);
+        outs.push(out.slice());
+        table.accumulate(bags, Float32Array.from(out, (x) => Math.sin(x * 7)));
+        table.accumulate(bags, out);
+        outs.push(table.gradientRow(ids[0] ?? 0));
+        table.adamStep({ learningRate: 0.05 });
+      }
+      outs.push(table.snapshot());
+      return outs;
+    } finally {
+      setNativeEnabled(prev);
+    }
+  };
+  const before = nativeCallCount();
+  const native = train(true);
+  assert.equal(nativeCallCount() > before, expectNative, 'the native loops ran where the addon is built');
+  const js = train(false);
+  assert.equal(native.length, js.length);
+  native.forEach((a, i) => assert.deepEqual(a, js[i], `output ${i}`));
+  // The trained table moved away from its initialisation, so the comparison covered real updates.
+  const init = new SparseEmbeddingTable(rows, d, new Rng(35)).snapshot();
+  assert.ok(maxRelDiff(js[js.length - 1], init) > 1e-3);
+});
+
+test('embedding-bag kernels reject ids outside the table and malformed offsets', { skip: !expectNative && 'the native addon is not built' }, () => {
+  const k = nativeRowKernels()!;
+  const table = new Float32Array(4 * 3);
+  const out = new Float32Array(2 * 3);
+  const w = new Float32Array(3).fill(1);
+  assert.throws(() => k.bagSum(table, 3, Int32Array.from([0, 1, 3]), Int32Array.from([0, 4, 1]), w, out), /bagSum: an id lies outside the table/);
+  assert.throws(() => k.bagSum(table, 3, Int32Array.from([0, 2, 1]), Int32Array.from([0, 1, 1]), w, out), /offsets must ascend/);
+  assert.throws(() => k.bagSum(table, 3, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 1]), w, new Float32Array(5)), /out must hold B x d/);
+  const mark = new Int32Array(4);
+  assert.throws(() => k.bagAccumulate(new Float32Array(3), 3, Int32Array.from([0, 2]), Int32Array.from([0, 1]), w, out, mark, new Int32Array(4), new Int32Array(4), 0, 1), /no room for another row/);
+  assert.throws(() => k.sparseAdam(table, new Float32Array(24), new Float32Array(3), Int32Array.from([9]), 1, 3, new Float64Array(6)), /touched row lies outside/);
 });

@@ -30,6 +30,8 @@ export { tf };
 export { embeddingLookup, gatherRows, scatterAddRows, float32Values } from './embedding';
 export { SparseRowAdam } from './sparseRowAdam';
 export { adamwUpdate, gatedGelu, gelu, rmsNorm } from './fusedOps';
+export { nativeRowKernels } from './nativeRows';
+export type { RowKernels } from './nativeRows';
 export type { AdamWUpdate } from './fusedOps';
 export type { SparseRowAdamConfig } from './sparseRowAdam';
 export { installFastMatMul, fastMatMulInstalled } from './fastMatMul';

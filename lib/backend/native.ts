@@ -45,6 +45,16 @@ export interface NativeAddon {
    * [lr, beta1, 1 - beta1, beta2, 1 - beta2, eps, biasCorrection1, biasCorrection2, decayFactor or -1].
    */
   adamw(heap: Uint8Array, offsets: Float64Array, n: number, params: Float64Array): void;
+  /** out[b] += sum over p in bag b of weights[p] * table[ids[p]] (JS typed arrays, not the heap). */
+  bagSum(table: Float32Array, d: number, offsets: Int32Array, ids: Int32Array, weights: Float32Array, out: Float32Array): void;
+  /**
+   * Adds weights[p] * dOut[b] into the gradient slot of row ids[p]; rows first seen in `epoch` get
+   * the next slot and are appended to `touched`. Returns the new number of touched rows.
+   */
+  bagAccumulate(grad: Float32Array, d: number, offsets: Int32Array, ids: Int32Array, weights: Float32Array, dOut: Float32Array,
+    mark: Int32Array, slot: Int32Array, touched: Int32Array, count: number, epoch: number): number;
+  /** Adam on the `count` touched rows of `weights`; mv holds [m(d), v(d)] per row; params [beta1, 1 - beta1, beta2, 1 - beta2, lr, eps]. */
+  sparseAdam(weights: Float32Array, mv: Float32Array, grad: Float32Array, touched: Int32Array, count: number, d: number, params: Float64Array): void;
   setThreads(n: number): void;
   getThreads(): number;
   /** OpenBLAS's build description (version, core, threading). */

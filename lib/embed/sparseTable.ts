@@ -3,8 +3,10 @@
  * forward, a scatter-add backward into a compact buffer holding only the rows a batch used, and a
  * lazy (sparse) Adam step that updates only those rows, like PyTorch's SparseAdam. The dense
  * layers stay in tf; the bag output goes in as a plain input tensor and its gradient comes back.
- * Per step the cost is O(ids in the batch x dim), independent of the table size.
+ * Per step the cost is O(ids in the batch x dim), independent of the table size. The three loops run
+ * in the native addon where it is built (lib/backend/nativeRows.ts: the same arithmetic, the same bits).
  */
+import { nativeRowKernels } from '../backend/index';
 import { Rng } from '../util/random';
 import type { BagBatch } from './textFeatures';
 
@@ -24,7 +26,9 @@ export class SparseEmbeddingTable {
   /** Slot of each row in `grad` during the current step, valid when mark[row] === epoch. */
   private readonly slot: Int32Array;
   private readonly mark: Int32Array;
-  private touched: number[] = [];
+  /** Rows touched in the current step, in slot order: touched[0 .. touchedCount). */
+  private readonly touched: Int32Array;
+  private touchedCount = 0;
   private epoch = 1;
   private step = 0;
 
@@ -36,6 +40,7 @@ export class SparseEmbeddingTable {
     this.grad = new Float32Array(Math.min(rows, 1024) * dim);
     this.slot = new Int32Array(rows);
     this.mark = new Int32Array(rows);
+    this.touched = new Int32Array(rows);
   }
 
   /** out[b] = sum_j w_j * row(id_j) over bag b: Float32Array [B, dim]. */
@@ -64,7 +69,20 @@ export class SparseEmbeddingTable {
     const d = this.dim;
     const { mark, slot, touched, epoch } = this;
     const { offsets, ids, weights } = bags;
-    let G = this.grad;
+    // Room for every id of the batch being a new row (at most the whole table).
+    const need = Math.min(this.rows, this.touchedCount + ids.length) * d;
+    if (need > this.grad.length) {
+      const bigger = new Float32Array(Math.min(this.rows * d, Math.max(need, 2 * this.grad.length)));
+      bigger.set(this.grad);
+      this.grad = bigger;
+    }
+    const G = this.grad;
+    const native = nativeRowKernels();
+    if (native) {
+      this.touchedCount = native.bagAccumulate(G, d, offsets, ids, weights, dOut, mark, slot, touched, this.touchedCount, epoch);
+      return;
+    }
+    let count = this.touchedCount;
     for (let b = 0; b < B; b++) {
       const gb = b * d;
       const end = offsets[b + 1];
@@ -73,13 +91,8 @@ export class SparseEmbeddingTable {
         const w = weights[p];
         if (mark[id] !== epoch) {
           mark[id] = epoch;
-          slot[id] = touched.length;
-          touched.push(id);
-          if (touched.length * d > G.length) {
-            const bigger = new Float32Array(Math.min(this.rows, 2 * touched.length) * d);
-            bigger.set(G);
-            G = this.grad = bigger;
-          }
+          slot[id] = count;
+          touched[count++] = id;
           const r = slot[id] * d;
           for (let k = 0; k < d; k++) G[r + k] = w * dOut[gb + k];
         } else {
@@ -88,6 +101,7 @@ export class SparseEmbeddingTable {
         }
       }
     }
+    this.touchedCount = count;
   }
 
   /** Copy of the accumulated gradient of one row (zeros if untouched); for tests. */
@@ -109,28 +123,31 @@ export class SparseEmbeddingTable {
     const { weights: W, grad: G, mv: MV, touched } = this;
     const a1 = 1 - b1;
     const a2 = 1 - b2;
-    for (let t = 0; t < touched.length; t++) {
-      const row = touched[t];
-      const r = row * d;
-      const g0 = t * d;
-      const m0 = 2 * r;
-      const v0 = m0 + d;
-      for (let k = 0; k < d; k++) {
-        const g = G[g0 + k];
-        const m = b1 * MV[m0 + k] + a1 * g;
-        const v = b2 * MV[v0 + k] + a2 * g * g;
-        MV[m0 + k] = m;
-        MV[v0 + k] = v;
-        W[r + k] -= (lr * m) / (Math.sqrt(v) + eps);
+    const n = this.touchedCount;
+    const native = nativeRowKernels();
+    if (native) native.sparseAdam(W, MV, G, touched, n, d, Float64Array.from([b1, a1, b2, a2, lr, eps]));
+    else {
+      for (let t = 0; t < n; t++) {
+        const r = touched[t] * d;
+        const g0 = t * d;
+        const m0 = 2 * r;
+        const v0 = m0 + d;
+        for (let k = 0; k < d; k++) {
+          const g = G[g0 + k];
+          const m = b1 * MV[m0 + k] + a1 * g;
+          const v = b2 * MV[v0 + k] + a2 * g * g;
+          MV[m0 + k] = m;
+          MV[v0 + k] = v;
+          W[r + k] -= (lr * m) / (Math.sqrt(v) + eps);
+        }
       }
     }
-    const n = this.touched.length;
     this.clearGradient();
     return n;
   }
 
   clearGradient(): void {
-    this.touched = [];
+    this.touchedCount = 0;
     this.epoch++;
   }
 
@@ -144,8 +161,15 @@ export class SparseEmbeddingTable {
   }
 }
 
-/** o[b] += sum_p w[p] * table[ids[p]] for p in bag b (kept as a free function so V8 optimises it on its own). */
+/** o[b] += sum_p w[p] * table[ids[p]] for p in the first B bags, natively where the addon is built. */
 export function bagSum(table: Float32Array, d: number, offsets: Int32Array, ids: Int32Array, weights: Float32Array, o: Float32Array, B: number): void {
+  const native = nativeRowKernels();
+  if (native) native.bagSum(table, d, offsets.subarray(0, B + 1), ids, weights, o);
+  else bagSumLoop(table, d, offsets, ids, weights, o, B);
+}
+
+/** The JS loop of bagSum (a free function so V8 optimises it on its own). */
+function bagSumLoop(table: Float32Array, d: number, offsets: Int32Array, ids: Int32Array, weights: Float32Array, o: Float32Array, B: number): void {
   for (let b = 0; b < B; b++) {
     const ob = b * d;
     const end = offsets[b + 1];
