@@ -10,6 +10,11 @@
  *   adamw(heap, offsets, n, params)                  one AdamW update of one parameter tensor:
  *     offsets [x, grad, m, v, xOut, mOut, vOut, scale or -1], params [lr, beta1, 1 - beta1, beta2,
  *     1 - beta2, eps, biasCorrection1, biasCorrection2, decayFactor or -1]
+ *   softmaxXent(heap, logits, labels, loss, lse, rows, v)
+ *                                                    loss = logsumexp(z) - z[label] per row of v
+ *                                                    (int32 labels, -1: no loss); lse kept for:
+ *   softmaxXentGrad(heap, dy, logits, labels, lse, dz, rows, v)
+ *                                                    dz = dy * (softmax(z) - onehot(label))
  *
  * gelu is the tanh form written as a * sigmoid(2c (a + 0.044715 a^3)), c = sqrt(2 / pi), the same
  * operations lib/backend/fusedOps.ts composes from tfjs kernels; AdamW applies the operations of
@@ -263,5 +268,102 @@ napi_value sid_adamw(napi_env env, napi_callback_info info) {
   }
   /* Multiplying by 1 is exact, so an absent scale or decay costs no branch in the loop. */
   adamw_run(x, gr, m, v, xo, mo, vo, n, scale ? *scale : 1.f, prm);
+  return NULL;
+}
+
+/* Max and log-sum-exp of one row of logits, over 16 lanes of partial maxima and sums (vectorisable), the sums added in double. */
+static void row_lse(const float *z, size_t v, float *max_out, float *lse_out) {
+  float top[16];
+  for (size_t l = 0; l < 16; l++) top[l] = -INFINITY;
+  size_t j = 0;
+  for (; j + 16 <= v; j += 16) {
+    for (size_t l = 0; l < 16; l++) top[l] = z[j + l] > top[l] ? z[j + l] : top[l];
+  }
+  float mx = -INFINITY;
+  for (; j < v; j++) mx = z[j] > mx ? z[j] : mx;
+  for (size_t l = 0; l < 16; l++) mx = top[l] > mx ? top[l] : mx;
+  float part[16] = {0};
+  j = 0;
+  for (; j + 16 <= v; j += 16) {
+    for (size_t l = 0; l < 16; l++) part[l] += exp_vec(z[j + l] - mx);
+  }
+  double sum = 0;
+  for (; j < v; j++) sum += exp_vec(z[j] - mx);
+  for (size_t l = 0; l < 16; l++) sum += part[l];
+  *max_out = mx;
+  *lse_out = mx + (float)log(sum);
+}
+
+/* Reads (heap, logitsOffset, labelsOffset, ..., rows, v) shared by both cross-entropy entry points. */
+static int xent_sizes(const double *v, size_t *rows, size_t *cols) {
+  return as_count(v[0], rows) && as_count(v[1], cols) && *cols > 0;
+}
+
+napi_value sid_softmax_xent(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  heap_t heap;
+  double o[6];
+  size_t rows, v;
+  if (argc < 7 || !get_heap(env, argv[0], &heap) || !read_doubles(env, argv, 1, 6, o) || !xent_sizes(o + 4, &rows, &v)) {
+    napi_throw_type_error(env, NULL, "sid_native.softmaxXent(heap, logitsOffset, labelsOffset, lossOffset, lseOffset, rows, v): bad arguments");
+    return NULL;
+  }
+  int ok = 1;
+  const float *z = operand(&heap, o[0], rows * v, 0, &ok);
+  const int32_t *labels = (const int32_t *)operand(&heap, o[1], rows, 0, &ok);
+  float *loss = operand(&heap, o[2], rows, 0, &ok), *lse = operand(&heap, o[3], rows, 0, &ok);
+  if (!ok) {
+    throw_outside(env, "softmaxXent");
+    return NULL;
+  }
+  for (size_t r = 0; r < rows; r++) {
+    if (labels[r] >= (int32_t)v) {
+      napi_throw_range_error(env, NULL, "sid_native.softmaxXent: a label is not below the number of classes");
+      return NULL;
+    }
+  }
+  for (size_t r = 0; r < rows; r++) {
+    float mx;
+    row_lse(z + r * v, v, &mx, &lse[r]);
+    loss[r] = labels[r] < 0 ? 0.f : lse[r] - z[r * v + (size_t)labels[r]];
+  }
+  return NULL;
+}
+
+napi_value sid_softmax_xent_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  heap_t heap;
+  double o[7];
+  size_t rows, v;
+  if (argc < 8 || !get_heap(env, argv[0], &heap) || !read_doubles(env, argv, 1, 7, o) || !xent_sizes(o + 5, &rows, &v)) {
+    napi_throw_type_error(env, NULL, "sid_native.softmaxXentGrad(heap, dyOffset, logitsOffset, labelsOffset, lseOffset, dzOffset, rows, v): bad arguments");
+    return NULL;
+  }
+  int ok = 1;
+  const float *dy = operand(&heap, o[0], rows, 0, &ok), *z = operand(&heap, o[1], rows * v, 0, &ok);
+  const int32_t *labels = (const int32_t *)operand(&heap, o[2], rows, 0, &ok);
+  const float *lse = operand(&heap, o[3], rows, 0, &ok);
+  float *dz = operand(&heap, o[4], rows * v, 0, &ok);
+  if (!ok) {
+    throw_outside(env, "softmaxXentGrad");
+    return NULL;
+  }
+  /* d loss_r / d z_rj = softmax(z_r)_j - [j = label_r]; rows with label -1 have no loss. */
+  for (size_t r = 0; r < rows; r++) {
+    float *g = dz + r * v;
+    const float *zr = z + r * v;
+    const int32_t label = labels[r];
+    if (label < 0 || label >= (int32_t)v) {
+      memset(g, 0, v * sizeof(float));
+      continue;
+    }
+    const float scale = dy[r], m = lse[r];
+    for (size_t j = 0; j < v; j++) g[j] = scale * exp_vec(zr[j] - m);
+    g[label] -= scale;
+  }
   return NULL;
 }

@@ -9,5 +9,7 @@ napi_value sid_gelu_gate_grad(napi_env env, napi_callback_info info);
 napi_value sid_rms_norm(napi_env env, napi_callback_info info);
 napi_value sid_rms_norm_grad(napi_env env, napi_callback_info info);
 napi_value sid_adamw(napi_env env, napi_callback_info info);
+napi_value sid_softmax_xent(napi_env env, napi_callback_info info);
+napi_value sid_softmax_xent_grad(napi_env env, napi_callback_info info);
 
 #endif

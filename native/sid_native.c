@@ -20,7 +20,8 @@
  *   sumMiddle(heap, xOffset, outOffset, A, R, B)
  *     out[a, b] = sum over r of x[a, r, b] (float32, accumulated in double).
  *   setThreads(n), getThreads(), config()
- *   geluGate, geluGateGrad, rmsNorm, rmsNormGrad, adamw: the fused kernels of fused.c
+ *   geluGate, geluGateGrad, rmsNorm, rmsNormGrad, adamw, softmaxXent, softmaxXentGrad: the fused
+ *   kernels of fused.c
  *   bagSum, bagAccumulate, sparseAdam: the embedding-bag kernels of rows.c (on JS typed arrays)
  */
 #include <math.h>
@@ -422,6 +423,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"rmsNorm", NULL, sid_rms_norm, NULL, NULL, NULL, napi_default, NULL},
       {"rmsNormGrad", NULL, sid_rms_norm_grad, NULL, NULL, NULL, napi_default, NULL},
       {"adamw", NULL, sid_adamw, NULL, NULL, NULL, napi_default, NULL},
+      {"softmaxXent", NULL, sid_softmax_xent, NULL, NULL, NULL, napi_default, NULL},
+      {"softmaxXentGrad", NULL, sid_softmax_xent_grad, NULL, NULL, NULL, napi_default, NULL},
       {"bagSum", NULL, sid_bag_sum, NULL, NULL, NULL, napi_default, NULL},
       {"bagAccumulate", NULL, sid_bag_accumulate, NULL, NULL, NULL, napi_default, NULL},
       {"sparseAdam", NULL, sid_sparse_adam, NULL, NULL, NULL, napi_default, NULL},

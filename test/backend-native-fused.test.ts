@@ -1,15 +1,15 @@
 /**
  * The fused kernels (native/fused.c through lib/backend/nativeFused.ts) against the same maths
  * composed from wasm kernels (lib/backend/fusedOps.ts with the native kernels off): GELU, gated
- * GELU, RMSNorm and their gradients (also by finite differences), and the AdamW update; and the
- * embedding-bag kernels (native/rows.c) against the JS loops of lib/embed/sparseTable.ts; odd sizes,
- * dims of 1, empty tensors, bad shapes and leaks. Without the addon only the composed path runs and
+ * GELU, RMSNorm, the softmax cross-entropy and their gradients (also by finite differences), and the
+ * AdamW update; and the embedding-bag kernels (native/rows.c) against the JS loops of
+ * lib/embed/sparseTable.ts; odd sizes, dims of 1, empty tensors, bad shapes and leaks. Without the addon only the composed path runs and
  * is checked against float64 references.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { adamwUpdate, gatedGelu, gelu, initBackend, nativeCallCount, nativeKernelsInstalled, nativeRowKernels, rmsNorm, setNativeEnabled, tf } from '../lib/backend';
+import { adamwUpdate, gatedGelu, gelu, initBackend, nativeCallCount, nativeKernelsInstalled, nativeRowKernels, rmsNorm, setNativeEnabled, softmaxCrossEntropy, tf } from '../lib/backend';
 import { nativeAddonPath } from '../lib/backend/native';
 import { FUSED_KERNELS } from '../lib/backend/nativeRegistry';
 import { SparseEmbeddingTable } from '../lib/embed/sparseTable';
@@ -164,6 +164,40 @@ test('adamwUpdate: fused equals composed, with and without scale and weight deca
     }
     tf.dispose([x, g, m, v, scale]);
   }
+});
+
+test('softmaxCrossEntropy: fused equals composed and a float64 reference, with padding labels, values and gradients', () => {
+  const rng = new Rng(36);
+  for (const [n, v] of [[1, 1], [3, 5], [7, 17], [40, 513], [0, 4]]) {
+    const logits = scaled([n, v], rng, 8) as tf.Tensor2D;
+    const labels = Int32Array.from({ length: n }, (_, i) => (i % 3 === 2 ? -1 : rng.int(v)));
+    const dy = randomTensor([n], rng);
+    const what = `[${n}, ${v}]`;
+    assertSame(() => softmaxCrossEntropy(logits, labels), `xent ${what}`);
+    assertSame(() => tf.grads((z: tf.Tensor) => tf.sum(tf.mul(softmaxCrossEntropy(z as tf.Tensor2D, labels), dy)))([logits]), `xent grad ${what}`);
+    tf.tidy(() => {
+      const z = logits.dataSync();
+      const dv = dy.dataSync();
+      const loss = softmaxCrossEntropy(logits, labels).dataSync();
+      const [g] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(softmaxCrossEntropy(t as tf.Tensor2D, labels), dy)))([logits]).map((t) => t.dataSync());
+      for (let r = 0; r < n; r++) {
+        const row = Array.from(z.subarray(r * v, (r + 1) * v));
+        const mx = Math.max(...row);
+        const lse = mx + Math.log(row.reduce((a, x) => a + Math.exp(x - mx), 0));
+        const want = labels[r] < 0 ? 0 : lse - row[labels[r]];
+        assert.ok(Math.abs(loss[r] - want) < 1e-5 * (1 + Math.abs(want)), `${what} loss[${r}] ${loss[r]} vs ${want}`);
+        for (let j = 0; j < v; j++) {
+          const gw = labels[r] < 0 ? 0 : dv[r] * (Math.exp(row[j] - lse) - (j === labels[r] ? 1 : 0));
+          assert.ok(Math.abs(g[r * v + j] - gw) < 1e-5, `${what} grad[${r}, ${j}] ${g[r * v + j]} vs ${gw}`);
+        }
+      }
+    });
+    tf.dispose([logits, dy]);
+  }
+  tf.tidy(() => {
+    assert.throws(() => softmaxCrossEntropy(tf.zeros([2, 3]) as tf.Tensor2D, Int32Array.from([0, 3])), /label 3 at row 1 is outside -1..2/);
+    assert.throws(() => softmaxCrossEntropy(tf.zeros([2, 3]) as tf.Tensor2D, Int32Array.from([0])), /1 labels for 2 rows/);
+  });
 });
 
 test('the fused kernels reject bad shapes with a clear error and leak nothing', { skip: !expectNative && 'the native addon is not built' }, () => {

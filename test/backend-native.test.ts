@@ -78,7 +78,7 @@ test('the native kernels are registered and used when the addon is built (wasm k
   if (!expectNative) return;
   assert.deepEqual(nativeKernelsInstalled('wasm'), [
     'BatchMatMul', '_FusedMatMul', 'Transpose', 'Identity', 'Cast', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Sum',
-    'SidGeluGate', 'SidGeluGateGrad', 'SidRmsNorm', 'SidRmsNormGrad', 'SidAdamW',
+    'SidGeluGate', 'SidGeluGateGrad', 'SidRmsNorm', 'SidRmsNormGrad', 'SidAdamW', 'SidSoftmaxXent', 'SidSoftmaxXentGrad',
   ]);
   const callsBefore = nativeCallCount();
   tf.tidy(() => {

@@ -73,6 +73,38 @@ export function rmsNorm(x: tf.Tensor, gain: tf.Tensor, eps = 1e-6): tf.Tensor {
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), gain);
 }
 
+/** One-hot float matrix [ids.length, depth] built in JS (no gather kernels); ids of -1 give a zero row. */
+export function oneHotRows(ids: ArrayLike<number>, depth: number): tf.Tensor2D {
+  const out = new Float32Array(ids.length * depth);
+  for (let i = 0; i < ids.length; i++) if (ids[i] >= 0) out[i * depth + ids[i]] = 1;
+  return tf.tensor2d(out, [ids.length, depth]);
+}
+
+const fusedSoftmaxXent = (labels: Int32Array) => customOp(([logits], save) => {
+  const lab = tf.tensor1d(labels, 'int32');
+  const [loss, lse] = run(FUSED_KERNELS.softmaxXent, { logits, labels: lab }) as tf.Tensor[];
+  save([logits, lab, lse]);
+  return {
+    value: loss,
+    gradFunc: (dy, [z, l, m]) => [run(FUSED_KERNELS.softmaxXentGrad, { dy, logits: z, labels: l, lse: m }) as tf.Tensor],
+  };
+});
+
+/**
+ * Cross-entropy of softmax(logits) [N, V] against integer labels [N] per row: logsumexp(z) - z[label],
+ * 0 where the label is -1 (padding). Fused, the gradient softmax(z) - onehot is written in one pass
+ * and no one-hot matrix is built.
+ */
+export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: Int32Array): tf.Tensor1D {
+  const [n, v] = logits.shape;
+  if (labels.length !== n) throw new Error(`softmaxCrossEntropy: ${labels.length} labels for ${n} rows of logits`);
+  for (let i = 0; i < labels.length; i++) {
+    if (!(labels[i] >= -1 && labels[i] < v)) throw new Error(`softmaxCrossEntropy: label ${labels[i]} at row ${i} is outside -1..${v - 1}`);
+  }
+  if (fusedAvailable(FUSED_KERNELS.softmaxXent) && logits.dtype === 'float32' && v > 0) return fusedSoftmaxXent(labels)(logits) as tf.Tensor1D;
+  return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), oneHotRows(labels, v)), 1)) as tf.Tensor1D);
+}
+
 export interface AdamWUpdate {
   lr: number;
   beta1: number;

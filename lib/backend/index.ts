@@ -29,7 +29,7 @@ import { writeProgressLine } from '../util/progress';
 export { tf };
 export { embeddingLookup, gatherRows, scatterAddRows, float32Values } from './embedding';
 export { SparseRowAdam } from './sparseRowAdam';
-export { adamwUpdate, gatedGelu, gelu, rmsNorm } from './fusedOps';
+export { adamwUpdate, gatedGelu, gelu, oneHotRows, rmsNorm, softmaxCrossEntropy } from './fusedOps';
 export { nativeRowKernels } from './nativeRows';
 export type { RowKernels } from './nativeRows';
 export type { AdamWUpdate } from './fusedOps';

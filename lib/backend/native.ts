@@ -45,6 +45,10 @@ export interface NativeAddon {
    * [lr, beta1, 1 - beta1, beta2, 1 - beta2, eps, biasCorrection1, biasCorrection2, decayFactor or -1].
    */
   adamw(heap: Uint8Array, offsets: Float64Array, n: number, params: Float64Array): void;
+  /** loss = logsumexp(z) - z[label] per row of v logits (int32 labels, -1: no loss); lse receives logsumexp. */
+  softmaxXent(heap: Uint8Array, logitsOffset: number, labelsOffset: number, lossOffset: number, lseOffset: number, rows: number, v: number): void;
+  /** dz = dy * (softmax(z) - onehot(label)) per row, from the forward pass's lse (rows with label -1: 0). */
+  softmaxXentGrad(heap: Uint8Array, dyOffset: number, logitsOffset: number, labelsOffset: number, lseOffset: number, dzOffset: number, rows: number, v: number): void;
   /** out[b] += sum over p in bag b of weights[p] * table[ids[p]] (JS typed arrays, not the heap). */
   bagSum(table: Float32Array, d: number, offsets: Int32Array, ids: Int32Array, weights: Float32Array, out: Float32Array): void;
   /**

@@ -1,6 +1,7 @@
 /**
  * Kernels the wasm backend does not have, on the native addon's fused loops (native/fused.c): the
- * (gated) GELU and its gradient, RMSNorm and its gradient, and one AdamW update per parameter. They
+ * (gated) GELU and its gradient, RMSNorm and its gradient, one AdamW update per parameter, and the
+ * softmax cross-entropy over integer labels with its gradient. They
  * are registered under their own names (FUSED_KERNELS, nativeRegistry.ts); lib/backend/fusedOps.ts calls them where
  * they are registered and composes the same maths from tfjs kernels everywhere else.
  */
@@ -133,15 +134,64 @@ function adamw(addon: NativeAddon): Kernel {
   };
 }
 
+/** logits [N, V] float32 and labels [N] int32: the row and class counts. */
+function xentSizes(logits: TensorInfo, labels: TensorInfo, kernel: string): { rows: number; v: number } {
+  if (labels.dtype !== 'int32') throw new Error(`${kernel}: labels must be int32, got ${labels.dtype}`);
+  if (logits.shape.length !== 2 || labels.shape.length !== 1 || labels.shape[0] !== logits.shape[0]) {
+    throw new Error(`${kernel}: logits ${JSON.stringify(logits.shape)} must be [N, V] and labels ${JSON.stringify(labels.shape)} [N]`);
+  }
+  return { rows: logits.shape[0], v: logits.shape[1] };
+}
+
+function softmaxXent(addon: NativeAddon): Kernel {
+  return (args) => {
+    const k = FUSED_KERNELS.softmaxXent;
+    const logits = float32Input(args, 'logits', k);
+    const labels = args.inputs.labels;
+    if (!labels) throw new Error(`${k}: input 'labels' is missing`);
+    const { rows, v } = xentSizes(logits, labels, k);
+    const backend = args.backend as WasmBackendLike;
+    const loss = backend.makeOutput([rows], 'float32');
+    const lse = backend.makeOutput([rows], 'float32');
+    if (rows === 0) return [loss, lse];
+    if (v === 0) throw new Error(`${k}: logits have no classes`);
+    addon.softmaxXent(heapOf(backend), offsetOf(backend, logits), offsetOf(backend, labels), offsetOf(backend, loss), offsetOf(backend, lse), rows, v);
+    countNativeCall();
+    return [loss, lse];
+  };
+}
+
+function softmaxXentGrad(addon: NativeAddon): Kernel {
+  return (args) => {
+    const k = FUSED_KERNELS.softmaxXentGrad;
+    const dy = float32Input(args, 'dy', k);
+    const logits = float32Input(args, 'logits', k);
+    const lse = float32Input(args, 'lse', k);
+    const labels = args.inputs.labels;
+    if (!labels) throw new Error(`${k}: input 'labels' is missing`);
+    const { rows, v } = xentSizes(logits, labels, k);
+    sameShape(dy, labels, k);
+    sameShape(lse, labels, k);
+    const backend = args.backend as WasmBackendLike;
+    const dz = backend.makeOutput(logits.shape, 'float32');
+    if (rows === 0 || v === 0) return dz;
+    addon.softmaxXentGrad(heapOf(backend), offsetOf(backend, dy), offsetOf(backend, logits), offsetOf(backend, labels), offsetOf(backend, lse), offsetOf(backend, dz), rows, v);
+    countNativeCall();
+    return dz;
+  };
+}
+
 /** Registers the fused kernels on `backendName`; returns their names (none when the addon lacks them). */
 export function registerFusedKernels(addon: NativeAddon, backendName: string): string[] {
-  if (typeof addon.geluGate !== 'function' || typeof addon.adamw !== 'function') return [];
+  if (typeof addon.geluGate !== 'function' || typeof addon.softmaxXent !== 'function') return [];
   const table: Array<[string, Kernel]> = [
     [FUSED_KERNELS.geluGate, geluGate(addon)],
     [FUSED_KERNELS.geluGateGrad, geluGateGrad(addon)],
     [FUSED_KERNELS.rmsNorm, rmsNorm(addon)],
     [FUSED_KERNELS.rmsNormGrad, rmsNormGrad(addon)],
     [FUSED_KERNELS.adamw, adamw(addon)],
+    [FUSED_KERNELS.softmaxXent, softmaxXent(addon)],
+    [FUSED_KERNELS.softmaxXentGrad, softmaxXentGrad(addon)],
   ];
   for (const [kernelName, fn] of table) {
     if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc: fn as unknown as tf.KernelFunc });

@@ -23,6 +23,8 @@ export const FUSED_KERNELS = {
   rmsNorm: 'SidRmsNorm',
   rmsNormGrad: 'SidRmsNormGrad',
   adamw: 'SidAdamW',
+  softmaxXent: 'SidSoftmaxXent',
+  softmaxXentGrad: 'SidSoftmaxXentGrad',
 } as const;
 
 const nativeFns = new WeakSet<object>();

@@ -110,14 +110,18 @@ export async function runSeq2SeqBench(opts: Seq2SeqBenchOptions = {}): Promise<S
   const rows = P * o.numBeams;
   const recompute = () => {
     const dec = new Int32Array(rows * 2).map((_, i) => (i % 2 === 0 ? 0 : idBase + 5));
-    tf.tidy(() => model.logits(tf.slice(model.decodeHidden(mem, dec, o.numBeams, 2), [0, 1, 0], [rows, 1, -1])).dataSync());
+    tf.tidy(() => {
+      model.logits(tf.slice(model.decodeHidden(mem, dec, o.numBeams, 2), [0, 1, 0], [rows, 1, -1])).dataSync();
+    });
   };
   const first = model.decodeStep(mem, new Int32Array(P), 1, null);
   first.hidden.dispose();
   const cache = reorderCache(first.cache, Int32Array.from({ length: rows }, (_, i) => Math.floor(i / o.numBeams)));
   const cached = () => {
     const step = model.decodeStep(mem, new Int32Array(rows).fill(idBase + 5), o.numBeams, cache);
-    tf.tidy(() => model.logits(step.hidden).dataSync());
+    tf.tidy(() => {
+      model.logits(step.hidden).dataSync();
+    });
     step.hidden.dispose();
     disposeCache(step.cache);
   };

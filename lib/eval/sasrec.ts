@@ -14,7 +14,7 @@
  * - Ranking: the last position's scores over every item, the history's items excluded.
  */
 import { DeviceYield, tf, embeddingLookup } from '../backend/index';
-import { gelu, linear, oneHotRows, rmsNorm } from '../generate/layers';
+import { gelu, linear, oneHotRows, rmsNorm, softmaxCrossEntropy } from '../generate/layers';
 import type { RecExample, UserSequence } from '../types';
 import { hitsAtK } from '../util/metrics';
 import { Rng } from '../util/random';
@@ -162,10 +162,8 @@ export function sasRecLoss(model: SasRecModel, seqs: ArrayLike<number>[]): tf.Sc
   for (let i = 0; i < targets.length; i++) if (targets[i] >= 0) count++;
   return tf.tidy(() => {
     const h = tf.reshape(model.hidden(ids, B), [B * L, model.cfg.dim]) as tf.Tensor2D;
-    const logp = tf.logSoftmax(model.scores(h));
-    // Padded positions have an all-zero target row, so they add nothing.
-    const onehot = oneHotRows(targets, model.numItems);
-    return tf.div(tf.neg(tf.sum(tf.mul(logp, onehot))), Math.max(1, count)) as tf.Scalar;
+    // Padded positions have target -1, so they add nothing.
+    return tf.div(tf.sum(softmaxCrossEntropy(model.scores(h) as tf.Tensor2D, targets)), Math.max(1, count)) as tf.Scalar;
   });
 }
 

@@ -7,7 +7,7 @@
  */
 import { embeddingLookup, tf } from '../backend/index';
 
-export { gatedGelu, gelu, rmsNorm } from '../backend/index';
+export { gatedGelu, gelu, oneHotRows, rmsNorm, softmaxCrossEntropy } from '../backend/index';
 
 /** x [..., din] times w [din, dout] -> [..., dout]. */
 export function linear(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
@@ -27,11 +27,4 @@ export function linear(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
  */
 export function embedRows(table: tf.Tensor, ids: Int32Array, outShape: number[]): tf.Tensor {
   return embeddingLookup(table as tf.Tensor2D, ids, outShape);
-}
-
-/** One-hot float matrix [ids.length, depth] built in JS (no gather kernels). */
-export function oneHotRows(ids: ArrayLike<number>, depth: number): tf.Tensor2D {
-  const out = new Float32Array(ids.length * depth);
-  for (let i = 0; i < ids.length; i++) if (ids[i] >= 0) out[i * depth + ids[i]] = 1;
-  return tf.tensor2d(out, [ids.length, depth]);
 }

@@ -13,7 +13,7 @@
  */
 import { tf } from '../backend/index';
 import { Rng } from '../util/random';
-import { embedRows, gatedGelu, linear, oneHotRows, rmsNorm } from './layers';
+import { embedRows, gatedGelu, linear, oneHotRows, rmsNorm, softmaxCrossEntropy } from './layers';
 import { relativeBucketMatrix } from './relativePosition';
 
 export interface Seq2SeqConfig {
@@ -319,12 +319,10 @@ export class Seq2SeqModel {
     const dec = decoderInputs(targets, batch, targetLen, c.padId, c.idInputBase);
     const mem = this.encode(tokens, batch, length);
     const h = this.decodeHidden(mem, dec, 1, targetLen);
-    const logp = tf.logSoftmax(this.logits(h).reshape([batch * targetLen, c.outputVocabSize]));
     let count = 0;
     for (let i = 0; i < targets.length; i++) if (targets[i] >= 0) count++;
     if (count === 0) throw new Error('loss: every target is padding');
-    const labels = oneHotRows(targets, c.outputVocabSize);
-    const tokenLoss = tf.neg(tf.sum(tf.mul(logp, labels), 1)) as tf.Tensor1D;
+    const tokenLoss = softmaxCrossEntropy(this.logits(h).reshape([batch * targetLen, c.outputVocabSize]) as tf.Tensor2D, targets);
     return { loss: tf.div(tf.sum(tokenLoss), count) as tf.Scalar, tokenLoss };
   }
 
