@@ -54,7 +54,6 @@ export interface ContrastiveBenchResult {
   symmetric: boolean;
   modes: ContrastiveModeResult[];
   inference: { items: number; seconds: number; itemsPerSec: number };
-  reference: { pytorchDenseAdam: number; pytorchSparseAdam: number; goalStepsPerSec: number };
 }
 
 function randomBags(rng: Rng, n: number, per: number, vocab: number): BagBatch {
@@ -115,6 +114,5 @@ export async function benchContrastive(o: ContrastiveBenchOptions = {}): Promise
     symmetric: o.symmetric ?? false,
     modes,
     inference: { items: nInf, seconds: infSec, itemsPerSec: nInf / infSec },
-    reference: { pytorchDenseAdam: 12.3, pytorchSparseAdam: 44.6, goalStepsPerSec: 22 },
   };
 }

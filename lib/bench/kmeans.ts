@@ -23,7 +23,6 @@ export interface KmeansBenchCase {
   assignGflops: number;
   assignSeconds: number;
   iterations: number[];
-  reference: { faissSeconds: number; sklearnSeconds: number; sklearnRelativeError: number };
 }
 
 export interface KmeansBenchResult {
@@ -69,13 +68,8 @@ function matmulRate(size: number): number {
   return size === 1024 ? measureMatmulGflops(1024, 5) : timeMatmulGflops(size);
 }
 
-const REFS: Record<string, KmeansBenchCase['reference']> = {
-  '10000x128': { faissSeconds: 1.1, sklearnSeconds: 1.7, sklearnRelativeError: 0.246 },
-  '62000x768': { faissSeconds: 20, sklearnSeconds: 43, sklearnRelativeError: 0.259 },
-};
-
 export interface KmeansBenchOptions {
-  /** [rows, cols] cases (default the two reference sizes). */
+  /** [rows, cols] cases (default 10,000 x 128 and 62,000 x 768, the sizes ../shared/peers/rqkmeans_peers.py is run at). */
   sizes?: [number, number][];
   rq?: RqKMeansOptions;
   seed?: number;
@@ -114,7 +108,6 @@ export async function benchKmeans(opts: KmeansBenchOptions = {}): Promise<Kmeans
       assignGflops: stats.flops / Math.max(1e-9, stats.seconds) / 1e9,
       assignSeconds: stats.seconds,
       iterations: fit.inertiaHistory.map((h) => h.length - 1),
-      reference: REFS[`${rows}x${cols}`] ?? { faissSeconds: NaN, sklearnSeconds: NaN, sklearnRelativeError: NaN },
     };
     if (log) {
       process.stderr.write(

@@ -49,7 +49,6 @@ export interface Seq2SeqBenchResult {
   /** Last decoding step of up to 4096 beam rows: recomputing the prefix vs the KV cache used by beamSearch. */
   lastStepRecomputeMs: number;
   lastStepCachedMs: number;
-  reference: { pytorchCpuExamplesPerSecond: number; pytorch12000PromptsSeconds: number; goalExamplesPerSecond: number; goal12000PromptsSeconds: number };
   note: string;
 }
 
@@ -155,7 +154,6 @@ export async function runSeq2SeqBench(opts: Seq2SeqBenchOptions = {}): Promise<S
     numTensorsAfterDecoding,
     lastStepRecomputeMs,
     lastStepCachedMs,
-    reference: { pytorchCpuExamplesPerSecond: 510, pytorch12000PromptsSeconds: 38, goalExamplesPerSecond: 255, goal12000PromptsSeconds: 76 },
     note: 'Timings on a machine shared with other work: rates vary run to run; compare within one run.',
   };
 }
