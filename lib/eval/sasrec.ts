@@ -17,6 +17,7 @@ import { DeviceYield, tf, embeddingLookup } from '../backend/index';
 import { gelu, linear, oneHotRows, rmsNorm, softmaxCrossEntropy } from '../generate/layers';
 import type { RecExample, UserSequence } from '../types';
 import { hitsAtK } from '../util/metrics';
+import { Progress } from '../util/progress';
 import { Rng } from '../util/random';
 
 export interface SasRecConfig {
@@ -221,12 +222,16 @@ export async function trainSasRec(train: UserSequence[], valid: RecExample[], nu
   let snapshot: Float32Array[] | null = null;
   let epoch = 0;
   const yielder = new DeviceYield();
+  const stepsPerEpoch = Math.ceil(windows.length / c.batchSize);
+  // The ETA is to the epoch cap; a plateau stops sooner.
+  const progress = new Progress({ label: `sasrec, up to ${c.maxEpochs} epochs`, total: c.maxEpochs * stepsPerEpoch, unit: 'steps', intervalMs: 10_000 });
   for (; epoch < c.maxEpochs; epoch++) {
     const order = rng.permutation(windows.length);
     for (let s = 0; s < order.length; s += c.batchSize) {
       const batch = Array.from(order.subarray(s, s + c.batchSize), (i) => windows[i]);
       // No cost returned: nothing is read back per step.
       opt.minimize(() => sasRecLoss(model, batch), false, model.variables());
+      progress.tick(1, `epoch ${epoch + 1}${validRecall.length ? `, last valid R@${c.validK} ${validRecall[validRecall.length - 1].toFixed(4)}` : ''}`);
       await yielder.tick();
     }
     const r = hitsAtK(sasRecRankings(model, valid, c.validK), targets, c.validK);
@@ -243,6 +248,7 @@ export async function trainSasRec(train: UserSequence[], valid: RecExample[], nu
       break;
     }
   }
+  progress.finish(`${epoch} epochs, best ${bestEpoch + 1} (valid R@${c.validK} ${best.toFixed(4)})`);
   if (snapshot) tf.tidy(() => model.variables().forEach((v, i) => v.assign(tf.tensor(snapshot![i], v.shape))));
   opt.dispose();
   return { model, validRecall, bestEpoch, epochs: epoch };
