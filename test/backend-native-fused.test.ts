@@ -216,8 +216,10 @@ test('the fused kernels reject bad shapes with a clear error and leak nothing', 
   const rng = new Rng(34);
   const x = randomTensor([5, 16], rng);
   const gain = tf.ones([16]);
+  const labels = Int32Array.from([3, -1, 0, 15, 7]);
   for (let i = 0; i < 5; i++) {
-    tf.tidy(() => tf.grads((a: tf.Tensor, g: tf.Tensor) => tf.sum(gatedGelu(rmsNorm(a, g), gelu(a))))([x, gain]).forEach((t) => t.dataSync()));
+    tf.tidy(() => tf.grads((a: tf.Tensor, g: tf.Tensor) =>
+      tf.sum(softmaxCrossEntropy(gatedGelu(rmsNorm(a, g), gelu(a)) as tf.Tensor2D, labels)))([x, gain]).forEach((t) => t.dataSync()));
   }
   tf.dispose([x, gain]);
   assert.equal(tf.memory().numTensors, before);

@@ -6,7 +6,7 @@ import { parseArgs, UsageError } from './args';
 const BENCHES = ['matmul', 'contrastive', 'kmeans', 'seq2seq'] as const;
 
 export async function benchCommand(argv: string[]): Promise<number> {
-  const { positional, flags, options } = parseArgs(argv, { flags: ['json'], options: ['n', 'prompts', 'steps', 'd-model', 'd-ff', 'backend', 'kernels'] });
+  const { positional, flags, options } = parseArgs(argv, { flags: ['json'], options: ['n', 'prompts', 'steps', 'd-model', 'd-ff', 'batch', 'backend', 'kernels'] });
   const name = positional[0];
   if (!name || !(BENCHES as readonly string[]).includes(name)) {
     throw new UsageError(`expected a benchmark name: ${BENCHES.join(', ')}`);
@@ -33,6 +33,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
         if (options.steps) o.trainSteps = Number(options.steps);
         if (options['d-model']) o.dModel = Number(options['d-model']);
         if (options['d-ff']) o.dFF = Number(options['d-ff']);
+        if (options.batch) o.batchSize = o.microBatch = Number(options.batch);
         return (await import('../bench/seq2seq')).runSeq2SeqBench(o);
       }
     }
