@@ -1,8 +1,8 @@
 /**
  * SASRec (Kang & McAuley 2018): causal self-attention over a user's item sequence, trained to predict
  * the next item at every position with a full softmax over the catalogue (output layer tied to the
- * item embeddings). Written on the project's tfjs kernels (`linear`, `rmsNorm`, `gelu`, the backend's
- * embedding lookup).
+ * item embeddings). Written on the project's tfjs kernels (`linear`, `rmsNorm`, `gelu`,
+ * `softmaxCrossEntropy`, the backend's embedding lookup).
  *
  * - Input: the last `maxLen` items of a history, left-padded with id 0 (item i is id i + 1).
  * - Blocks: pre-norm (RMSNorm) multi-head self-attention with a causal and a padding mask, then a
@@ -14,7 +14,7 @@
  * - Ranking: the last position's scores over every item, the history's items excluded.
  */
 import { DeviceYield, tf, embeddingLookup } from '../backend/index';
-import { gelu, linear, oneHotRows, rmsNorm, softmaxCrossEntropy } from '../generate/layers';
+import { gelu, linear, rmsNorm, softmaxCrossEntropy } from '../generate/layers';
 import type { RecExample, UserSequence } from '../types';
 import { hitsAtK } from '../util/metrics';
 import { Progress } from '../util/progress';
