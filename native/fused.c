@@ -56,10 +56,13 @@ static inline float gelu_sigmoid(float x) {
   return 1.f / (1.f + exp_vec(-((x + (x * x * x) * GELU_K) * GELU_C)));
 }
 
-/* Reads argv[first .. first + count) as doubles. */
-static int read_doubles(napi_env env, napi_value *argv, size_t first, size_t count, double *out) {
+/* argv[0] as the heap and argv[1 .. count] as doubles: how every kernel here but adamw is called. */
+static int heap_and_doubles(napi_env env, napi_callback_info info, size_t count, heap_t *heap, double *out) {
+  napi_value argv[9];
+  size_t argc = 9;
+  if (count + 1 > 9 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < count + 1 || !get_heap(env, argv[0], heap)) return 0;
   for (size_t i = 0; i < count; i++) {
-    if (napi_get_value_double(env, argv[first + i], &out[i]) != napi_ok) return 0;
+    if (napi_get_value_double(env, argv[1 + i], &out[i]) != napi_ok) return 0;
   }
   return 1;
 }
@@ -86,13 +89,10 @@ static void throw_outside(napi_env env, const char *fn) {
 }
 
 napi_value sid_gelu_gate(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   heap_t heap;
   double d[4];
   size_t n;
-  if (argc < 5 || !get_heap(env, argv[0], &heap) || !read_doubles(env, argv, 1, 4, d) || !as_count(d[3], &n)) {
+  if (!heap_and_doubles(env, info, 4, &heap, d) || !as_count(d[3], &n)) {
     napi_throw_type_error(env, NULL, "sid_native.geluGate(heap, aOffset, bOffset or -1, outOffset, n): bad arguments");
     return NULL;
   }
@@ -112,13 +112,10 @@ napi_value sid_gelu_gate(napi_env env, napi_callback_info info) {
 }
 
 napi_value sid_gelu_gate_grad(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   heap_t heap;
   double d[6];
   size_t n;
-  if (argc < 7 || !get_heap(env, argv[0], &heap) || !read_doubles(env, argv, 1, 6, d) || !as_count(d[5], &n)) {
+  if (!heap_and_doubles(env, info, 6, &heap, d) || !as_count(d[5], &n)) {
     napi_throw_type_error(env, NULL, "sid_native.geluGateGrad(heap, dyOffset, aOffset, bOffset or -1, daOffset, dbOffset or -1, n): bad arguments");
     return NULL;
   }
@@ -158,14 +155,11 @@ static int norm_sizes(const double *v, size_t *rows, size_t *d, float *eps) {
 }
 
 napi_value sid_rms_norm(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   heap_t heap;
   double o[6];
   size_t rows, d;
   float eps;
-  if (argc < 7 || !get_heap(env, argv[0], &heap) || !read_doubles(env, argv, 1, 6, o) || !norm_sizes(o + 3, &rows, &d, &eps)) {
+  if (!heap_and_doubles(env, info, 6, &heap, o) || !norm_sizes(o + 3, &rows, &d, &eps)) {
     napi_throw_type_error(env, NULL, "sid_native.rmsNorm(heap, xOffset, gainOffset, outOffset, rows, d, eps): bad arguments");
     return NULL;
   }
@@ -186,14 +180,11 @@ napi_value sid_rms_norm(napi_env env, napi_callback_info info) {
 }
 
 napi_value sid_rms_norm_grad(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   heap_t heap;
   double o[8];
   size_t rows, d;
   float eps;
-  if (argc < 9 || !get_heap(env, argv[0], &heap) || !read_doubles(env, argv, 1, 8, o) || !norm_sizes(o + 5, &rows, &d, &eps)) {
+  if (!heap_and_doubles(env, info, 8, &heap, o) || !norm_sizes(o + 5, &rows, &d, &eps)) {
     napi_throw_type_error(env, NULL, "sid_native.rmsNormGrad(heap, dyOffset, xOffset, gainOffset, dxOffset, dgainOffset, rows, d, eps): bad arguments");
     return NULL;
   }
@@ -294,19 +285,16 @@ static void row_lse(const float *z, size_t v, float *max_out, float *lse_out) {
   *lse_out = mx + (float)log(sum);
 }
 
-/* Reads (heap, logitsOffset, labelsOffset, ..., rows, v) shared by both cross-entropy entry points. */
+/* rows and the class count v of both cross-entropy entry points, as counts (v > 0). */
 static int xent_sizes(const double *v, size_t *rows, size_t *cols) {
   return as_count(v[0], rows) && as_count(v[1], cols) && *cols > 0;
 }
 
 napi_value sid_softmax_xent(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   heap_t heap;
   double o[6];
   size_t rows, v;
-  if (argc < 7 || !get_heap(env, argv[0], &heap) || !read_doubles(env, argv, 1, 6, o) || !xent_sizes(o + 4, &rows, &v)) {
+  if (!heap_and_doubles(env, info, 6, &heap, o) || !xent_sizes(o + 4, &rows, &v)) {
     napi_throw_type_error(env, NULL, "sid_native.softmaxXent(heap, logitsOffset, labelsOffset, lossOffset, lseOffset, rows, v): bad arguments");
     return NULL;
   }
@@ -333,13 +321,10 @@ napi_value sid_softmax_xent(napi_env env, napi_callback_info info) {
 }
 
 napi_value sid_softmax_xent_grad(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   heap_t heap;
   double o[7];
   size_t rows, v;
-  if (argc < 8 || !get_heap(env, argv[0], &heap) || !read_doubles(env, argv, 1, 7, o) || !xent_sizes(o + 5, &rows, &v)) {
+  if (!heap_and_doubles(env, info, 7, &heap, o) || !xent_sizes(o + 5, &rows, &v)) {
     napi_throw_type_error(env, NULL, "sid_native.softmaxXentGrad(heap, dyOffset, logitsOffset, labelsOffset, lseOffset, dzOffset, rows, v): bad arguments");
     return NULL;
   }
