@@ -1,12 +1,12 @@
 /** `sid bench <name>`: the benchmarks whose figures the README and the issue notes quote. */
 import { formatAdapter, initBackend, type BackendName } from '../backend/index';
 import { kernelSets, withKernels } from '../bench/kernels';
-import { parseArgs, UsageError } from './args';
+import { intOption, parseArgs, UsageError } from './args';
 
 const BENCHES = ['matmul', 'contrastive', 'kmeans', 'seq2seq'] as const;
 
 export async function benchCommand(argv: string[]): Promise<number> {
-  const { positional, flags, options } = parseArgs(argv, { flags: ['json'], options: ['n', 'prompts', 'steps', 'd-model', 'd-ff', 'batch', 'backend', 'kernels'] });
+  const { positional, flags, options } = parseArgs(argv, { flags: ['json'], options: ['n', 'prompts', 'steps', 'd-model', 'd-ff', 'layers', 'batch', 'backend', 'kernels'] });
   const name = positional[0];
   if (!name || !(BENCHES as readonly string[]).includes(name)) {
     throw new UsageError(`expected a benchmark name: ${BENCHES.join(', ')}`);
@@ -20,7 +20,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     switch (name) {
       case 'matmul': {
         const { measureMatmulGflops } = await import('../bench/matmul');
-        const n = Number(options.n ?? 1024);
+        const n = intOption(options, 'n', 1024);
         return { n, gflops: measureMatmulGflops(n) };
       }
       case 'contrastive':
@@ -28,12 +28,19 @@ export async function benchCommand(argv: string[]): Promise<number> {
       case 'kmeans':
         return (await import('../bench/kmeans')).benchKmeans({ log: !flags.has('json') });
       case 'seq2seq': {
+        // Absent options keep the bench's calibration size (lib/bench/seq2seq.ts).
         const o: Record<string, number> = {};
-        if (options.prompts) o.decodePrompts = Number(options.prompts);
-        if (options.steps) o.trainSteps = Number(options.steps);
-        if (options['d-model']) o.dModel = Number(options['d-model']);
-        if (options['d-ff']) o.dFF = Number(options['d-ff']);
-        if (options.batch) o.batchSize = o.microBatch = Number(options.batch);
+        const set = (option: string, ...keys: string[]): void => {
+          if (options[option] === undefined) return;
+          const v = intOption(options, option, 0);
+          for (const k of keys) o[k] = v;
+        };
+        set('prompts', 'decodePrompts');
+        set('steps', 'trainSteps');
+        set('d-model', 'dModel');
+        set('d-ff', 'dFF');
+        set('layers', 'layers');
+        set('batch', 'batchSize', 'microBatch');
         return (await import('../bench/seq2seq')).runSeq2SeqBench(o);
       }
     }

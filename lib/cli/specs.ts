@@ -242,6 +242,7 @@ export const SPECS: Record<string, CommandSpec> = {
       { name: 'steps', arg: 'N', help: 'seq2seq: training steps' },
       { name: 'd-model', arg: 'N', help: 'seq2seq: model width' },
       { name: 'd-ff', arg: 'N', help: 'seq2seq: feed-forward width' },
+      { name: 'layers', arg: 'N', help: 'seq2seq: encoder and decoder layers (each)' },
       { name: 'batch', arg: 'N', default: '256', help: 'seq2seq: training batch size' },
       { name: 'backend', arg: '<name>', default: '$SID_BACKEND, else the best available', help: 'tfjs backend' },
       { name: 'kernels', arg: '<sets>', help: 'kernel sets to compare' },
