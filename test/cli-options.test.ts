@@ -34,3 +34,14 @@ test('training overrides change only the options given, and reject bad values by
   assert.throws(() => withTrainOverrides(small, { 'search-fraction': '1.5' }), /--search-fraction must be a number in \[0, 1\], got "1.5"/);
   assert.throws(() => withTrainOverrides(small, { 'search-fraction': '' }), /--search-fraction must be a number/);
 });
+
+test('--patience sets the plateau rule, 0 turns it off, and a bad value is named', () => {
+  const small = getProfile('small');
+  assert.equal(withTrainOverrides(small, { patience: '6' }).generate.train.patience, 6);
+  const off = withTrainOverrides(small, { patience: '0' });
+  assert.equal(off.generate.train.patience, undefined);
+  assert.equal(off.generate.train.epochs, small.generate.train.epochs);
+  assert.notEqual(small.generate.train.patience, undefined);
+  assert.throws(() => withTrainOverrides(small, { patience: '-1' }), (e: unknown) => e instanceof UsageError && /--patience must be an integer >= 0, got "-1"/.test(e.message));
+  assert.throws(() => withTrainOverrides(small, { patience: '1.5' }), /--patience must be an integer >= 0/);
+});

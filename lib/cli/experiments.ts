@@ -100,7 +100,7 @@ export function experimentSummary(r: StoredExperiment): Record<string, unknown> 
 }
 
 /** Training options `sid train` / `sid eval` can override; each changes the experiment's cache key. */
-const TRAIN_OVERRIDES = ['epochs', 'examples-per-epoch', 'batch-size', 'lr', 'search-fraction', 'history-length'] as const;
+const TRAIN_OVERRIDES = ['epochs', 'patience', 'examples-per-epoch', 'batch-size', 'lr', 'search-fraction', 'history-length'] as const;
 
 /** A number in [min, max] (min excluded when `openMin`), or undefined when the option is absent. */
 function numberOption(options: Record<string, string>, name: string, min: number, max: number, openMin: boolean): number | undefined {
@@ -121,6 +121,11 @@ export function withTrainOverrides(profile: Profile, options: Record<string, str
   };
   const positiveInt = (name: string) => (options[name] === undefined ? undefined : intOption(options, name, 1));
   set('epochs', positiveInt('epochs'));
+  // 0 turns the plateau rule off: every epoch of the cap runs (the best validation epoch is still kept).
+  if (options.patience !== undefined) {
+    const patience = intOption(options, 'patience', 0, 0);
+    t.patience = patience === 0 ? undefined : patience;
+  }
   set('examplesPerEpoch', positiveInt('examples-per-epoch'));
   set('batchSize', positiveInt('batch-size'));
   set('lr', numberOption(options, 'lr', 0, 1, true));

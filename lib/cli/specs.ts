@@ -70,6 +70,7 @@ const experiment: OptionSpec[] = [
   { name: 'space', arg: '<shared|separate>', choices: ['shared', 'separate'], default: 'shared (separate with --embedding separate)', help: 'one ID token set for both tasks, or one per task' },
   ...profileSelection,
   { name: 'epochs', arg: 'N', int: { min: 1 }, default: "the profile's", help: 'training epochs' },
+  { name: 'patience', arg: 'N', int: { min: 0 }, default: "the profile's", help: 'epochs without a better validation recall before training stops; 0: train every epoch' },
   { name: 'examples-per-epoch', arg: 'N', int: { min: 1 }, default: "the profile's", help: 'training examples per epoch' },
   { name: 'batch-size', arg: 'N', int: { min: 1 }, default: "the profile's", help: 'training batch size' },
   { name: 'lr', arg: 'X', default: "the profile's", help: 'peak learning rate, in (0, 1]' },
