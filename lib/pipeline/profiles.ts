@@ -104,8 +104,8 @@ const PROFILES: Record<ProfileName, Profile> = {
         // Adapted to this project's 2-core budget (the paper fine-tunes flan-t5-base): a d64 2+2 model,
         // epochs of 12k examples up to a cap of 14, small enough that 14 rows x 3 seeds train in a cold
         // 120-minute run on 2 cores. Patience 4: on the 300 validation examples per task, patience 2
-        // stopped trainings by chance while validation recall still rose; 4 would have stopped none of the
-        // 16 validation curves that ran to the cap (README, "The small profile on
+        // stopped trainings by chance while validation recall still rose; 4 would have stopped none
+        // of the 16 validation curves that ran to the cap (README, "The small profile on
         // ml-latest-small"; validation only). Batch 64 gives four times the optimizer steps of 256
         // for the same examples.
         model: { dModel: 64, numHeads: 4, dFF: 256, encoderLayers: 2, decoderLayers: 2 },
