@@ -44,4 +44,7 @@ test('--patience sets the plateau rule, 0 turns it off, and a bad value is named
   assert.notEqual(small.generate.train.patience, undefined);
   assert.throws(() => withTrainOverrides(small, { patience: '-1' }), (e: unknown) => e instanceof UsageError && /--patience must be an integer >= 0, got "-1"/.test(e.message));
   assert.throws(() => withTrainOverrides(small, { patience: '1.5' }), /--patience must be an integer >= 0/);
+  // A blank value is an error, not 0 (which would turn the rule off).
+  assert.throws(() => withTrainOverrides(small, { patience: ' ' }), /--patience must be an integer >= 0, got " "/);
+  assert.throws(() => withTrainOverrides(small, { epochs: '' }), /--epochs must be an integer >= 1/);
 });

@@ -40,10 +40,15 @@ export function parseArgs(argv: string[], spec: { flags?: string[]; options?: st
 
 /** Parses an integer option, with a clear error naming it. */
 export function intOption(options: Record<string, string>, name: string, fallback: number, min = 1): number {
+  return optionalIntOption(options, name, min) ?? fallback;
+}
+
+/** An integer option, or undefined when it is absent; a blank or non-integer value is an error naming it. */
+export function optionalIntOption(options: Record<string, string>, name: string, min = 1): number | undefined {
   const raw = options[name];
-  if (raw === undefined) return fallback;
+  if (raw === undefined) return undefined;
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${raw}"`);
   return v;
 }
 

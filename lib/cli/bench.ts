@@ -1,7 +1,7 @@
 /** `sid bench <name>`: the benchmarks whose figures the README and the issue notes quote. */
 import { formatAdapter, initBackend, type BackendName } from '../backend/index';
 import { kernelSets, withKernels } from '../bench/kernels';
-import { intOption, parseArgs, UsageError } from './args';
+import { intOption, optionalIntOption, parseArgs, UsageError } from './args';
 
 const BENCHES = ['matmul', 'contrastive', 'kmeans', 'seq2seq'] as const;
 
@@ -31,9 +31,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
         // Absent options keep the bench's calibration size (lib/bench/seq2seq.ts).
         const o: Record<string, number> = {};
         const set = (option: string, ...keys: string[]): void => {
-          if (options[option] === undefined) return;
-          const v = intOption(options, option, 0);
-          for (const k of keys) o[k] = v;
+          const v = optionalIntOption(options, option);
+          if (v !== undefined) for (const k of keys) o[k] = v;
         };
         set('prompts', 'decodePrompts');
         set('steps', 'trainSteps');

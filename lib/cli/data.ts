@@ -5,7 +5,7 @@ import { dataStats, fetchMovieLens, prepareData, type DataOptions } from '../dat
 import { SYNTHETIC_LIKE, syntheticLikeOptions, writeSyntheticFolder, type SyntheticLike } from '../data/synthetic';
 import { formatSeconds } from '../util/progress';
 import { getProfile } from '../pipeline/profiles';
-import { intOption, parseArgs, UsageError } from './args';
+import { intOption, optionalIntOption, parseArgs, UsageError } from './args';
 
 export async function dataCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -77,8 +77,8 @@ async function synth(argv: string[]): Promise<number> {
   }
   const opts = syntheticLikeOptions(like, {
     seed: intOption(options, 'seed', 0, 0),
-    movies: options.movies === undefined ? undefined : intOption(options, 'movies', 0, 2 * SYNTHETIC_LIKE[like].minHistory),
-    users: options.users === undefined ? undefined : intOption(options, 'users', 0, 1),
+    movies: optionalIntOption(options, 'movies', 2 * SYNTHETIC_LIKE[like].minHistory),
+    users: optionalIntOption(options, 'users', 1),
   });
   process.stderr.write(`[synth] ${like}-like: ${opts.numItems} movies, ${opts.numUsers} users, about ${Math.round(opts.numUsers! * opts.meanHistory!)} ratings (seed ${opts.seed}) into ${out}\n`);
   const s = writeSyntheticFolder(out, opts);

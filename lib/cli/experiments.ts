@@ -9,7 +9,7 @@ import {
 } from '../pipeline/stages';
 import { compareRecToBaselines, compareRecToPopularity, compareReplicates, replicateRankings, type PairedComparison } from '../eval/compare';
 import type { Task } from '../types';
-import { choice, intOption, parseArgs, UsageError } from './args';
+import { choice, optionalIntOption, parseArgs, UsageError } from './args';
 import type { Profile } from '../pipeline/profiles';
 import { PROFILE_OPTIONS, profileOf } from './runOptions';
 
@@ -119,13 +119,11 @@ export function withTrainOverrides(profile: Profile, options: Record<string, str
   const set = <K extends keyof typeof t>(key: K, value: (typeof t)[K] | undefined) => {
     if (value !== undefined) t[key] = value;
   };
-  const positiveInt = (name: string) => (options[name] === undefined ? undefined : intOption(options, name, 1));
+  const positiveInt = (name: string) => optionalIntOption(options, name);
   set('epochs', positiveInt('epochs'));
   // 0 turns the plateau rule off: every epoch of the cap runs (the best validation epoch is still kept).
-  if (options.patience !== undefined) {
-    const patience = intOption(options, 'patience', 0, 0);
-    t.patience = patience === 0 ? undefined : patience;
-  }
+  const patience = optionalIntOption(options, 'patience', 0);
+  if (patience !== undefined) t.patience = patience === 0 ? undefined : patience;
   set('examplesPerEpoch', positiveInt('examples-per-epoch'));
   set('batchSize', positiveInt('batch-size'));
   set('lr', numberOption(options, 'lr', 0, 1, true));

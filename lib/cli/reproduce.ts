@@ -13,7 +13,7 @@ import { runNotebooks } from '../report/notebooks';
 import { projectRoot } from '../util/fs';
 import { sha256File } from '../util/hash';
 import { formatSeconds } from '../util/progress';
-import { choice, intOption, parseArgs, UsageError } from './args';
+import { choice, intOption, optionalIntOption, parseArgs, UsageError } from './args';
 import { DEMO_SPEC, writeDemo } from './export';
 import { backendSummary, parseTables, PROFILE_OPTIONS, profileOf } from './runOptions';
 
@@ -39,7 +39,7 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
     return (await import('./slurm')).reproduceOnSlurm({
       profile, tables, outDir, specs: experimentsFor(tables, profile.generate.replicates),
       notebooks: !flags.has('no-notebooks'), rerunNotebooks: flags.has('rerun-notebooks'),
-      partition: options.partition, gpusPerTask: options['gpus-per-task'] === undefined ? undefined : intOption(options, 'gpus-per-task', 1),
+      partition: options.partition, gpusPerTask: optionalIntOption(options, 'gpus-per-task'),
       dryRun: flags.has('dry-run'), wait: !flags.has('no-wait'),
     });
   }
