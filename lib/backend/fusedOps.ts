@@ -27,7 +27,7 @@ function geluComposed(a: tf.Tensor): tf.Tensor {
 type Saver = (ts: tf.Tensor[]) => void;
 type CustomOp = (...inputs: tf.Tensor[]) => tf.Tensor;
 /** tf.customGrad with the loose typing its overloads need here. */
-function customOp(f: (inputs: tf.Tensor[], save: Saver) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] }): CustomOp {
+export function customOp(f: (inputs: tf.Tensor[], save: Saver) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] }): CustomOp {
   const g = tf.customGrad(((...args: Array<tf.Tensor | Saver>) => f(args.slice(0, -1) as tf.Tensor[], args[args.length - 1] as Saver)) as unknown as Parameters<typeof tf.customGrad>[0]);
   return g as unknown as CustomOp;
 }
@@ -103,6 +103,27 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: Int32Array): tf
   }
   if (fusedAvailable(FUSED_KERNELS.softmaxXent) && logits.dtype === 'float32' && v > 0) return fusedSoftmaxXent(labels)(logits) as tf.Tensor1D;
   return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), oneHotRows(labels, v)), 1)) as tf.Tensor1D);
+}
+
+/**
+ * The gradient of sum(softmaxCrossEntropy(logits, labels)) with respect to the logits, computed
+ * outside a gradient tape: softmax(z) - onehot(label) per row, 0 on rows labelled -1. For ops that
+ * recompute logits in their own backward pass (lib/backend/linearCrossEntropy.ts).
+ */
+export function softmaxCrossEntropyGrad(logits: tf.Tensor2D, labels: Int32Array): tf.Tensor2D {
+  const [n, v] = logits.shape;
+  if (labels.length !== n) throw new Error(`softmaxCrossEntropyGrad: ${labels.length} labels for ${n} rows of logits`);
+  if (fusedAvailable(FUSED_KERNELS.softmaxXent) && logits.dtype === 'float32' && v > 0) {
+    return tf.tidy(() => {
+      const lab = tf.tensor1d(labels, 'int32');
+      const [, lse] = run(FUSED_KERNELS.softmaxXent, { logits, labels: lab }) as tf.Tensor[];
+      return run(FUSED_KERNELS.softmaxXentGrad, { dy: tf.ones([n]), logits, labels: lab, lse }) as tf.Tensor2D;
+    });
+  }
+  return tf.tidy(() => {
+    const mask = tf.tensor2d(Float32Array.from(labels, (l) => (l >= 0 ? 1 : 0)), [n, 1]);
+    return tf.mul(tf.sub(tf.softmax(logits), oneHotRows(labels, v)), mask) as tf.Tensor2D;
+  });
 }
 
 export interface AdamWUpdate {

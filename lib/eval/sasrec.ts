@@ -1,8 +1,9 @@
 /**
  * SASRec (Kang & McAuley 2018): causal self-attention over a user's item sequence, trained to predict
  * the next item at every position with a full softmax over the catalogue (output layer tied to the
- * item embeddings). Written on the project's tfjs kernels (`linear`, `rmsNorm`, `gelu`,
- * `softmaxCrossEntropy`, the backend's embedding lookup).
+ * item embeddings). Written on the project's tfjs kernels (`linear`, `rmsNorm`, `gelu`, the
+ * backend's embedding lookup, and its output-layer cross-entropy, which goes in row chunks where the
+ * logits of one batch would be large).
  *
  * - Input: the last `maxLen` items of a history, left-padded with id 0 (item i is id i + 1).
  * - Blocks: pre-norm (RMSNorm) multi-head self-attention with a causal and a padding mask, then a
@@ -13,8 +14,8 @@
  *   the weights of the best epoch are kept. Test targets are never read.
  * - Ranking: the last position's scores over every item, the history's items excluded.
  */
-import { DeviceYield, tf, embeddingLookup } from '../backend/index';
-import { gelu, linear, rmsNorm, softmaxCrossEntropy } from '../generate/layers';
+import { DeviceYield, tf, embeddingLookup, linearSoftmaxCrossEntropySum } from '../backend/index';
+import { gelu, linear, rmsNorm } from '../generate/layers';
 import type { RecExample, UserSequence } from '../types';
 import { hitsAtK } from '../util/metrics';
 import { Progress } from '../util/progress';
@@ -134,8 +135,12 @@ export class SasRecModel {
 
   /** Scores [rows, numItems] of every item from hidden states [rows, d] (tied output layer). */
   scores(h: tf.Tensor2D): tf.Tensor2D {
-    const table = tf.slice(this.items, [1, 0], [this.numItems, this.cfg.dim]);
-    return tf.matMul(h, table, false, true);
+    return tf.tidy(() => tf.matMul(h, this.outputTable(), false, true));
+  }
+
+  /** The item rows [numItems, dim] (padding row dropped): the output layer, tied to the input embeddings. */
+  outputTable(): tf.Tensor2D {
+    return tf.slice(this.items as tf.Tensor2D, [1, 0], [this.numItems, this.cfg.dim]);
   }
 }
 
@@ -163,8 +168,9 @@ export function sasRecLoss(model: SasRecModel, seqs: ArrayLike<number>[]): tf.Sc
   for (let i = 0; i < targets.length; i++) if (targets[i] >= 0) count++;
   return tf.tidy(() => {
     const h = tf.reshape(model.hidden(ids, B), [B * L, model.cfg.dim]) as tf.Tensor2D;
-    // Padded positions have target -1, so they add nothing.
-    return tf.div(tf.sum(softmaxCrossEntropy(model.scores(h) as tf.Tensor2D, targets)), Math.max(1, count)) as tf.Scalar;
+    // Padded positions have target -1, so they add nothing. Over a large catalogue the logits go in
+    // row chunks (lib/backend/linearCrossEntropy.ts); at ml-latest-small's size in one piece.
+    return tf.div(linearSoftmaxCrossEntropySum(h, model.outputTable(), targets), Math.max(1, count)) as tf.Scalar;
   });
 }
 

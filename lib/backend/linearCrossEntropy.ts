@@ -1,0 +1,89 @@
+/**
+ * Cross-entropy over a large output vocabulary without the full logits matrix: the sum over rows of
+ * softmaxCrossEntropy(h · wᵀ, labels) for hidden states h [N, d] and an output table w [V, d].
+ *
+ * The direct form holds N x V logits and as many gradients at once (SASRec on a 62k-item catalogue:
+ * 3,200 positions x 62k items x 4 B = 0.8 GB each, most of the 4 GB wasm heap). Here rows go in chunks
+ * of at most `maxLogitFloats / V`; the forward pass keeps only each row's loss, and the backward pass
+ * recomputes each chunk's logits, so at most one chunk's logits and gradient are alive. The price is
+ * one more [chunk, d] x [d, V] product per chunk. Where N x V is within `maxLogitFloats` the direct
+ * form runs, so results at that size are the same bit for bit.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { customOp, softmaxCrossEntropy, softmaxCrossEntropyGrad } from './fusedOps';
+
+/** 2^25 floats (128 MB) of logits per chunk. */
+export const DEFAULT_MAX_LOGIT_FLOATS = 1 << 25;
+
+/** Row ranges [start, count] of at most `rows` rows each, covering 0..n-1. */
+function rowChunks(n: number, rows: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let s = 0; s < n; s += rows) out.push([s, Math.min(n, s + rows) - s]);
+  return out;
+}
+
+/** Summed cross-entropy of one chunk's logits h[s..s+c) · wᵀ. */
+function chunkLoss(h: tf.Tensor2D, w: tf.Tensor2D, labels: Int32Array, [s, c]: [number, number]): tf.Scalar {
+  return tf.tidy(() => {
+    const z = tf.matMul(tf.slice(h, [s, 0], [c, h.shape[1]]), w, false, true) as tf.Tensor2D;
+    return tf.sum(softmaxCrossEntropy(z, labels.subarray(s, s + c)));
+  });
+}
+
+/**
+ * Sum over rows of -log softmax(h · wᵀ)[label], 0 for rows labelled -1 (padding); differentiable in
+ * h and w. Throws on mismatched shapes or a label outside -1..V-1.
+ */
+export function linearSoftmaxCrossEntropySum(h: tf.Tensor2D, w: tf.Tensor2D, labels: Int32Array, maxLogitFloats = DEFAULT_MAX_LOGIT_FLOATS): tf.Scalar {
+  const [n, d] = h.shape;
+  const [v, dw] = w.shape;
+  if (dw !== d) throw new Error(`linearSoftmaxCrossEntropySum: hidden width ${d} != output table width ${dw}`);
+  if (labels.length !== n) throw new Error(`linearSoftmaxCrossEntropySum: ${labels.length} labels for ${n} rows`);
+  if (!(Number.isInteger(maxLogitFloats) && maxLogitFloats >= 1)) {
+    throw new Error(`linearSoftmaxCrossEntropySum: maxLogitFloats must be an integer >= 1, got ${maxLogitFloats}`);
+  }
+  for (let i = 0; i < n; i++) {
+    if (!(labels[i] >= -1 && labels[i] < v)) throw new Error(`linearSoftmaxCrossEntropySum: label ${labels[i]} at row ${i} is outside -1..${v - 1}`);
+  }
+  if (n * v <= maxLogitFloats) return tf.tidy(() => tf.sum(softmaxCrossEntropy(tf.matMul(h, w, false, true), labels)));
+  const chunks = rowChunks(n, Math.max(1, Math.floor(maxLogitFloats / v)));
+  const op = customOp(([hIn, wIn], save) => {
+    const hs = hIn as tf.Tensor2D;
+    const ws = wIn as tf.Tensor2D;
+    save([hs, ws]);
+    let total = tf.scalar(0);
+    for (const chunk of chunks) {
+      const part = chunkLoss(hs, ws, labels, chunk);
+      const next = tf.add(total, part) as tf.Scalar;
+      total.dispose();
+      part.dispose();
+      total = next;
+    }
+    return {
+      value: total,
+      gradFunc: (dy, saved) => {
+        const [hS, wS] = saved as tf.Tensor2D[];
+        const dhParts: tf.Tensor[] = [];
+        let dW: tf.Tensor = tf.zeros([v, d]);
+        for (const [s, c] of chunks) {
+          const [dh, nextDW] = tf.tidy(() => {
+            const hc = tf.slice(hS, [s, 0], [c, d]);
+            const z = tf.matMul(hc, wS, false, true) as tf.Tensor2D;
+            const dz = softmaxCrossEntropyGrad(z, labels.subarray(s, s + c));
+            return [tf.matMul(dz, wS), tf.add(dW, tf.matMul(dz, hc, true, false))];
+          });
+          dW.dispose();
+          dW = nextDW;
+          dhParts.push(dh);
+        }
+        return tf.tidy(() => {
+          const grads = [tf.mul(tf.concat(dhParts, 0), dy), tf.mul(dW, dy)];
+          for (const t of dhParts) t.dispose();
+          dW.dispose();
+          return grads;
+        });
+      },
+    };
+  });
+  return op(h, w) as tf.Scalar;
+}
