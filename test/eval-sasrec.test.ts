@@ -66,6 +66,16 @@ test('SASRec learns a planted next-item rule, stops early on validation, never r
     assert.equal(row.length, N - 6);
     for (const it of row) assert.ok(!h.has(it));
   });
+  // Against a full sort of the last position's scores (score descending, ties to the lower item).
+  const L = r.model.cfg.maxLen;
+  valid.slice(0, 8).forEach((e, i) => {
+    const ids = new Int32Array(L);
+    leftPadded(e.history, L, ids, 0);
+    const scores = tf.tidy(() => r.model.scores(tf.reshape(tf.slice(r.model.hidden(ids, 1), [0, L - 1, 0], [1, 1, r.model.cfg.dim]), [1, r.model.cfg.dim]) as tf.Tensor2D)).dataSync();
+    const seen = new Set(e.history);
+    const sorted = Array.from({ length: N }, (_, j) => j).filter((j) => !seen.has(j)).sort((x, y) => scores[y] - scores[x] || x - y);
+    assert.deepEqual([...ranked[i]], sorted.slice(0, N - 6));
+  });
   r.model.dispose();
   assert.ok(tf.memory().numTensors - before < 10, `tensors left: ${tf.memory().numTensors - before}`);
 });

@@ -16,6 +16,7 @@
  */
 import { DeviceYield, tf, embeddingLookup, linearSoftmaxCrossEntropySum } from '../backend/index';
 import { gelu, linear, rmsNorm } from '../generate/layers';
+import { selectTopK } from '../embed/denseRanking';
 import type { RecExample, UserSequence } from '../types';
 import { hitsAtK } from '../util/metrics';
 import { Progress } from '../util/progress';
@@ -187,15 +188,13 @@ export function sasRecRankings(model: SasRecModel, examples: RecExample[], k: nu
       const last = tf.reshape(tf.slice(h, [0, L - 1, 0], [batch.length, 1, model.cfg.dim]), [batch.length, model.cfg.dim]) as tf.Tensor2D;
       return model.scores(last);
     });
-    const values = scores.dataSync();
+    const values = scores.dataSync() as Float32Array;
     scores.dispose();
     batch.forEach((e, b) => {
       const row = values.subarray(b * model.numItems, (b + 1) * model.numItems);
-      const seen = new Set(e.history);
-      const order = Array.from({ length: model.numItems }, (_, i) => i)
-        .filter((i) => !seen.has(i))
-        .sort((x, y) => row[y] - row[x] || x - y);
-      out.push(Int32Array.from(order.slice(0, k)));
+      for (let j = 0; j < e.history.length; j++) row[e.history[j]] = -Infinity;
+      // Score descending, ties to the lower item: one pass over the catalogue, no sort.
+      out.push(selectTopK(row, Math.min(k, model.numItems)));
     });
   }
   return out;
