@@ -30,7 +30,7 @@ export { tf };
 export { embeddingLookup, gatherRows, scatterAddRows, float32Values } from './embedding';
 export { SparseRowAdam } from './sparseRowAdam';
 export { adamwUpdate, gatedGelu, gelu, oneHotRows, rmsNorm, softmaxCrossEntropy } from './fusedOps';
-export { linearSoftmaxCrossEntropySum, DEFAULT_MAX_LOGIT_FLOATS } from './linearCrossEntropy';
+export { linearSoftmaxCrossEntropySum } from './linearCrossEntropy';
 export { nativeRowKernels } from './nativeRows';
 export type { RowKernels } from './nativeRows';
 export type { AdamWUpdate } from './fusedOps';
