@@ -22,12 +22,10 @@ function rowChunks(n: number, rows: number): Array<[number, number]> {
   return out;
 }
 
-/** Summed cross-entropy of one chunk's logits h[s..s+c) · wᵀ. */
-function chunkLoss(h: tf.Tensor2D, w: tf.Tensor2D, labels: Int32Array, [s, c]: [number, number]): tf.Scalar {
-  return tf.tidy(() => {
-    const z = tf.matMul(tf.slice(h, [s, 0], [c, h.shape[1]]), w, false, true) as tf.Tensor2D;
-    return tf.sum(softmaxCrossEntropy(z, labels.subarray(s, s + c)));
-  });
+/** One chunk of rows h[s..s+c), its logits against w, and its labels (call inside a tidy). */
+function chunkOf(h: tf.Tensor2D, w: tf.Tensor2D, labels: Int32Array, [s, c]: [number, number]): { rows: tf.Tensor2D; logits: tf.Tensor2D; labels: Int32Array } {
+  const rows = tf.slice(h, [s, 0], [c, h.shape[1]]);
+  return { rows, logits: tf.matMul(rows, w, false, true) as tf.Tensor2D, labels: labels.subarray(s, s + c) };
 }
 
 /**
@@ -51,26 +49,24 @@ export function linearSoftmaxCrossEntropySum(h: tf.Tensor2D, w: tf.Tensor2D, lab
     const hs = hIn as tf.Tensor2D;
     const ws = wIn as tf.Tensor2D;
     save([hs, ws]);
-    let total = tf.scalar(0);
-    for (const chunk of chunks) {
-      const part = chunkLoss(hs, ws, labels, chunk);
-      const next = tf.add(total, part) as tf.Scalar;
-      total.dispose();
-      part.dispose();
-      total = next;
-    }
+    // Each chunk's logits are released by its own tidy; only its summed loss survives.
+    const parts = chunks.map((chunk) => tf.tidy(() => {
+      const part = chunkOf(hs, ws, labels, chunk);
+      return tf.sum(softmaxCrossEntropy(part.logits, part.labels));
+    }));
+    const total = tf.addN(parts) as tf.Scalar;
+    tf.dispose(parts);
     return {
       value: total,
       gradFunc: (dy, saved) => {
         const [hS, wS] = saved as tf.Tensor2D[];
         const dhParts: tf.Tensor[] = [];
         let dW: tf.Tensor = tf.zeros([v, d]);
-        for (const [s, c] of chunks) {
+        for (const chunk of chunks) {
           const [dh, nextDW] = tf.tidy(() => {
-            const hc = tf.slice(hS, [s, 0], [c, d]);
-            const z = tf.matMul(hc, wS, false, true) as tf.Tensor2D;
-            const dz = softmaxCrossEntropyGrad(z, labels.subarray(s, s + c));
-            return [tf.matMul(dz, wS), tf.add(dW, tf.matMul(dz, hc, true, false))];
+            const part = chunkOf(hS, wS, labels, chunk);
+            const dz = softmaxCrossEntropyGrad(part.logits, part.labels);
+            return [tf.matMul(dz, wS), tf.add(dW, tf.matMul(dz, part.rows, true, false))];
           });
           dW.dispose();
           dW = nextDW;
