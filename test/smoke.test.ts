@@ -120,6 +120,13 @@ test('a smoke run of tiny measures every stage at two levels, extrapolates the f
     assert.equal(search.unit, 'searchSteps');
     assert.equal(search.work!.smoke[1], 2 * search.work!.smoke[0]);
     assert.ok(search.work!.full > search.work!.smoke[1]);
+    // Its per-step cost comes from the training loop's own seconds, the rest of the stage is fixed.
+    const [la, lb] = search.loopSeconds!;
+    assert.ok(la > 0 && lb > 0 && la <= search.levels[0].seconds && lb <= search.levels[1].seconds, `loop seconds ${la}, ${lb}`);
+    const loop = linearCost(search.work!.smoke, [la, lb]);
+    const rest = (search.levels[0].seconds - la + search.levels[1].seconds - lb) / 2;
+    assert.ok(Math.abs(search.fullSeconds - (Math.max(0, rest) + loop.fixed + loop.perUnit * search.work!.full)) < 1e-9);
+    assert.ok(r.stages.find((s) => s.stage === 'embeddings rec')!.loopSeconds, 'ALS reports its sweeps\' seconds');
     // Level 2 reruns what the budget scales and reuses level 1 for the rest.
     assert.notDeepEqual(search.levels[1], search.levels[0]);
     for (const name of ['IDs search/rq-kmeans', 'IDs rec/rq-kmeans', 'baselines', 'data']) {

@@ -31,6 +31,8 @@ export interface SmokeStage {
   /** Measurements at work level 1 and 2 (a stage the budget does not scale is measured once, at level 1: both entries are that one). */
   levels: [StageMeasurement, StageMeasurement];
   work: { smoke: [number, number]; full: number } | null;
+  /** Seconds of each level spent in the stage's training loop, where the stage reports them (the bi-encoders): its per-step cost comes from these. */
+  loopSeconds?: [number, number];
   /** Extrapolated seconds of one full-budget run of the stage on this machine. */
   fullSeconds: number;
 }
@@ -121,6 +123,8 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
   const perLevel: Map<string, StageMeasurement>[] = [new Map(), new Map()];
   const experiments: { trainSeconds: number; evalSeconds: number }[] = [];
   const works: StageWork[] = [];
+  // Seconds of a stage spent in its training loop (the part its work unit scales), where it reports them.
+  const loopSeconds: Map<string, number>[] = [new Map(), new Map()];
   let fullWork: StageWork | null = null;
   let dataSummary: SmokeReport['data'] | null = null;
   let prepared: { memo: [string, unknown][]; measurement: StageMeasurement } | null = null;
@@ -164,6 +168,8 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
         if (EMBEDDING_UNIT[s] === null && reuseLevel1(`embeddings ${s}`)) continue;
         const r = await meterStage(`embeddings ${s}`, () => embeddingStage(ctx, s), (v) => [ctx.cache.dirOf(`embed-${s}`, v.key)]);
         record(r.measurement);
+        const loop = r.value.embedding.info.seconds;
+        if (typeof loop === 'number') loopSeconds[level - 1].set(r.measurement.stage, loop);
       }
       for (const [e, q] of idPairs) {
         if ((e !== MEASURED_SPEC.embedding || q !== MEASURED_SPEC.quantizer) && reuseLevel1(`IDs ${e}/${q}`)) continue;
@@ -205,8 +211,19 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
       runs = protocols.size;
     }
     const work = unit ? { smoke: [unitWork(unit, works[0]), unitWork(unit, works[1])] as [number, number], full: unitWork(unit, W) } : null;
-    const cost = work ? linearCost(work.smoke, [a.seconds, b.seconds]) : { fixed: (a.seconds + b.seconds) / 2, perUnit: 0 };
-    stages.push({ stage: name, unit, runs, levels, work, fullSeconds: cost.fixed + cost.perUnit * (work?.full ?? 0) });
+    const loops = [loopSeconds[0].get(name), loopSeconds[1].get(name)];
+    let fullSeconds: number;
+    if (work && loops[0] !== undefined && loops[1] !== undefined) {
+      // A bi-encoder's steps are seconds of a stage of minutes (encoding, retrieval evaluation): the
+      // difference of the stage times is noise, so the per-step cost comes from the loop's own times.
+      const loop = linearCost(work.smoke, loops as [number, number]);
+      const rest = (a.seconds - loops[0] + b.seconds - loops[1]) / 2;
+      fullSeconds = Math.max(0, rest) + loop.fixed + loop.perUnit * work.full;
+    } else {
+      const cost = work ? linearCost(work.smoke, [a.seconds, b.seconds]) : { fixed: (a.seconds + b.seconds) / 2, perUnit: 0 };
+      fullSeconds = cost.fixed + cost.perUnit * (work?.full ?? 0);
+    }
+    stages.push({ stage: name, unit, runs, levels, work, ...(loops.every((x) => x !== undefined) ? { loopSeconds: loops as [number, number] } : {}), fullSeconds });
   }
   // Training: evaluation time is linear in decoded examples; training time in examples plus its validation decodes.
   const dec = linearCost([works[0].evalDecodes, works[1].evalDecodes], [experiments[0].evalSeconds, experiments[1].evalSeconds]);
