@@ -123,7 +123,8 @@ test('a smoke run of tiny measures every stage at two levels, extrapolates the f
     // Its per-step cost comes from the training loop's own seconds, the rest of the stage is fixed.
     const [la, lb] = search.loopSeconds!;
     assert.ok(la > 0 && lb > 0 && la <= search.levels[0].seconds && lb <= search.levels[1].seconds, `loop seconds ${la}, ${lb}`);
-    const loop = linearCost(search.work!.smoke, [la, lb]);
+    const fit = linearCost(search.work!.smoke, [la, lb]);
+    const loop = fit.perUnit > 0 ? fit : { fixed: 0, perUnit: lb / search.work!.smoke[1] };
     const rest = (search.levels[0].seconds - la + search.levels[1].seconds - lb) / 2;
     assert.ok(Math.abs(search.fullSeconds - (Math.max(0, rest) + loop.fixed + loop.perUnit * search.work!.full)) < 1e-9);
     assert.ok(r.stages.find((s) => s.stage === 'embeddings rec')!.loopSeconds, 'ALS reports its sweeps\' seconds');

@@ -31,7 +31,7 @@ export interface SmokeStage {
   /** Measurements at work level 1 and 2 (a stage the budget does not scale is measured once, at level 1: both entries are that one). */
   levels: [StageMeasurement, StageMeasurement];
   work: { smoke: [number, number]; full: number } | null;
-  /** Seconds of each level spent in the stage's training loop, where the stage reports them (the bi-encoders): its per-step cost comes from these. */
+  /** Seconds of each level spent in the stage's training loop, where the stage reports them (the bi-encoders, ALS): its per-step cost comes from these. */
   loopSeconds?: [number, number];
   /** Extrapolated seconds of one full-budget run of the stage on this machine. */
   fullSeconds: number;
@@ -216,7 +216,10 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
     if (work && loops[0] !== undefined && loops[1] !== undefined) {
       // A bi-encoder's steps are seconds of a stage of minutes (encoding, retrieval evaluation): the
       // difference of the stage times is noise, so the per-step cost comes from the loop's own times.
-      const loop = linearCost(work.smoke, loops as [number, number]);
+      // A loop that did not get slower with twice the steps paid a warm-up in its first level: its
+      // time is then taken as all per step, at the second level's rate.
+      const fit = linearCost(work.smoke, loops as [number, number]);
+      const loop = fit.perUnit > 0 ? fit : { fixed: 0, perUnit: loops[1] / work.smoke[1] };
       const rest = (a.seconds - loops[0] + b.seconds - loops[1]) / 2;
       fullSeconds = Math.max(0, rest) + loop.fixed + loop.perUnit * work.full;
     } else {
