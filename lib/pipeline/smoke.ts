@@ -211,14 +211,15 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
       runs = protocols.size;
     }
     const work = unit ? { smoke: [unitWork(unit, works[0]), unitWork(unit, works[1])] as [number, number], full: unitWork(unit, W) } : null;
-    const loops = [loopSeconds[0].get(name), loopSeconds[1].get(name)];
+    const [la, lb] = [loopSeconds[0].get(name), loopSeconds[1].get(name)];
+    const loops: [number, number] | undefined = la !== undefined && lb !== undefined ? [la, lb] : undefined;
     let fullSeconds: number;
-    if (work && loops[0] !== undefined && loops[1] !== undefined) {
+    if (work && loops) {
       // A bi-encoder's steps are seconds of a stage of minutes (encoding, retrieval evaluation): the
       // difference of the stage times is noise, so the per-step cost comes from the loop's own times.
       // A loop that did not get slower with twice the steps paid a warm-up in its first level: its
       // time is then taken as all per step, at the second level's rate.
-      const fit = linearCost(work.smoke, loops as [number, number]);
+      const fit = linearCost(work.smoke, loops);
       const loop = fit.perUnit > 0 ? fit : { fixed: 0, perUnit: loops[1] / work.smoke[1] };
       const rest = (a.seconds - loops[0] + b.seconds - loops[1]) / 2;
       fullSeconds = Math.max(0, rest) + loop.fixed + loop.perUnit * work.full;
@@ -226,7 +227,7 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
       const cost = work ? linearCost(work.smoke, [a.seconds, b.seconds]) : { fixed: (a.seconds + b.seconds) / 2, perUnit: 0 };
       fullSeconds = cost.fixed + cost.perUnit * (work?.full ?? 0);
     }
-    stages.push({ stage: name, unit, runs, levels, work, ...(loops.every((x) => x !== undefined) ? { loopSeconds: loops as [number, number] } : {}), fullSeconds });
+    stages.push({ stage: name, unit, runs, levels, work, ...(loops ? { loopSeconds: loops } : {}), fullSeconds });
   }
   // Training: evaluation time is linear in decoded examples; training time in examples plus its validation decodes.
   const dec = linearCost([works[0].evalDecodes, works[1].evalDecodes], [experiments[0].evalSeconds, experiments[1].evalSeconds]);
