@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { prepareData } from '../lib/data/index';
 import { examplesPerFullEpoch, selectProfile, selectorArgs, smokeProfile, stageWork } from '../lib/pipeline/budget';
 import { getProfile } from '../lib/pipeline/profiles';
-import { linearCost, runSmoke } from '../lib/pipeline/smoke';
+import { linearCost, removeAbandonedCaches, runSmoke } from '../lib/pipeline/smoke';
 import { meterStage } from '../lib/pipeline/stageMeter';
 import { initBackend } from '../lib/backend/index';
 import { buildIdVocabulary } from '../lib/quantize/vocabulary';
@@ -111,7 +111,11 @@ test('a smoke run of tiny measures every stage at two levels, extrapolates the f
   try {
     // A folder that does not exist yet (as the first size of a sweep writes into).
     const dir = path.join(out, 'items-400');
-    const r = await runSmoke(tiny, { outDir: dir, tables: ['shared-vs-separate'], jobs: [1, 2, 4], log: () => {} });
+    const logged: string[] = [];
+    const r = await runSmoke(tiny, { outDir: dir, tables: ['shared-vs-separate'], jobs: [1, 2, 4], log: (l) => logged.push(l) });
+    // One unmeasured training runs before level 1's, so that neither level pays the first training's costs.
+    assert.equal(logged.filter((l) => /warm-up training/.test(l)).length, 1, logged.join('\n'));
+    assert.ok(logged.findIndex((l) => /warm-up training/.test(l)) < logged.findIndex((l) => /level 1 training/.test(l)));
     const names = r.stages.map((s) => s.stage);
     for (const s of ['data', 'embeddings search', 'embeddings rec', 'embeddings multitask', 'IDs multitask/rq-kmeans', 'IDs search/rq-kmeans', 'IDs rec/rq-kmeans', 'baselines', 'SASRec', 'training (one row, one seed)']) {
       assert.ok(names.includes(s), `${s} measured (got ${names.join(', ')})`);
@@ -148,6 +152,21 @@ test('a smoke run of tiny measures every stage at two levels, extrapolates the f
     assert.deepEqual(fs.readdirSync(dir).sort(), ['stages.json', 'stages.md']);
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'stages.json'), 'utf8')).stages.length, r.stages.length);
     assert.match(fs.readFileSync(path.join(dir, 'stages.md'), 'utf8'), /\| training \(one row, one seed\) \| 6 \|/);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('a smoke run removes the private caches of runs that were killed, and only those', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-smoke-'));
+  try {
+    // The id of a process that has exited.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    for (const name of [`.smoke-cache-${dead}-a1b2c3`, `.smoke-cache-${process.pid}-d4e5f6`, '.smoke-cache-notapid', 'stages.json']) {
+      fs.mkdirSync(path.join(out, name, 'level-1'), { recursive: true });
+    }
+    assert.deepEqual(removeAbandonedCaches(out), [`.smoke-cache-${dead}-a1b2c3`]);
+    assert.deepEqual(fs.readdirSync(out).sort(), ['.smoke-cache-notapid', `.smoke-cache-${process.pid}-d4e5f6`, 'stages.json'].sort());
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EMBEDDING_STRATEGIES, type EmbeddingStrategy } from '../embed/index';
 import { formatSeconds, writeProgressLine } from '../util/progress';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import { processAlive, writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import { smokeProfile, stageWork, type StageWork } from './budget';
 import { ArtifactCache } from './cache';
 import type { Profile } from './profiles';
@@ -103,6 +103,45 @@ export interface SmokeOptions {
 /** The reference row's training stands for every row's: the same model and data, within the IDs' vocabulary size. */
 const MEASURED_SPEC: ExperimentSpec = { embedding: 'multitask', quantizer: 'rq-kmeans', space: 'shared' };
 
+/**
+ * The private cache of a run is `.smoke-cache-<pid>-XXXXXX` in its output folder. A run killed by a
+ * signal cannot remove it (a stage may hold the thread for minutes, so no handler is installed); the
+ * next run in that folder removes those whose process is gone.
+ */
+const CACHE_PREFIX = '.smoke-cache-';
+export function removeAbandonedCaches(outDir: string): string[] {
+  const re = /^\.smoke-cache-(\d+)-/;
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(outDir)) {
+    const m = re.exec(name);
+    if (!m || processAlive(Number(m[1]))) continue;
+    fs.rmSync(path.join(outDir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/**
+ * A training of WARM_UP_STEPS steps, not measured, before the measured ones: the first training in a
+ * process pays once for what later ones do not (the wasm heap growing to the model's size, first
+ * calls of each kernel), which in level 1 alone would read as a smaller cost per example. It shares
+ * level 1's artifacts (data, embeddings, IDs) and differs only in its work, so it trains anew.
+ */
+const WARM_UP_STEPS = 2;
+async function warmUpTraining(ctx: PipelineContext): Promise<void> {
+  const g = ctx.profile.generate;
+  const batch = g.train.batchSize ?? 256;
+  const profile: Profile = {
+    ...ctx.profile,
+    generate: {
+      ...g,
+      train: { ...g.train, examplesPerEpoch: WARM_UP_STEPS * batch, validLimit: 1 },
+      eval: { ...g.eval, selectionLimit: 1, limit: 2 },
+    },
+  };
+  await experimentStage({ ...ctx, profile }, MEASURED_SPEC);
+}
+
 export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<SmokeReport> {
   const log = opts.log ?? writeProgressLine;
   const tables = opts.tables ?? TABLE_NAMES;
@@ -118,7 +157,8 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
   const runsOf = (pred: (s: ExperimentSpec) => boolean) => new Set(fullSpecs.filter(pred).map((s) => s.protocol ?? '')).size || 1;
   const needs = (s: ExperimentSpec, e: string) => s.embedding === e || (s.embedding === 'separate' && (e === 'search' || e === 'rec'));
   fs.mkdirSync(opts.outDir, { recursive: true });
-  const cacheRoot = fs.mkdtempSync(path.join(opts.outDir, '.smoke-cache-'));
+  removeAbandonedCaches(opts.outDir);
+  const cacheRoot = fs.mkdtempSync(path.join(opts.outDir, `${CACHE_PREFIX}${process.pid}-`));
   const t0 = Date.now();
   const perLevel: Map<string, StageMeasurement>[] = [new Map(), new Map()];
   const experiments: { trainSeconds: number; evalSeconds: number }[] = [];
@@ -178,6 +218,11 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
       }
       if (!reuseLevel1('baselines')) record((await meterStage('baselines', () => baselinesStage(ctx), (v) => [ctx.cache.dirOf('baselines', v.key)])).measurement);
       record((await meterStage('SASRec', () => sasrecStage(ctx), (v) => [ctx.cache.dirOf('sasrec', v.key)])).measurement);
+      if (level === 1) {
+        const tw = Date.now();
+        await warmUpTraining(ctx);
+        log(`[smoke] warm-up training (${WARM_UP_STEPS} steps, not measured): ${formatSeconds((Date.now() - tw) / 1000)}`);
+      }
       const exp = await meterStage(`training ${specId(MEASURED_SPEC)}`, () => experimentStage(ctx, MEASURED_SPEC), (v) => [ctx.cache.dirOf('experiment', v.key), v.modelDir]);
       record(exp.measurement);
       experiments.push({ trainSeconds: exp.value.result.trainSeconds, evalSeconds: exp.value.result.evalSeconds });

@@ -272,7 +272,8 @@ function readOwner(file: string): { owner: LockOwner | null; ino: number } | nul
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this id runs on this host (one of another user's counts). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -292,7 +293,7 @@ function isStale(owner: LockOwner | null, file: string): boolean {
       return true;
     }
   }
-  return owner.host === os.hostname() && owner.pid !== process.pid && !alive(owner.pid);
+  return owner.host === os.hostname() && owner.pid !== process.pid && !processAlive(owner.pid);
 }
 
 function tryCreateLock(file: string): string | null {
