@@ -149,9 +149,13 @@ test('a smoke run of tiny measures every stage at two levels, extrapolates the f
     for (const s of r.stages) for (const l of s.levels) assert.ok(l.peakRssBytes > 0 && l.seconds >= 0);
     assert.ok(r.fullRunSecondsWithJobs[0].seconds >= r.fullRunSecondsWithJobs[1].seconds && r.fullRunSecondsWithJobs[1].seconds >= r.fullRunSecondsWithJobs[2].seconds);
     assert.ok(Math.abs(r.fullRunSecondsWithJobs[0].seconds - r.fullRunSeconds) < 1e-6 * r.fullRunSeconds + 1e-9);
+    // The worker totals say how many threads each worker is assumed to have: the ones measured on.
+    const { threads } = await initBackend();
+    assert.ok(r.fullRunSecondsWithJobs.every((j) => j.threads === threads));
     assert.deepEqual(fs.readdirSync(dir).sort(), ['stages.json', 'stages.md']);
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'stages.json'), 'utf8')).stages.length, r.stages.length);
     assert.match(fs.readFileSync(path.join(dir, 'stages.md'), 'utf8'), /\| training \(one row, one seed\) \| 6 \|/);
+    assert.match(fs.readFileSync(path.join(dir, 'stages.md'), 'utf8'), new RegExp(`with 2 workers of ${threads} thread`));
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }

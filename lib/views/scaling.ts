@@ -4,7 +4,7 @@
  */
 import type { Figure } from '../report/plot';
 import type { ScalingReport } from '../pipeline/scaling';
-import { formatMiB, type SmokeReport } from '../pipeline/smoke';
+import { formatMiB, workersLabel, type SmokeReport } from '../pipeline/smoke';
 import { formatSeconds } from '../util/progress';
 
 const peakOf = (s: SmokeReport['stages'][number]) => Math.max(...s.levels.map((l) => l.peakRssBytes));
@@ -46,7 +46,7 @@ export function scalingTotals(r: ScalingReport): Record<string, string>[] {
       'smoke run took': formatSeconds(p.report.smokeSeconds),
       'peak RSS': formatMiB(p.report.peakRssBytes),
     };
-    for (const j of p.report.fullRunSecondsWithJobs) row[`full run, ${j.jobs} worker${j.jobs > 1 ? 's' : ''}`] = formatSeconds(j.seconds);
+    for (const j of p.report.fullRunSecondsWithJobs) row[`full run, ${workersLabel(j)}`] = formatSeconds(j.seconds);
     return row;
   });
 }
