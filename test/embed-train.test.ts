@@ -33,8 +33,10 @@ test('search objective lifts search recall far above random; rec objective lifts
   // Each objective is what lifts its own task: the planted aliases are invisible to the rec objective.
   assert.ok(r10(rs.search) > 3 * r10(rr.search), 'search objective beats rec objective on search');
   assert.ok(r10(rr.rec) > 2 * r10(rs.rec), 'rec objective beats search objective on rec');
-  const info = search.info as { epochs: Array<{ validSearch: number }>; bestEpoch: number };
+  const info = search.info as { epochs: Array<{ validSearch: number }>; bestEpoch: number; stepSeconds: number; seconds: number };
   assert.ok(info.epochs[info.bestEpoch].validSearch > info.epochs[0].validSearch, 'validation improved over the untrained tower');
+  // The steps' own seconds (what a smoke run's cost per step comes from) leave validation out.
+  assert.ok(info.stepSeconds > 0 && info.stepSeconds < info.seconds, `step seconds ${info.stepSeconds} of ${info.seconds}`);
 });
 
 test('multi-task training serves both tasks; same seed gives the same vectors', async () => {

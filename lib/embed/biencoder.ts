@@ -155,6 +155,8 @@ interface LoopResult<S> {
   bestEpoch: number;
   log: EpochLog[];
   steps: number;
+  /** Seconds spent in optimizer steps (validation and setup left out). */
+  stepSeconds: number;
   stoppedEarly: boolean;
   stepsPerEpoch: number;
   searchPairs: number;
@@ -237,6 +239,7 @@ async function runContrastive<S>(
   let best: { score: number; epoch: number; snap: S } | null = null;
   const progress = new Progress({ label, total: epochs * stepsPerEpoch, unit: 'steps' });
   let stepsDone = 0;
+  let stepSeconds = 0;
   let stoppedEarly = false;
   const yielder = new DeviceYield();
   try {
@@ -245,6 +248,7 @@ async function runContrastive<S>(
     best = { score: v0.score, epoch: 0, snap: tower.snapshot() };
     for (let epoch = 1; epoch <= epochs; epoch++) {
       let lossSum = 0;
+      const tEpoch = Date.now();
       for (let s = 0; s < stepsPerEpoch; s++) {
         let loss: number;
         if (objective !== 'multitask') {
@@ -261,6 +265,7 @@ async function runContrastive<S>(
         progress.tick(1, `loss ${loss.toFixed(4)}`);
         await yielder.tick();
       }
+      stepSeconds += (Date.now() - tEpoch) / 1000;
       const v = validate();
       log.push({ epoch, steps: stepsDone, meanLoss: lossSum / stepsPerEpoch, validSearch: v.s, validRec: v.r, score: v.score, seconds: (Date.now() - t0) / 1000 });
       // A progress line (silent with SID_QUIET=1; on the runner's terminal in headless notebook runs).
@@ -276,7 +281,7 @@ async function runContrastive<S>(
   }
   progress.finish();
   return {
-    snap: best!.snap, settings: tower.settings, bestEpoch: best!.epoch, log, steps: stepsDone, stoppedEarly, stepsPerEpoch,
+    snap: best!.snap, settings: tower.settings, bestEpoch: best!.epoch, log, steps: stepsDone, stepSeconds, stoppedEarly, stepsPerEpoch,
     searchPairs: tasks.search?.pairs.left.length ?? 0, recPairs: tasks.rec?.pairs.left.length ?? 0, recWindow: tasks.rec ? o.recWindow ?? 3 : null,
     B, batchMix, recWeight, validK, seed,
   };
@@ -294,6 +299,7 @@ function trainingInfo(r: LoopResult<unknown>, objective: ContrastiveObjective, t
     recWindow: r.recWindow,
     stepsPerEpoch: r.stepsPerEpoch,
     steps: r.steps,
+    stepSeconds: r.stepSeconds,
     bestEpoch: r.bestEpoch,
     stoppedEarly: r.stoppedEarly,
     validK: r.validK,

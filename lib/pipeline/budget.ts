@@ -18,8 +18,8 @@ export const BUDGET_NAMES: readonly BudgetName[] = ['full', 'smoke'];
 
 /** Work per unit of `scale` in a smoke run. */
 export const SMOKE_UNITS = {
-  /** Bi-encoder optimizer steps (one epoch). */
-  biencoderSteps: 40,
+  /** Bi-encoder optimizer steps (one epoch): enough that twice as many take measurably longer. */
+  biencoderSteps: 100,
   /** ALS sweeps. */
   alsIterations: 1,
   /** SASRec epochs (no early stop). */

@@ -32,7 +32,10 @@ export interface SmokeStage {
   /** Measurements at work level 1 and 2 (a stage the budget does not scale is measured once, at level 1: both entries are that one). */
   levels: [StageMeasurement, StageMeasurement];
   work: { smoke: [number, number]; full: number } | null;
-  /** Seconds of each level spent in the stage's training loop, where the stage reports them (the bi-encoders, ALS): its per-step cost comes from these. */
+  /**
+   * Seconds of each level spent in the work the stage's unit counts, where the stage reports them:
+   * the bi-encoders' optimizer steps (validation left out), ALS's whole build. Its per-unit cost comes from these.
+   */
   loopSeconds?: [number, number];
   /** Extrapolated seconds of one full-budget run of the stage on this machine. */
   fullSeconds: number;
@@ -168,7 +171,7 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
   const perLevel: Map<string, StageMeasurement>[] = [new Map(), new Map()];
   const experiments: { trainSeconds: number; evalSeconds: number }[] = [];
   const works: StageWork[] = [];
-  // Seconds of a stage spent in its training loop (the part its work unit scales), where it reports them.
+  // Seconds of a stage spent in the work its unit scales (steps, sweeps), where it reports them.
   const loopSeconds: Map<string, number>[] = [new Map(), new Map()];
   let fullWork: StageWork | null = null;
   let dataSummary: SmokeReport['data'] | null = null;
@@ -213,7 +216,8 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
         if (EMBEDDING_UNIT[s] === null && reuseLevel1(`embeddings ${s}`)) continue;
         const r = await meterStage(`embeddings ${s}`, () => embeddingStage(ctx, s), (v) => [ctx.cache.dirOf(`embed-${s}`, v.key)]);
         record(r.measurement);
-        const loop = r.value.embedding.info.seconds;
+        const { stepSeconds, seconds } = r.value.embedding.info;
+        const loop = typeof stepSeconds === 'number' ? stepSeconds : seconds;
         if (typeof loop === 'number') loopSeconds[level - 1].set(r.measurement.stage, loop);
       }
       for (const [e, q] of idPairs) {
@@ -266,9 +270,9 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
     let fullSeconds: number;
     if (work && loops) {
       // A bi-encoder's steps are seconds of a stage of minutes (encoding, retrieval evaluation): the
-      // difference of the stage times is noise, so the per-step cost comes from the loop's own times.
-      // A loop that did not get slower with twice the steps paid a warm-up in its first level: its
-      // time is then taken as all per step, at the second level's rate.
+      // difference of the stage times is noise, so the per-step cost comes from the steps' own times.
+      // Should those not grow with twice the steps (noise again), all of the second level's step
+      // time counts per step: an upper bound.
       const fit = linearCost(work.smoke, loops);
       const loop = fit.perUnit > 0 ? fit : { fixed: 0, perUnit: loops[1] / work.smoke[1] };
       const rest = (a.seconds - loops[0] + b.seconds - loops[1]) / 2;
