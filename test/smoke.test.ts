@@ -145,6 +145,9 @@ test('a smoke run of tiny measures every stage at two levels, extrapolates the f
     // The shared-vs-separate table has 3 rows, each trained twice on tiny.
     assert.equal(training.runs, 3 * tiny.generate.replicates);
     assert.equal(training.work!.full, 8 * 3000);
+    // Its rate comes from its epochs' own seconds, a part of each training stage's time.
+    const [ta, tb] = training.loopSeconds!;
+    assert.ok(ta > 0 && tb > 0 && ta < training.levels[0].seconds && tb < training.levels[1].seconds, `epoch seconds ${ta}, ${tb}`);
     assert.ok(training.fullSeconds > training.levels[1].seconds, 'the full training costs more than the smoke one');
     for (const s of r.stages) for (const l of s.levels) assert.ok(l.peakRssBytes > 0 && l.seconds >= 0);
     assert.ok(r.fullRunSecondsWithJobs[0].seconds >= r.fullRunSecondsWithJobs[1].seconds && r.fullRunSecondsWithJobs[1].seconds >= r.fullRunSecondsWithJobs[2].seconds);

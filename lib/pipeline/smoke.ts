@@ -34,7 +34,8 @@ export interface SmokeStage {
   work: { smoke: [number, number]; full: number } | null;
   /**
    * Seconds of each level spent in the work the stage's unit counts, where the stage reports them:
-   * the bi-encoders' optimizer steps (validation left out), ALS's whole build. Its per-unit cost comes from these.
+   * the bi-encoders' optimizer steps (validation left out), ALS's whole build, the generative
+   * training's epochs. Its per-unit cost comes from these.
    */
   loopSeconds?: [number, number];
   /** Extrapolated seconds of one full-budget run of the stage on this machine. */
@@ -169,7 +170,8 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
   const cacheRoot = fs.mkdtempSync(path.join(opts.outDir, `${CACHE_PREFIX}${process.pid}-`));
   const t0 = Date.now();
   const perLevel: Map<string, StageMeasurement>[] = [new Map(), new Map()];
-  const experiments: { trainSeconds: number; evalSeconds: number }[] = [];
+  // A training's seconds, those of its epochs (steps and validation: what its examples scale), and its evaluation's.
+  const experiments: { trainSeconds: number; epochSeconds: number; evalSeconds: number }[] = [];
   const works: StageWork[] = [];
   // Seconds of a stage spent in the work its unit scales (steps, sweeps), where it reports them.
   const loopSeconds: Map<string, number>[] = [new Map(), new Map()];
@@ -234,7 +236,8 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
       }
       const exp = await meterStage(`training ${specId(MEASURED_SPEC)}`, () => experimentStage(ctx, MEASURED_SPEC), (v) => [ctx.cache.dirOf('experiment', v.key), v.modelDir]);
       record(exp.measurement);
-      experiments.push({ trainSeconds: exp.value.result.trainSeconds, evalSeconds: exp.value.result.evalSeconds });
+      const { trainSeconds, evalSeconds, history } = exp.value.result;
+      experiments.push({ trainSeconds, epochSeconds: history.reduce((sum, e) => sum + e.seconds, 0), evalSeconds });
     }
   } finally {
     fs.rmSync(cacheRoot, { recursive: true, force: true });
@@ -283,11 +286,17 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
     }
     stages.push({ stage: name, unit, runs, levels, work, ...(loops ? { loopSeconds: loops } : {}), fullSeconds });
   }
-  // Training: evaluation time is linear in decoded examples; training time in examples plus its validation decodes.
+  // Training: evaluation time is linear in decoded examples; the epochs' time in examples plus their
+  // validation decodes. What a training does before its first epoch (prompts, pools, the model) is
+  // fixed, and kept out of the fit: it varies by seconds, as much as 12 more steps take.
   const dec = linearCost([works[0].evalDecodes, works[1].evalDecodes], [experiments[0].evalSeconds, experiments[1].evalSeconds]);
-  const trainOnly = experiments.map((x, i) => x.trainSeconds - dec.perUnit * works[i].validationDecodes) as [number, number];
-  const tr = linearCost([works[0].trainExamples, works[1].trainExamples], trainOnly);
-  const fullTrainSeconds = tr.fixed + tr.perUnit * W.trainExamples + dec.perUnit * W.validationDecodes;
+  const stepsOnly = experiments.map((x, i) => x.epochSeconds - dec.perUnit * works[i].validationDecodes) as [number, number];
+  const examples: [number, number] = [works[0].trainExamples, works[1].trainExamples];
+  const fit = linearCost(examples, stepsOnly);
+  // As for the bi-encoders: epochs that did not get slower with twice the examples count all per example.
+  const tr = fit.perUnit > 0 ? fit : { fixed: 0, perUnit: stepsOnly[1] / examples[1] };
+  const beforeEpochs = Math.max(0, (experiments[0].trainSeconds - experiments[0].epochSeconds + experiments[1].trainSeconds - experiments[1].epochSeconds) / 2);
+  const fullTrainSeconds = beforeEpochs + tr.fixed + tr.perUnit * W.trainExamples + dec.perUnit * W.validationDecodes;
   const fullEvalSeconds = dec.fixed + dec.perUnit * W.evalDecodes;
   const [ea, eb] = [perLevel[0], perLevel[1]].map((m) => m.get(`training ${specId(MEASURED_SPEC)}`)!);
   const overhead = Math.max(0, (ea.seconds - experiments[0].trainSeconds - experiments[0].evalSeconds + eb.seconds - experiments[1].trainSeconds - experiments[1].evalSeconds) / 2);
@@ -297,7 +306,8 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
     unit: null,
     runs: fullSpecs.length,
     levels: [ea, eb],
-    work: { smoke: [works[0].trainExamples, works[1].trainExamples], full: W.trainExamples },
+    work: { smoke: examples, full: W.trainExamples },
+    loopSeconds: [experiments[0].epochSeconds, experiments[1].epochSeconds],
     fullSeconds: dataSeconds + overhead + fullTrainSeconds + fullEvalSeconds,
   };
   stages.push(trainingStage);
@@ -317,7 +327,7 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
       decodesPerSecond: dec.perUnit > 0 ? 1 / dec.perUnit : Infinity,
       fullTrainSeconds,
       fullEvalSeconds,
-      fixedSeconds: overhead + tr.fixed + dec.fixed,
+      fixedSeconds: overhead + beforeEpochs + tr.fixed + dec.fixed,
     },
     fullRunSeconds: shared + trainingTotal,
     // The shared stages run before the trainings, in one process (as the local runner does).
