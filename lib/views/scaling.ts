@@ -4,7 +4,7 @@
  */
 import type { Figure } from '../report/plot';
 import type { ScalingReport } from '../pipeline/scaling';
-import { formatMiB, workersLabel, type SmokeReport } from '../pipeline/smoke';
+import { formatMiB, type SmokeReport } from '../pipeline/smoke';
 import { formatSeconds } from '../util/progress';
 
 const peakOf = (s: SmokeReport['stages'][number]) => Math.max(...s.levels.map((l) => l.peakRssBytes));
@@ -46,7 +46,10 @@ export function scalingTotals(r: ScalingReport): Record<string, string>[] {
       'smoke run took': formatSeconds(p.report.smokeSeconds),
       'peak RSS': formatMiB(p.report.peakRssBytes),
     };
-    for (const j of p.report.fullRunSecondsWithJobs) row[`full run, ${workersLabel(j)}`] = formatSeconds(j.seconds);
+    // Reports from before the thread count was kept leave it unknown.
+    const threads = p.report.fullRunSecondsWithJobs[0]?.threads;
+    row['threads per worker'] = threads === undefined ? '-' : String(threads);
+    for (const j of p.report.fullRunSecondsWithJobs) row[`full run, ${j.jobs} worker${j.jobs === 1 ? '' : 's'}`] = formatSeconds(j.seconds);
     return row;
   });
 }
@@ -55,12 +58,14 @@ export function scalingTotals(r: ScalingReport): Record<string, string>[] {
 export function scalingFigure(r: ScalingReport, what: 'time' | 'memory'): Figure {
   const stages = r.points.at(-1)?.report.stages.map((s) => s.stage) ?? [];
   return {
-    data: stages.map((stage) => {
+    // Past the palette's ten colours the lines are dashed, so no two stages look alike.
+    data: stages.map((stage, i) => {
       const pts = r.points.map((p) => ({ items: p.report.data.items, s: p.report.stages.find((x) => x.stage === stage) })).filter((p) => p.s);
       return {
         type: 'scatter',
         mode: 'lines+markers',
         name: stage,
+        line: { dash: i < 10 ? 'solid' : 'dash' },
         x: pts.map((p) => p.items),
         y: pts.map((p) => (what === 'time' ? p.s!.fullSeconds : peakOf(p.s!) / 2 ** 20)),
       };
