@@ -13,7 +13,7 @@ import { writeProgressLine } from '../util/progress';
 import { ArtifactCache, artifactKey } from './cache';
 import { getProfile, type Profile } from './profiles';
 import { codeVersion } from './stages';
-import { runSmoke, type SmokeReport, type SmokeOptions } from './smoke';
+import { runSmoke, smokeCodeVersion, type SmokeReport, type SmokeOptions } from './smoke';
 
 export interface ScalingPoint {
   /** Items asked for (the movies of the synthetic folder, or the generator's items). */
@@ -90,7 +90,9 @@ export async function runScaling(p: Profile, opts: ScalingOptions): Promise<Scal
     const done = path.join(out, 'stages.json');
     const before = readReport<SmokeReport>(done, (r) => Array.isArray(r.stages) && typeof r.data?.items === 'number', log);
     if (before) {
-      log(`[scale] ${n} items: measured before (${done})`);
+      const code = smokeCodeVersion();
+      const other = before.codeVersion === code ? '' : `, by other code (${before.codeVersion ?? 'version not recorded'}; this code is ${code}): remove ${out} to measure it again`;
+      log(`[scale] ${n} items: measured before (${done})${other}`);
       points.push({ requestedItems: n, report: before });
       continue;
     }

@@ -17,7 +17,8 @@ import { smokeProfile, stageWork, type StageWork } from './budget';
 import { ArtifactCache } from './cache';
 import type { Profile } from './profiles';
 import { sharedStagesOf } from './runner';
-import { baselinesStage, createContext, dataStage, embeddingStage, experimentStage, idStage, sasrecStage, specId, type ExperimentSpec, type PipelineContext } from './stages';
+import { importClosure } from './sourceClosure';
+import { baselinesStage, codeVersion, createContext, dataStage, embeddingStage, experimentStage, idStage, sasrecStage, specId, type ExperimentSpec, type PipelineContext } from './stages';
 import { meterStage, type StageMeasurement } from './stageMeter';
 import { experimentsFor, TABLE_NAMES, type TableName } from './tables';
 
@@ -48,6 +49,11 @@ export interface SmokeReport {
   data: { items: number; users: number; trainInteractions: number; trainQueries: number; testQueries: number; recTest: number };
   machine: { cpus: number; cpuModel: string; totalMemoryBytes: number; node: string };
   backend: string;
+  /**
+   * Hash of the source files the smoke run executes (smoke.ts and everything it imports): reports
+   * with different hashes were measured by different code. Absent in reports from before it was kept.
+   */
+  codeVersion?: string;
   stages: SmokeStage[];
   /**
    * The experiment stage split into training and evaluation, with the rates they were extrapolated
@@ -65,6 +71,9 @@ export interface SmokeReport {
   smokeSeconds: number;
   peakRssBytes: number;
 }
+
+/** The version `codeVersion` of a report this code writes. */
+export const smokeCodeVersion = (): string => codeVersion(importClosure(['lib/pipeline/smoke.ts']));
 
 /** a + b * w through two points (b >= 0, a >= 0): a stage's fixed cost and its cost per unit of work. */
 export function linearCost(w: [number, number], t: [number, number]): { fixed: number; perUnit: number } {
@@ -321,6 +330,7 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
     data: dataSummary!,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', totalMemoryBytes: os.totalmem(), node: process.version },
     backend: opts.backend ?? 'unknown',
+    codeVersion: smokeCodeVersion(),
     stages,
     training: {
       examplesPerSecond: tr.perUnit > 0 ? 1 / tr.perUnit : Infinity,
