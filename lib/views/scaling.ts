@@ -73,9 +73,9 @@ export function scalingTotals(r: ScalingReport): Record<string, string>[] {
       'smoke run took': formatSeconds(p.report.smokeSeconds),
       'peak RSS': formatMiB(p.report.peakRssBytes),
     };
+    row['code'] = p.report.codeVersion ?? 'not recorded';
     // Reports from before the thread count was kept leave it unknown.
     const threads = p.report.fullRunSecondsWithJobs[0]?.threads;
-    row['code'] = p.report.codeVersion ?? 'not recorded';
     row['threads per worker'] = threads === undefined ? 'not recorded' : String(threads);
     for (const j of p.report.fullRunSecondsWithJobs) row[`full run, ${j.jobs} worker${j.jobs === 1 ? '' : 's'}`] = formatSeconds(j.seconds);
     return row;
