@@ -85,12 +85,13 @@ export async function runScaling(p: Profile, opts: ScalingOptions): Promise<Scal
   const log = opts.log ?? writeProgressLine;
   const sizes = opts.sizes ?? defaultScalingSizes(p);
   const points: ScalingPoint[] = [];
+  // Each call walks the smoke code's import closure: once per sweep is enough.
+  const code = smokeCodeVersion();
   for (const n of sizes) {
     const out = path.join(opts.outDir, `items-${n}`);
     const done = path.join(out, 'stages.json');
     const before = readReport<SmokeReport>(done, (r) => Array.isArray(r.stages) && typeof r.data?.items === 'number', log);
     if (before) {
-      const code = smokeCodeVersion();
       const other = before.codeVersion === code ? '' : `, by other code (${before.codeVersion ?? 'version not recorded'}; this code is ${code}): remove ${out} to measure it again`;
       log(`[scale] ${n} items: measured before (${done})${other}`);
       points.push({ requestedItems: n, report: before });

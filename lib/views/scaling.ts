@@ -113,17 +113,17 @@ export function scalingSentences(r: ScalingReport): string {
   const versions = new Set(r.points.map((p) => p.report.codeVersion ?? 'not recorded'));
   const mixed =
     versions.size > 1
-      ? `- The sizes were measured by ${versions.size} versions of the code (column \`code\` below): a difference between two sizes can be the code's, not the catalogue's.`
-      : null;
+      ? [`- The sizes were measured by ${versions.size} versions of the code (column \`code\` below): a difference between two sizes can be the code's, not the catalogue's.`]
+      : [];
   const entries = Object.entries(r.exponents).filter(([, e]) => Number.isFinite(e.time));
-  if (entries.length === 0 || r.points.length < 2) return ['Fewer than two sizes were measured: no growth can be fitted.', ...(mixed ? [mixed] : [])].join('\n');
+  if (entries.length === 0 || r.points.length < 2) return ['Fewer than two sizes were measured: no growth can be fitted.', ...mixed].join('\n');
   const worst = entries.reduce((a, b) => (b[1].time > a[1].time ? b : a));
   const sizes = r.points.map((p) => p.report.data.items.toLocaleString('en-US')).join(', ');
   const last = r.points.at(-1)!.report;
   const top = [...last.stages].sort((a, b) => b.runs * b.fullSeconds - a.runs * a.fullSeconds)[0];
   return [
     `- Measured at ${sizes} items on ${last.machine.cpus} cores (${last.backend}).`,
-    ...(mixed ? [mixed] : []),
+    ...mixed,
     `- Fastest-growing stage: **${worst[0]}**, time ~ items^${worst[1].time.toFixed(2)} (${growthLabel(worst[1].time)}).`,
     `- At the largest size the full run is dominated by **${top.stage}** (${top.runs} run${top.runs > 1 ? 's' : ''} of ${formatSeconds(top.fullSeconds)}), ` +
       `${((100 * top.runs * top.fullSeconds) / last.fullRunSeconds).toFixed(0)}% of ${formatSeconds(last.fullRunSeconds)} in one process.`,
