@@ -3,32 +3,39 @@
  * worker processes, writes results.json / results.md, and executes every notebook headlessly. The
  * assertions read results.json: every table complete, values in range, and, since the synthetic
  * catalogue has planted structure, the multi-task Semantic IDs clearly above random on both tasks.
+ * The run is first interrupted in its notebook step (test/signals.test.ts signals the other steps).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ResultsDocument } from '../lib/pipeline/collect';
 import { TABLES, TABLE_NAMES } from '../lib/pipeline/tables';
 import { projectRoot } from '../lib/util/fs';
+import { comparableResults, sidFromShell, stopAndCheck, until } from './helpers/stopRuns';
 
 const root = projectRoot();
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-reproduce-'));
 // CI starts from an empty cache; a developer's run reuses the project cache unless SID_CACHE_DIR is set.
 const cacheDir = process.env.SID_TEST_CACHE_DIR ?? path.join(root, '.cache', 'artifacts-test');
 
-test('sid reproduce --profile tiny writes complete tables and executed notebooks', { timeout: 60 * 60 * 1000 }, () => {
-  const res = spawnSync(process.execPath, [path.join(root, 'bin', 'sid.mjs'), 'reproduce', '--profile', 'tiny', '--jobs', '2', '--out', out], {
-    cwd: root,
-    env: { ...process.env, SID_CACHE_DIR: cacheDir },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  if (res.status !== 0) {
-    assert.fail(`reproduce exited with ${res.status}:\n${(res.stderr ?? '').split('\n').slice(-40).join('\n')}`);
-  }
+test('sid reproduce --profile tiny writes complete tables and executed notebooks; SIGINT in the notebook step stops it, the rerun finishes', { timeout: 60 * 60 * 1000 }, async () => {
+  const args = ['reproduce', '--profile', 'tiny', '--jobs', '2', '--out', out];
+  const env = { SID_CACHE_DIR: cacheDir };
+  // Interrupted once the notebooks run (the tables are written by then): no kernel starts after the
+  // signal, no notebook's report or temporary folder is left.
+  const first = sidFromShell(args, env);
+  await until(first, 'the notebook step', () => /\[notebooks\] \d+\/\d+ \S+: running/.test(first.output()));
+  await stopAndCheck(first, 'SIGINT');
+  assert.deepEqual(fs.readdirSync(out).filter((f) => f.startsWith('.run-') || /^0\d_.*\.(html|ipynb)$/.test(f)), []);
+  const interrupted = comparableResults(path.join(out, 'results.json'));
+
+  const rerun = sidFromShell(args, env);
+  const code = await rerun.exited;
+  if (code !== 0) assert.fail(`reproduce exited with ${code}:\n${rerun.output().split('\n').slice(-40).join('\n')}`);
+  assert.match(rerun.output(), /\[reproduce\] \d+\/\d+ experiments cached; 0 to train/);
+  assert.deepEqual(comparableResults(path.join(out, 'results.json')), interrupted);
   const doc: ResultsDocument = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
   assert.equal(doc.profile, 'tiny');
   assert.ok(fs.readFileSync(path.join(out, 'results.md'), 'utf8').includes('## task-tradeoff'));

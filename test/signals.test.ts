@@ -1,57 +1,25 @@
 /**
- * SIGINT and SIGTERM sent to real runs on the `tiny` profile: `sid reproduce --jobs 2` stops its
- * worker processes and exits, leaves only sound artifacts and checkpoints, and the rerun resumes from
- * the checkpoints; `sid notebooks run` stops its nbconvert driver and the notebook kernel.
+ * One Ctrl-C stops a run. Real runs on the `tiny` profile, started from a shell as background
+ * processes, are signalled at chosen moments: `sid reproduce --jobs 2` while two workers train, and
+ * in the moment between one worker's exit and the next one's start; `sid notebooks run` while a
+ * kernel runs; `sid reproduce --budget smoke` between two stages. Each time the run ends within
+ * seconds with 128 + signal, no process of it remains, nothing starts after the signal (the log
+ * says so), only sound artifacts and checkpoints are left, and the rerun finishes: for reproduce,
+ * with the same results.json as an uninterrupted run. (The notebook step of `sid reproduce` is
+ * interrupted in test/reproduce-tiny.test.ts, whose run reaches it anyway.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ArtifactCache } from '../lib/pipeline/cache';
 import { bundleProblem } from '../lib/generate/checkpoint';
 import { projectRoot } from '../lib/util/fs';
+import { comparableResults, processTree, sidFromShell, signalRun, STOP_MS, stopAndCheck, until } from './helpers/stopRuns';
 
 const root = projectRoot();
-const SID = path.join(root, 'bin', 'sid.mjs');
-
-interface Run {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function sid(args: string[], env: NodeJS.ProcessEnv): Run {
-  const child = spawn(process.execPath, [SID, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (b) => (out += b));
-  child.stderr!.on('data', (b) => (out += b));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  return { child, output: () => out, exited };
-}
-
-/** Polls `cond` until it holds; fails (with the run's output) if the run ends first. */
-async function until(run: Run, what: string, cond: () => boolean): Promise<void> {
-  let ended = false;
-  void run.exited.then(() => (ended = true));
-  while (!cond()) {
-    if (ended) {
-      const log = run.output().split('\n').filter((l) => /^\s*\[(reproduce|train|cache|sid)\]/.test(l) && !/ETA/.test(l));
-      assert.fail(`run ended before ${what}:\n${log.slice(0, 40).join('\n')}\n...\n${run.output().slice(-1500)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const TABLE = 'quantizers';
 
 function workerPids(out: string): number[] {
   return [...out.matchAll(/\[reproduce\] worker (\d+) started/g)].map((m) => Number(m[1]));
@@ -83,81 +51,98 @@ const checkpointsWritten = (cacheDir: string) => {
   return fs.existsSync(dir) && fs.readdirSync(dir).some((k) => fs.existsSync(path.join(dir, k, 'state', 'manifest.json')));
 };
 
-test('SIGINT, then SIGTERM on the rerun, stop sid reproduce --jobs 2 and its workers; the rerun resumes', { timeout: 30 * 60 * 1000 }, async () => {
+test('sid reproduce --jobs 2: SIGINT while two workers train, SIGTERM between two workers; the rerun equals an uninterrupted run', { timeout: 30 * 60 * 1000 }, async () => {
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-signal-cache-'));
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-signal-out-'));
-  const args = ['reproduce', '--profile', 'tiny', '--jobs', '2', '--tables', 'quantizers', '--no-notebooks', '--out', out];
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-signal-out-'));
+  const out = path.join(work, 'out');
+  const args = ['reproduce', '--profile', 'tiny', '--jobs', '2', '--tables', TABLE, '--no-notebooks', '--out', out];
   const env = { SID_CACHE_DIR: cacheDir };
+  try {
+    // (a) Once both workers have written a checkpoint (an epoch done) and are training on.
+    const first = sidFromShell(args, env);
+    await until(first, 'a checkpoint was written', () => workerPids(first.output()).length >= 2 && checkpointsWritten(cacheDir));
+    const after1 = await stopAndCheck(first, 'SIGINT');
+    assert.match(after1, /stopping 2 child process\(es\)/);
+    assertAllSound(cacheDir);
+    assert.equal(fs.existsSync(path.join(out, 'results.json')), false);
 
-  const first = sid(args, env);
-  // Interrupt once the workers have written a checkpoint (an epoch done) and are training on.
-  await until(first, 'a checkpoint was written', () => workerPids(first.output()).length >= 2 && checkpointsWritten(cacheDir));
-  const workers = workerPids(first.output());
-  first.child.kill('SIGINT');
-  const r1 = await first.exited;
-  assert.equal(r1.code, 130, first.output().slice(-2000));
-  for (const pid of workers) assert.equal(alive(pid), false, `worker ${pid} outlived the run`);
-  assertAllSound(cacheDir);
-  assert.equal(fs.existsSync(path.join(out, 'results.json')), false);
+    // (b) The rerun resumes; it is signalled in the pause the scheduler announces between a finished
+    // worker and the next one (SID_WORKER_GAP_MS), where the old handler let new workers start.
+    const second = sidFromShell(args, { ...env, SID_WORKER_GAP_MS: '3000' });
+    await until(second, 'the gap before a new worker', () => /\[reproduce\] next worker \(\S+\) starts in 3000 ms/.test(second.output()));
+    assert.match(second.output(), /\[train\] resuming from checkpoint .*after epoch \d+ of \d+/);
+    await stopAndCheck(second, 'SIGTERM');
+    assertAllSound(cacheDir);
+    assert.ok(!/checkpoint .*training from the start/.test(second.output()), 'a checkpoint was found damaged after the interruption');
 
-  const second = sid(args, env);
-  await until(second, 'a training resumed', () => /\[train\] resuming from checkpoint .*after epoch \d+ of \d+/.test(second.output()));
-  const workers2 = workerPids(second.output());
-  second.child.kill('SIGTERM');
-  const r2 = await second.exited;
-  assert.equal(r2.code, 143, second.output().slice(-2000));
-  for (const pid of workers2) assert.equal(alive(pid), false, `worker ${pid} outlived the rerun`);
-  assertAllSound(cacheDir);
-  assert.ok(!/checkpoint .*training from the start/.test(second.output()), 'a checkpoint was found damaged after the interruption');
+    // The third run finishes, with the results of a run never interrupted (the tiny test cache that
+    // test/reproduce-tiny.test.ts builds in CI; built here when absent).
+    const third = sidFromShell(args, env);
+    assert.equal(await third.exited, 0, third.output().slice(-3000));
+    const refOut = path.join(work, 'reference');
+    const reference = sidFromShell(['reproduce', '--profile', 'tiny', '--jobs', '2', '--tables', TABLE, '--no-notebooks', '--out', refOut], {
+      SID_CACHE_DIR: process.env.SID_TEST_CACHE_DIR ?? path.join(root, '.cache', 'artifacts-test'),
+    });
+    assert.equal(await reference.exited, 0, reference.output().slice(-3000));
+    assert.deepEqual(comparableResults(path.join(out, 'results.json')), comparableResults(path.join(refOut, 'results.json')));
+  } finally {
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 });
 
-/** Processes whose parent is `pid`, and theirs, from /proc. */
-function descendants(pid: number): number[] {
-  const byParent = new Map<number, number[]>();
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      byParent.set(ppid, [...(byParent.get(ppid) ?? []), Number(e)]);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of byParent.get(p) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
-}
-
-const cmdline = (pid: number) => {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-};
-
-test('SIGTERM to sid notebooks run stops the nbconvert driver and the kernel, and leaves no partial report', { timeout: 10 * 60 * 1000 }, async () => {
+test('sid notebooks run: SIGTERM while the first kernel runs stops it, starts no other notebook, leaves no partial report; the rerun finishes', { timeout: 15 * 60 * 1000 }, async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-signal-nb-'));
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-signal-nbcache-'));
-  const run = sid(['notebooks', 'run', '00_data', '--profile', 'tiny', '--out', out], { SID_CACHE_DIR: cacheDir });
-  let tree: number[] = [];
-  await until(run, 'the kernel started', () => {
-    tree = descendants(run.child.pid!);
-    return tree.some((p) => /tslab/.test(cmdline(p)));
-  });
-  run.child.kill('SIGTERM');
-  const r = await run.exited;
-  assert.equal(r.code, 143, run.output().slice(-2000));
-  // The driver's process group is gone at once; the kernel (its own session) is killed by the driver.
-  await new Promise((ok) => setTimeout(ok, 500));
-  for (const pid of tree) assert.equal(alive(pid) && cmdline(pid) !== '', false, `${pid} (${cmdline(pid)}) outlived the run`);
-  // No temporary run folder and no report of the interrupted notebook (the index may exist).
-  assert.deepEqual(fs.readdirSync(out).filter((f) => f.startsWith('.run-') || f.startsWith('00_data')), []);
+  const args = ['notebooks', 'run', '00_data', '02_semantic_ids', '--profile', 'tiny', '--out', out];
+  try {
+    const run = sidFromShell(args, { SID_CACHE_DIR: cacheDir });
+    await until(run, 'the kernel started', () => processTree(run).some((p) => /tslab/.test(fs.existsSync(`/proc/${p}/cmdline`) ? fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') : '')));
+    const after = await stopAndCheck(run, 'SIGTERM');
+    assert.doesNotMatch(after, /2\/2 02_semantic_ids/);
+    // No temporary run folder and no report of the interrupted notebook (the index may exist).
+    assert.deepEqual(fs.readdirSync(out).filter((f) => f.startsWith('.run-') || f.startsWith('00_data') || f.startsWith('02_')), []);
+
+    const rerun = sidFromShell(args, { SID_CACHE_DIR: cacheDir });
+    assert.equal(await rerun.exited, 0, rerun.output().slice(-3000));
+    for (const f of ['00_data.html', '00_data.ipynb', '02_semantic_ids.html', '02_semantic_ids.ipynb']) assert.ok(fs.existsSync(path.join(out, f)), f);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test('sid reproduce --budget smoke: SIGINT between two stages ends it at once; the rerun finishes', { timeout: 10 * 60 * 1000 }, async () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-signal-smoke-'));
+  const out = path.join(work, 'out');
+  const args = ['reproduce', '--profile', 'tiny', '--budget', 'smoke', '--tables', TABLE, '--out', out];
+  const env = { SID_CACHE_DIR: path.join(work, 'cache') };
+  try {
+    const run = sidFromShell(args, env);
+    // Signalled from the line that ends the first stage, so the next stage is about to start.
+    let at = -1;
+    run.onLine((line) => {
+      if (at < 0 && /^\[smoke\] level 1 data:/.test(line)) {
+        at = run.output().length;
+        signalRun(run, 'SIGINT');
+      }
+    });
+    const t0 = Date.now();
+    await until(run, 'the first stage ended', () => at >= 0);
+    const code = await run.exited;
+    assert.ok(Date.now() - t0 < STOP_MS, `the run took ${Date.now() - t0} ms to stop`);
+    // The smoke run computes in this process and has no children: the signal's default action ends
+    // it (the shell reports 128 + 2); no stage line follows the signal.
+    assert.equal(code, 130, run.output().slice(-2000));
+    assert.doesNotMatch(run.output().slice(at), /\[smoke\] level/);
+    assert.equal(fs.existsSync(path.join(out, 'stages.json')), false);
+
+    const rerun = sidFromShell(args, env);
+    assert.equal(await rerun.exited, 0, rerun.output().slice(-3000));
+    assert.ok(fs.existsSync(path.join(out, 'stages.json')));
+    // The killed run's private cache was removed by the rerun.
+    assert.deepEqual(fs.readdirSync(out).filter((f) => f.startsWith('.smoke-cache-')), []);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 });

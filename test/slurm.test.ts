@@ -16,6 +16,7 @@ import { parseSpecId, specId } from '../lib/pipeline/stages';
 import { planSlurmJobs, slurmStages, waitForSlurmJobs, type SlurmJob } from '../lib/pipeline/slurm';
 import { projectRoot } from '../lib/util/fs';
 import { startSlurmCluster } from './helpers/slurmCluster';
+import { comparableResults, sidFromShell, stopAndCheck, until } from './helpers/stopRuns';
 
 const root = projectRoot();
 const SID = path.join(root, 'bin', 'sid.mjs');
@@ -65,11 +66,23 @@ test('the Slurm plan: every stage a task, arrays chained with afterok, one colle
   }
 });
 
-test('sid reproduce --executor slurm --dry-run prints the sbatch chain and submits nothing', (t) => {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-slurm-dry-'));
-  t.after(() => fs.rmSync(out, { recursive: true, force: true }));
-  const r = sid(['reproduce', '--profile', 'tiny', '--executor', 'slurm', '--tables', TABLE, '--dry-run', '--out', out], { PATH: '/nonexistent' });
+test('sid reproduce --executor slurm --dry-run prints the sbatch chain, submits nothing and creates no folder', (t) => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-slurm-dry-'));
+  t.after(() => fs.rmSync(work, { recursive: true, force: true }));
+  const out = path.join(work, 'out');
+  const cache = path.join(work, 'cache');
+  const r = sid(['reproduce', '--profile', 'tiny', '--executor', 'slurm', '--tables', TABLE, '--dry-run', '--out', out], { PATH: '/nonexistent', SID_CACHE_DIR: cache });
   assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(fs.readdirSync(work), [], 'a dry run creates no folder');
+  // It says what a run would create instead.
+  assert.match(r.stdout, /^# dry run: nothing created, nothing submitted/m);
+  for (const dir of [out, path.join(out, 'slurm'), path.join(out, 'slurm', 'logs'), cache]) assert.ok(r.stdout.includes(`#   ${dir} (`), dir);
+  // A folder that could not be created is refused before anything else.
+  fs.writeFileSync(path.join(work, 'file'), '');
+  const bad = sid(['reproduce', '--profile', 'tiny', '--executor', 'slurm', '--tables', TABLE, '--dry-run', '--out', path.join(work, 'file', 'out')], { PATH: '/nonexistent', SID_CACHE_DIR: cache });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /output folder \(--out\) \S+file\/out cannot be created: \S+file is not a directory/);
+  fs.rmSync(path.join(work, 'file'));
   assert.match(r.stdout, /^EMBEDDINGS_JOB=\$\(sbatch --parsable \S+sid-embeddings\.sh\)$/m);
   assert.match(r.stdout, /^IDS_JOB=\$\(sbatch --parsable --dependency=afterok:\$EMBEDDINGS_JOB --kill-on-invalid-dep=yes \S+sid-ids\.sh\)$/m);
   assert.match(r.stdout, /^TRAIN_JOB=\$\(sbatch --parsable --dependency=afterok:\$IDS_JOB /m);
@@ -148,10 +161,6 @@ test('waiting on Slurm: tasks forgotten after completing still count; a failed t
   assert.equal(fs.readFileSync(path.join(dir, 'cancelled'), 'utf8').trim(), '1 2');
 });
 
-/** results.json without what differs between two correct runs: when it was written, how long stages took. */
-function comparable(file: string): unknown {
-  return JSON.parse(fs.readFileSync(file, 'utf8'), (k, v) => (k === 'generatedAt' || /Seconds$|PerSecond$/.test(k) ? undefined : v));
-}
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; tail: string }> {
   return new Promise((resolve) => {
@@ -191,9 +200,34 @@ test('sid reproduce --executor slurm on a real single-node cluster equals the lo
       SID_CACHE_DIR: process.env.SID_TEST_CACHE_DIR ?? path.join(root, '.cache', 'artifacts-test'),
     });
     assert.equal(localRun.code, 0, `local run failed:\n${localRun.tail}`);
-    assert.deepEqual(comparable(path.join(slurmOut, 'results.json')), comparable(path.join(localOut, 'results.json')));
+    assert.deepEqual(comparableResults(path.join(slurmOut, 'results.json')), comparableResults(path.join(localOut, 'results.json')));
   } finally {
     await cluster.stop();
     fs.rmSync(work, { recursive: true, force: true });
   }
+});
+
+test('SIGINT while sid reproduce waits on Slurm: exit 130, the jobs are left running and the message says how to cancel them', { timeout: 120_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-slurm-stop-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  // sbatch hands out ids 101, 102, ...; every job stays pending; scancel records what it was asked.
+  const tool = (name: string, body: string) => {
+    fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`);
+    fs.chmodSync(path.join(bin, name), 0o755);
+  };
+  const counter = path.join(dir, 'next-id');
+  tool('sbatch', `n=$(cat ${counter} 2>/dev/null || echo 101); echo $((n + 1)) > ${counter}; echo $n`);
+  tool('scontrol', 'echo "JobId=$4 JobState=PENDING Reason=Priority StdOut=/dev/null"');
+  tool('scancel', `echo "$@" >> ${path.join(dir, 'cancelled')}`);
+  const run = sidFromShell(['reproduce', '--profile', 'tiny', '--executor', 'slurm', '--tables', TABLE, '--no-notebooks', '--out', path.join(dir, 'out')], {
+    PATH: `${bin}:${process.env.PATH}`,
+    SID_CACHE_DIR: path.join(dir, 'cache'),
+    SID_SLURM_POLL_MS: '200',
+  });
+  await until(run, 'the wait', () => /\[slurm\] done: embeddings 0\/\d+/.test(run.output()));
+  const after = await stopAndCheck(run, 'SIGINT');
+  assert.match(after, /\[slurm\] stopped waiting; the jobs keep running \(scancel 101 102 103 104 stops them\)/);
+  assert.equal(fs.existsSync(path.join(dir, 'cancelled')), false, 'no job was cancelled');
 });

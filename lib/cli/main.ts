@@ -7,7 +7,8 @@
 import * as path from 'node:path';
 import { UsageError } from './args';
 import { checkCommandLine, helpText, optionValue, specFor, SPECS, wantsHelp } from './specs';
-import { assertWritableDir, projectRoot } from '../util/fs';
+import { InterruptedError } from '../util/children';
+import { assertCreatableDir, assertWritableDir, projectRoot } from '../util/fs';
 
 const USAGE = `sid: Semantic IDs for joint generative search and recommendation
 
@@ -69,19 +70,23 @@ function defaultOutName(key: string, argv: string[], profile: string): string {
   return profile;
 }
 
-/** Proves, before any work, that the folders the command will write can be written. */
+/**
+ * Proves, before any work, that the folders the command will write can be written. A dry run
+ * (`--dry-run`) creates none of them: it checks that each could be created.
+ */
 function checkFolders(key: string, argv: string[]): void {
+  const check = argv.includes('--dry-run') ? assertCreatableDir : assertWritableDir;
   if (USES_CACHE.has(key)) {
-    assertWritableDir(path.resolve(process.env.SID_CACHE_DIR ?? path.join(projectRoot(), '.cache', 'artifacts')), process.env.SID_CACHE_DIR ? 'cache folder (SID_CACHE_DIR)' : 'cache folder');
+    check(path.resolve(process.env.SID_CACHE_DIR ?? path.join(projectRoot(), '.cache', 'artifacts')), process.env.SID_CACHE_DIR ? 'cache folder (SID_CACHE_DIR)' : 'cache folder');
   }
   if (WRITES_OUT.has(key)) {
     const out = optionValue(argv, 'out');
     const profile = optionValue(argv, 'profile') ?? process.env.SID_PROFILE ?? 'small';
-    assertWritableDir(path.resolve(out ?? path.join(projectRoot(), 'reports', defaultOutName(key, argv, profile))), out ? 'output folder (--out)' : 'output folder');
+    check(path.resolve(out ?? path.join(projectRoot(), 'reports', defaultOutName(key, argv, profile))), out ? 'output folder (--out)' : 'output folder');
   }
   if (key === 'data fetch') {
     const dest = optionValue(argv, 'dest');
-    assertWritableDir(path.resolve(dest ?? path.join(projectRoot(), 'data', 'movielens')), dest ? 'destination (--dest)' : 'destination');
+    check(path.resolve(dest ?? path.join(projectRoot(), 'data', 'movielens')), dest ? 'destination (--dest)' : 'destination');
   }
 }
 
@@ -116,6 +121,8 @@ export async function main(argv: string[]): Promise<number> {
     checkFolders(key, tail);
     return await (await load())(rest);
   } catch (err) {
+    // Stopped by a signal: the handler in lib/util/children.ts has said so and exits with this code.
+    if (err instanceof InterruptedError) return err.exitCode;
     if (err instanceof UsageError) {
       process.stderr.write(`sid ${name}: ${err.message}\n`);
       return 2;

@@ -1,10 +1,12 @@
 /** `sid reproduce --executor slurm`: writes the job scripts, submits them (or prints them) and waits. */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ArtifactCache } from '../pipeline/cache';
 import type { Profile } from '../pipeline/profiles';
 import { selectorArgs } from '../pipeline/budget';
 import { dryRunText, planSlurmJobs, submitSlurmJobs, waitForSlurmJobs, writeSlurmScripts } from '../pipeline/slurm';
 import type { ExperimentSpec } from '../pipeline/stages';
+import { onInterrupt, whileWaiting } from '../util/children';
 import { projectRoot } from '../util/fs';
 import { formatSeconds } from '../util/progress';
 
@@ -23,6 +25,18 @@ export interface SlurmReproduceOptions {
 
 function log(line: string): void {
   if (process.env.SID_QUIET !== '1') process.stderr.write(line + '\n');
+}
+
+/** The lines a dry run prints first: the folders and files a real run would create (nothing is). */
+function dryRunCreates(outDir: string, scriptDir: string, cacheDir: string): string {
+  const folders = [
+    [outDir, 'output: results.json, tables, reports'],
+    [scriptDir, 'one sbatch script per job'],
+    [path.join(scriptDir, 'logs'), "the tasks' logs"],
+    [cacheDir, 'artifact cache, on a folder every node sees'],
+  ];
+  const lines = folders.map(([dir, what]) => `#   ${dir} (${what})${fs.existsSync(dir) ? ', exists' : ''}`);
+  return ['# dry run: nothing created, nothing submitted. A run would write into:', ...lines, ''].join('\n') + '\n';
 }
 
 export async function reproduceOnSlurm(o: SlurmReproduceOptions): Promise<number> {
@@ -44,7 +58,7 @@ export async function reproduceOnSlurm(o: SlurmReproduceOptions): Promise<number
     gpusPerTask: o.gpusPerTask,
   });
   if (o.dryRun) {
-    process.stdout.write(dryRunText(jobs));
+    process.stdout.write(dryRunCreates(o.outDir, scriptDir, cacheDir) + dryRunText(jobs));
     return 0;
   }
   writeSlurmScripts(jobs, scriptDir);
@@ -55,16 +69,15 @@ export async function reproduceOnSlurm(o: SlurmReproduceOptions): Promise<number
     log(`[slurm] not waiting: results.json appears in ${o.outDir} when job ${ids.get('sid-collect')} ends; scancel ${[...ids.values()].join(' ')} stops them`);
     return 0;
   }
-  // Interrupting the wait leaves the jobs to the cluster; say how to stop them.
-  const onSignal = () => {
-    process.stderr.write(`\n[slurm] stopped waiting; the jobs keep running (scancel ${[...ids.values()].join(' ')} stops them)\n`);
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
+  // SIGINT or SIGTERM while waiting stops the wait (exit 130 / 143) and leaves the jobs to the
+  // cluster, which owns them now; say how to stop them.
+  const forget = onInterrupt(() => {
+    process.stderr.write(`[slurm] stopped waiting; the jobs keep running (scancel ${[...ids.values()].join(' ')} stops them)\n`);
+  });
   try {
-    await waitForSlurmJobs(jobs, ids, { log, pollMs: Number(process.env.SID_SLURM_POLL_MS ?? 5000) });
+    await whileWaiting(() => waitForSlurmJobs(jobs, ids, { log, pollMs: Number(process.env.SID_SLURM_POLL_MS ?? 5000) }));
   } finally {
-    process.removeListener('SIGINT', onSignal);
+    forget();
   }
   log(`[slurm] done in ${formatSeconds((Date.now() - t0) / 1000)}: ${path.join(o.outDir, 'results.json')} (logs in ${path.join(scriptDir, 'logs')})`);
   return 0;

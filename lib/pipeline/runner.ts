@@ -2,12 +2,12 @@
  * Runs many experiments: first the shared stages (data, embeddings, IDs) in this process, then the
  * generative trainings, in parallel worker processes when `jobs > 1` (each single-threaded, so two
  * workers fill two cores), with overall progress and ETA. Everything lands in the artifact cache, so
- * an interrupted run resumes where it stopped (trainings from their last epoch's checkpoint). SIGINT
- * or SIGTERM stops the workers with this process.
+ * an interrupted run resumes where it stopped (trainings from their last epoch's checkpoint). After
+ * SIGINT or SIGTERM no worker starts, and the running ones stop with this process (lib/util/children.ts).
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { adoptChild } from '../util/children';
+import { adoptChild, interrupted, throwIfInterrupted, whileWaiting } from '../util/children';
 import { projectRoot } from '../util/fs';
 import { formatSeconds } from '../util/progress';
 import { selectorArgs } from './budget';
@@ -88,25 +88,44 @@ export async function runExperiments(profile: Profile, specs: ExperimentSpec[], 
   }
   const queue = [...todo];
   const failures: string[] = [];
+  const gapMs = workerGapMs();
+  let started = 0;
   const worker = async () => {
-    for (let s = queue.shift(); s; s = queue.shift()) {
+    // After a stop signal no worker starts; the queue's rest is trained by the next run.
+    for (let s = queue.shift(); s && !interrupted(); s = queue.shift()) {
       const spec = s;
+      if (gapMs > 0 && started++ >= jobs) {
+        log(`[reproduce] next worker (${specId(spec)}) starts in ${gapMs} ms`);
+        await new Promise((r) => setTimeout(r, gapMs));
+        if (interrupted()) break;
+      }
       try {
         await runWorker(selectorArgs(profile), spec, log);
         finished(spec);
       } catch (err) {
-        failures.push(`${specId(spec)}: ${(err as Error).message}`);
+        if (!interrupted()) failures.push(`${specId(spec)}: ${(err as Error).message}`);
       }
     }
   };
-  await Promise.all(Array.from({ length: jobs }, worker));
+  await whileWaiting(() => Promise.all(Array.from({ length: jobs }, worker)));
+  throwIfInterrupted();
   if (failures.length) throw new Error(`${failures.length} experiment(s) failed:\n${failures.join('\n')}`);
+}
+
+/**
+ * SID_WORKER_GAP_MS: a pause before each worker that replaces a finished one, announced on the log,
+ * so a test can signal the run in the moment between one worker's exit and the next one's start.
+ */
+function workerGapMs(): number {
+  const v = Number(process.env.SID_WORKER_GAP_MS ?? 0);
+  return Number.isFinite(v) && v > 0 ? v : 0;
 }
 
 /** One experiment in a child process (`sid run-config`), single-threaded, its lines prefixed. */
 function runWorker(profileArgs: string[], spec: ExperimentSpec, log: (line: string) => void): Promise<void> {
   const root = projectRoot();
   const id = specId(spec);
+  throwIfInterrupted();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(root, 'bin', 'sid.mjs'), 'run-config', ...profileArgs, id], {
       cwd: root,

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { adoptChild, onInterrupt, throwIfInterrupted } from '../util/children';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
@@ -50,16 +51,33 @@ export function dumpDom(htmlFile: string, opts: DumpDomOptions = {}): Promise<st
     '--dump-dom',
     pathToFileURL(path.resolve(htmlFile)).href,
   ];
+  const removeProfile = () => fs.rmSync(profileDir, { recursive: true, force: true });
+  try {
+    throwIfInterrupted();
+  } catch (err) {
+    removeProfile();
+    return Promise.reject(err);
+  }
+  const forget = onInterrupt(removeProfile);
   return new Promise((resolve, reject) => {
-    const child = spawn(chromium, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a stop signal or the timeout reaches its helper processes too.
+    const child = spawn(chromium, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    adoptChild(child, { group: true });
     const chunks: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => chunks.push(d));
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, opts.timeoutMs ?? 60_000);
     const done = () => {
       clearTimeout(timer);
-      fs.rmSync(profileDir, { recursive: true, force: true });
+      forget();
+      removeProfile();
     };
     child.on('error', (err) => {
       done();

@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { adoptChild, onInterrupt } from '../util/children';
+import { adoptChild, interrupted, onInterrupt, throwIfInterrupted, whileWaiting } from '../util/children';
 import { projectRoot, writeFileAtomic } from '../util/fs';
 import { sha256, sha256File } from '../util/hash';
 import { formatSeconds, PROGRESS_MARKER } from '../util/progress';
@@ -185,6 +185,7 @@ function runDriver(
   return new Promise((resolve, reject) => {
     // Its own process group, so a stop signal reaches the driver (which stops its kernel) and nothing
     // it started is left behind.
+    throwIfInterrupted();
     const child = spawn(pythonExecutable(), ['-c', NBCONVERT_DRIVER, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     adoptChild(child, { group: true });
     let stdout = '';
@@ -325,6 +326,8 @@ async function runOne(name: string, position: string, ctx: RunContext): Promise<
       (line) => ctx.onProgress(name, line),
     );
     const seconds = (Date.now() - start) / 1000;
+    // Stopped by a signal: the earlier report (if any) stays, the notebook runs again next time.
+    throwIfInterrupted();
     if (result.code !== 0 || !result.status?.ok || !fs.existsSync(tmpHtml)) {
       const partial = fs.existsSync(tmpNb) ? JSON.parse(fs.readFileSync(tmpNb, 'utf8')) : undefined;
       // A failed run must not leave an older report that looks current.
@@ -350,6 +353,7 @@ async function runOne(name: string, position: string, ctx: RunContext): Promise<
       try {
         await addStaticImages(executed, ctx.chromium);
       } catch (err) {
+        throwIfInterrupted();
         // The report and the interactive figures are sound; only viewers without scripts lose out.
         log(`${name}: WARNING no static images of the figures: ${(err as Error).message.split('\n')[0]}`);
       }
@@ -485,7 +489,8 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<NotebookR
   let next = 0;
   let stop = false;
   const worker = async () => {
-    while (!stop && next < names.length) {
+    // After a stop signal no kernel starts.
+    while (!stop && !interrupted() && next < names.length) {
       const i = next++;
       try {
         results[i] = await runOne(names[i], `${i + 1}/${names.length}`, ctx);
@@ -500,12 +505,13 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<NotebookR
     }
   };
   try {
-    const settled = await Promise.allSettled(Array.from({ length: jobs }, worker));
+    const settled = await whileWaiting(() => Promise.allSettled(Array.from({ length: jobs }, worker)));
+    throwIfInterrupted();
     const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected) throw rejected.reason;
     for (const r of results) if (r) runs.push(r);
   } finally {
-    if (fs.existsSync(outDir)) writeReportIndex(outDir, opts.profile);
+    if (fs.existsSync(outDir) && !interrupted()) writeReportIndex(outDir, opts.profile);
   }
   log(`${runs.length}/${names.length} notebooks in ${formatSeconds((Date.now() - start) / 1000)}; index: ${displayPath(path.join(outDir, 'index.html'))}`);
   if (failures.length > 0) {

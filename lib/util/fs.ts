@@ -405,6 +405,23 @@ export function projectRoot(start = process.cwd()): string {
  * Proves that `dir` can be written (creating it if needed) by writing and removing a probe file;
  * throws an error naming `what` and the folder otherwise. Run before any long work starts.
  */
+/**
+ * Checks, without creating anything, that `dir` is a writable folder or could be created (its
+ * nearest existing ancestor is a writable folder): for dry runs.
+ */
+export function assertCreatableDir(dir: string, what: string): void {
+  let at = path.resolve(dir);
+  while (!fs.existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
+  let why: string | null = null;
+  try {
+    if (!fs.statSync(at).isDirectory()) why = `${at} is not a directory`;
+    else fs.accessSync(at, fs.constants.W_OK | fs.constants.X_OK);
+  } catch (err) {
+    why = fsErrorReason(err) ?? (err as Error).message;
+  }
+  if (why) throw new Error(`${what} ${dir} ${at === path.resolve(dir) ? 'is not writable' : 'cannot be created'}: ${why}`);
+}
+
 export function assertWritableDir(dir: string, what: string): void {
   const probe = path.join(dir, `.sid-write-probe.${process.pid}`);
   try {
