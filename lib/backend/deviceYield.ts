@@ -32,11 +32,6 @@ function countDispatches(backend: object): boolean {
   return true;
 }
 
-/** Device dispatches counted so far in this process (0 off webgpu). */
-export function webGpuDispatches(): number {
-  return dispatchCount;
-}
-
 function defaultDispatches(): number {
   const v = process.env.SID_WEBGPU_YIELD_DISPATCHES;
   if (v === undefined || v === '') return 10000;

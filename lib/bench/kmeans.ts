@@ -2,9 +2,7 @@
  * Benchmark of RQ-KMeans 2 x 256 on a seeded Gaussian mixture (512 centres plus noise 0.5):
  * 10,000 x 128 and 62,000 x 768. Reports seconds, relative reconstruction error and the achieved
  * GFLOP/s of the assignment matmuls beside the backend's plain 1024^3 matmul rate measured in the
- * same run. References on the development machine: FAISS ResidualQuantizer 1.1 s / 20 s;
- * scikit-learn level-wise k-means (k-means++, 25 iterations) 1.7 s / 43 s with relative errors
- * 0.246 / 0.259.
+ * same run. Measured figures, with FAISS's and scikit-learn's, are in lib/quantize/README.md.
  */
 import { initBackend, tf } from '../backend/index';
 import { Rng } from '../util/random';

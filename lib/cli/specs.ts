@@ -3,15 +3,11 @@
  * checks a command line against them before the command starts any work (unknown, repeated or
  * malformed options and stray words are usage errors, exit 2).
  *
- * The choice lists are repeated here so that `--help` and these checks load no model code;
- * test/cli-help.test.ts checks them against the lists in lib/embed and lib/quantize.
+ * The choice lists come from lib/names.ts, a leaf module, so `--help` and these checks load no
+ * model code.
  */
+import { DEPRECATED_QUANTIZER_NAMES, EMBEDDING_STRATEGIES, PROFILE_NAMES, QUANTIZER_NAMES, TABLE_NAMES } from '../names';
 import { UsageError } from './args';
-
-export const PROFILES = ['tiny', 'small', 'paper'] as const;
-export const STRATEGIES = ['content', 'search', 'rec', 'fused-concat', 'fused-svd', 'multitask'] as const;
-export const QUANTIZERS = ['rq-kmeans', 'hier-kmeans', 'rq-vae', 'rlfq'] as const;
-export const TABLES = ['task-tradeoff', 'quantizers', 'shared-vs-separate', 'head-torso', 'last-n'] as const;
 
 export interface OptionSpec {
   name: string;
@@ -44,7 +40,7 @@ export interface CommandSpec {
 const profile: OptionSpec = {
   name: 'profile',
   arg: '<p>',
-  choices: PROFILES,
+  choices: PROFILE_NAMES,
   default: '$SID_PROFILE, else small',
   help: 'data and sizes: tiny (synthetic, minutes), small (ml-latest-small), paper (ml-25m)',
 };
@@ -61,10 +57,10 @@ const profileSelection: OptionSpec[] = [
   { name: 'dataset-dir', arg: '<dir>', default: "the profile's data set", help: 'MovieLens folder (movies.csv, ratings.csv, tags.csv) in place of the profile\'s, e.g. from sid data synth' },
 ];
 const json: OptionSpec = { name: 'json', help: 'print JSON instead of text' };
-const quantizer: OptionSpec = { name: 'quantizer', arg: '<q>', choices: QUANTIZERS, default: 'rq-kmeans', help: 'how Semantic IDs are made' };
-const tokenizer: OptionSpec = { name: 'tokenizer', arg: '<q>', choices: [...QUANTIZERS, 'kmeans'], help: 'former name of --quantizer (deprecated)' };
+const quantizer: OptionSpec = { name: 'quantizer', arg: '<q>', choices: QUANTIZER_NAMES, default: 'rq-kmeans', help: 'how Semantic IDs are made' };
+const tokenizer: OptionSpec = { name: 'tokenizer', arg: '<q>', choices: [...QUANTIZER_NAMES, ...Object.keys(DEPRECATED_QUANTIZER_NAMES)], help: 'former name of --quantizer (deprecated)' };
 const experiment: OptionSpec[] = [
-  { name: 'embedding', arg: '<s>', choices: [...STRATEGIES, 'separate'], default: 'multitask', help: 'embedding the IDs come from; separate: search IDs and rec IDs' },
+  { name: 'embedding', arg: '<s>', choices: [...EMBEDDING_STRATEGIES, 'separate'], default: 'multitask', help: 'embedding the IDs come from; separate: search IDs and rec IDs' },
   quantizer,
   tokenizer,
   { name: 'space', arg: '<shared|separate>', choices: ['shared', 'separate'], default: 'shared (separate with --embedding separate)', help: 'one ID token set for both tasks, or one per task' },
@@ -119,13 +115,13 @@ export const SPECS: Record<string, CommandSpec> = {
   embed: {
     usage: 'sid embed --strategy <s>',
     summary: 'build item embeddings, print their dense-retrieval metrics',
-    options: [{ name: 'strategy', arg: '<s>', choices: STRATEGIES, default: '(required)', help: 'embedding strategy' }, ...profileSelection, json],
+    options: [{ name: 'strategy', arg: '<s>', choices: EMBEDDING_STRATEGIES, default: '(required)', help: 'embedding strategy' }, ...profileSelection, json],
   },
   ids: {
     usage: 'sid ids',
     summary: 'Semantic IDs of every item, with diagnostics',
     options: [
-      { name: 'embedding', arg: '<s>', choices: STRATEGIES, default: 'multitask', help: 'embedding to quantise' },
+      { name: 'embedding', arg: '<s>', choices: EMBEDDING_STRATEGIES, default: 'multitask', help: 'embedding to quantise' },
       quantizer,
       tokenizer,
       { name: 'collisions', arg: '<extra-level|none>', choices: ['extra-level', 'none'], default: "the profile's", help: 'how items that share a code are told apart' },
@@ -156,7 +152,7 @@ export const SPECS: Record<string, CommandSpec> = {
     options: [
       ...profileSelection,
       { name: 'jobs', arg: 'N', int: { min: 1 }, default: 'one per core', help: 'trainings (and notebooks) run in parallel' },
-      { name: 'tables', arg: 'a,b', choices: TABLES, list: true, default: TABLES.join(','), help: 'tables to build' },
+      { name: 'tables', arg: 'a,b', choices: TABLE_NAMES, list: true, default: TABLE_NAMES.join(','), help: 'tables to build' },
       { name: 'out', arg: '<dir>', default: 'reports/<profile> (reports/<profile>-smoke with --budget smoke)', help: 'folder for results.json, results.md and the reports' },
       { name: 'no-notebooks', help: 'write the tables only' },
       { name: 'rerun-notebooks', help: 'execute the notebooks even when their reports are up to date' },
@@ -178,7 +174,7 @@ export const SPECS: Record<string, CommandSpec> = {
     options: [
       profile,
       { name: 'items', arg: 'N,N,...', default: 'paper: 10000,20000,40000,62423; tiny: 100,200,400', help: 'catalogue sizes (movies of each synthetic folder)' },
-      { name: 'tables', arg: 'a,b', choices: TABLES, list: true, default: TABLES.join(','), help: 'tables whose full run is extrapolated' },
+      { name: 'tables', arg: 'a,b', choices: TABLE_NAMES, list: true, default: TABLE_NAMES.join(','), help: 'tables whose full run is extrapolated' },
       { name: 'out', arg: '<dir>', default: 'reports/<profile>-scaling', help: 'folder for items-N/stages.json and scaling.json' },
       { name: 'data-dir', arg: '<dir>', default: '<out>/data', help: 'folder for the synthetic ml-25m-shaped folders (kept and reused)' },
       { name: 'seed', arg: 'N', int: { min: 0 }, default: '0', help: 'seed of the synthetic folders' },
@@ -365,8 +361,8 @@ export function checkCommandLine(key: string, argv: string[]): void {
   if (p.choices) {
     for (const w of positional) if (!p.choices.includes(w)) throw new UsageError(`expected ${p.label}, got "${w}"`);
   }
-  if (process.env.SID_PROFILE !== undefined && byName.has('profile') && !seen.has('profile') && !(PROFILES as readonly string[]).includes(process.env.SID_PROFILE)) {
-    throw new UsageError(`SID_PROFILE must be one of ${PROFILES.join(', ')}, got "${process.env.SID_PROFILE}"`);
+  if (process.env.SID_PROFILE !== undefined && byName.has('profile') && !seen.has('profile') && !(PROFILE_NAMES as readonly string[]).includes(process.env.SID_PROFILE)) {
+    throw new UsageError(`SID_PROFILE must be one of ${PROFILE_NAMES.join(', ')}, got "${process.env.SID_PROFILE}"`);
   }
 }
 

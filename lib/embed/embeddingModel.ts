@@ -2,9 +2,9 @@
  * What every embedding strategy returns: item vectors plus, where the strategy has a text side,
  * the query encoder that maps search queries into the same space (used by dense retrieval eval).
  */
-export type EmbeddingStrategy = 'content' | 'search' | 'rec' | 'fused-concat' | 'fused-svd' | 'multitask';
+import type { EmbeddingStrategy } from '../names';
 
-export const EMBEDDING_STRATEGIES: EmbeddingStrategy[] = ['content', 'search', 'rec', 'fused-concat', 'fused-svd', 'multitask'];
+export { EMBEDDING_STRATEGIES, type EmbeddingStrategy } from '../names';
 
 export interface EmbeddingModel {
   strategy: EmbeddingStrategy | string;

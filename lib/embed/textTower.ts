@@ -192,7 +192,7 @@ export class TextTower {
     const x = new Float32Array(R * d);
     sides.forEach((s, i) => t.bagForward(s, x.subarray(offsets[i] * d, offsets[i + 1] * d)));
     // Results leave the tidy through closure variables: returning typed arrays from tf.tidy makes
-    // it walk every element looking for tensors (measured: a fifth of the step).
+    // it walk every element looking for tensors (lib/embed/README.md has what that cost).
     let loss = NaN;
     let gx: Float32Array = new Float32Array(0);
     tf.tidy(() => {

@@ -59,16 +59,6 @@ export function readBundle<T>(dir: string): T {
   return value as T;
 }
 
-/** True when something is at `dir` (sound or not: use `bundleProblem` to tell). */
-export function bundleExists(dir: string): boolean {
-  try {
-    fs.lstatSync(dir);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Opens a training checkpoint (`state`, and `best` when the state says a best epoch was recorded).
  * Returns null when there is none; when either part is damaged or missing, says so in one line on

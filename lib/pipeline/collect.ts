@@ -11,7 +11,7 @@ import {
   baselinesStage, createContext, dataStage, embeddingStage, experimentStage, protocolContext, replicatesOf, sasrecStage, specId, trainingSeed,
   type ExperimentSpec, type PipelineContext, type StoredExperiment,
 } from './stages';
-import { REFERENCE_ROW, TABLES, type TableName } from './tables';
+import { TABLE_DEFINITIONS, TABLES, type TableName } from './tables';
 import { compareReplicates, replicateRankings } from '../eval/compare';
 import { summarizeReplicates, type TaskResult } from '../eval/summary';
 import { TASKS, type PreparedData, type Task } from '../types';
@@ -130,9 +130,9 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     for (const r of TABLES[t]) {
       const { results, summary } = await loadRow(r.spec);
       byMethod.set(r.method, results);
-      rows.push(...experimentRows(t, r.method, r.spec, summary, t === 'head-torso'));
+      rows.push(...experimentRows(t, r.method, r.spec, summary, TABLE_DEFINITIONS[t].perBucket));
     }
-    const ref = REFERENCE_ROW[t];
+    const ref = TABLE_DEFINITIONS[t].reference;
     const a = ref ? byMethod.get(ref) : undefined;
     if (!ref || !a) continue;
     for (const [method, b] of byMethod) {
@@ -159,7 +159,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     ...baselineRows('Random', 'search', base.random.search),
     ...baselineRows('Random', 'rec', base.random.rec),
   );
-  const lastN = tables.includes('last-n') ? await lastNBaselines(ctx, rows) : undefined;
+  const lastN = tables.some((t) => TABLE_DEFINITIONS[t].protocol === 'last-n') ? await lastNBaselines(ctx, rows) : undefined;
   const st = dataStats(data);
   return {
     profile: ctx.profile.name,

@@ -13,8 +13,9 @@ import type { CollisionMode } from '../quantize/ids';
 import type { SasRecConfig } from '../eval/sasrec';
 import type { QuantizerName, QuantizerOptions } from '../quantize/quantizer';
 
-export type ProfileName = 'tiny' | 'small' | 'paper';
-export const PROFILE_NAMES: readonly ProfileName[] = ['tiny', 'small', 'paper'];
+import { PROFILE_NAMES, type ProfileName } from '../names';
+
+export { PROFILE_NAMES, type ProfileName } from '../names';
 
 export interface Profile {
   name: ProfileName;
@@ -96,18 +97,15 @@ const PROFILES: Record<ProfileName, Profile> = {
     },
     retrieval: RETRIEVAL,
     ids: { levels: 2, k: 256, collisions: 'extra-level', quantizers: {} },
-    // SASRec's usual sizes (Kang & McAuley: d 50, 2 blocks, max length 50), adapted to d 64; capped epochs for the 2-core budget.
     lastN: { targets: 5 },
+    // SASRec's usual sizes (Kang & McAuley: d 50, 2 blocks, max length 50), adapted to d 64; capped epochs for the 2-core budget.
     baselines: { sasrec: { dim: 64, layers: 2, maxEpochs: 20, patience: 3 } },
     generate: {
       train: {
         // Adapted to this project's 2-core budget (the paper fine-tunes flan-t5-base): a d64 2+2 model,
-        // epochs of 12k examples up to a cap of 14, small enough that 14 rows x 3 seeds train in a cold
-        // 120-minute run on 2 cores. Patience 4: on the 300 validation examples per task, patience 2
-        // stopped trainings by chance while validation recall still rose; 4 would have stopped none
-        // of the 16 validation curves that ran to the cap (README, "The small profile on
-        // ml-latest-small"; validation only). Batch 64 gives four times the optimizer steps of 256
-        // for the same examples.
+        // epochs of 12k examples up to a cap of 14, so that 14 rows x 3 seeds train in one cold run
+        // on 2 cores; patience 4 and batch 64, chosen on validation curves (README, "The small
+        // profile on ml-latest-small", says how and with which numbers).
         model: { dModel: 64, numHeads: 4, dFF: 256, encoderLayers: 2, decoderLayers: 2 },
         epochs: 14,
         patience: 4,

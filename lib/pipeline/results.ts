@@ -6,6 +6,7 @@ import { TASKS, type Task } from '../types';
 import type { Estimate } from '../util/metrics';
 import type { RetrievalReport, TaskResult } from '../eval/retrieval';
 import type { ExperimentSpec } from './stages';
+import { TABLE_DEFINITIONS, type TableName } from './tables';
 
 
 export interface ResultRow {
@@ -61,7 +62,7 @@ export function experimentRows(table: string, method: string, spec: ExperimentSp
 /** A paired comparison of two rows of one table on the same test examples (both over their seeds). */
 export interface RowComparison {
   table: string;
-  /** The reference row (REFERENCE_ROW) and the row compared with it. */
+  /** The table's reference row (TableDefinition.reference) and the row compared with it. */
   a: string;
   b: string;
   task: Task;
@@ -136,7 +137,7 @@ export function resultsMarkdown(rows: ResultRow[], title: string): string {
     const inTable = rows.filter((r) => r.table === t);
     const methods = [...new Set(inTable.map((r) => r.method))];
     const buckets = [...new Set(inTable.map((r) => r.bucket))];
-    const perBucket = t === 'head-torso';
+    const perBucket = TABLE_DEFINITIONS[t as TableName]?.perBucket ?? false;
     parts.push(`## ${t}`, '');
     if (perBucket) {
       const cols = buckets.filter((b) => b !== 'all');

@@ -4,8 +4,10 @@
  */
 import { replicatesOf, specId, type ExperimentSpec } from './stages';
 
-export type TableName = 'task-tradeoff' | 'quantizers' | 'shared-vs-separate' | 'head-torso' | 'last-n';
-export const TABLE_NAMES: readonly TableName[] = ['task-tradeoff', 'quantizers', 'shared-vs-separate', 'head-torso', 'last-n'];
+import { QUANTIZER_NAMES, type TableName } from '../names';
+import { QUANTIZERS } from '../quantize/quantizer';
+
+export { TABLE_NAMES, type TableName } from '../names';
 
 export interface TableRowSpec {
   /** Row label, as the paper names the method. */
@@ -25,12 +27,8 @@ export const TASK_TRADEOFF: TableRowSpec[] = [
   { method: 'Multi-task', spec: { embedding: 'multitask', quantizer: rq, space: 'shared' } },
 ];
 
-export const QUANTIZERS: TableRowSpec[] = [
-  { method: 'RQ-KMeans', spec: { embedding: 'multitask', quantizer: 'rq-kmeans', space: 'shared' } },
-  { method: 'K-Means (hierarchical)', spec: { embedding: 'multitask', quantizer: 'hier-kmeans', space: 'shared' } },
-  { method: 'RQ-VAE', spec: { embedding: 'multitask', quantizer: 'rq-vae', space: 'shared' } },
-  { method: 'ResidualLFQ', spec: { embedding: 'multitask', quantizer: 'rlfq', space: 'shared' } },
-];
+/** Every quantizer of the registry on the multi-task embeddings, RQ-KMeans first. */
+export const QUANTIZER_ROWS: TableRowSpec[] = QUANTIZER_NAMES.map((q) => ({ method: QUANTIZERS[q].label, spec: { embedding: 'multitask', quantizer: q, space: 'shared' } }));
 
 export const SHARED_VS_SEPARATE: TableRowSpec[] = [
   { method: 'Multi-task, shared tokens', spec: { embedding: 'multitask', quantizer: rq, space: 'shared' } },
@@ -49,15 +47,29 @@ export const LAST_N: TableRowSpec[] = [
 ];
 
 /** Every method of the other tables, split by popularity bucket. */
-export const HEAD_TORSO: TableRowSpec[] = dedupe([...TASK_TRADEOFF, ...QUANTIZERS.slice(1)]);
+export const HEAD_TORSO: TableRowSpec[] = dedupe([...TASK_TRADEOFF, ...QUANTIZER_ROWS.slice(1)]);
 
-export const TABLES: Record<TableName, TableRowSpec[]> = {
-  'task-tradeoff': TASK_TRADEOFF,
-  quantizers: QUANTIZERS,
-  'shared-vs-separate': SHARED_VS_SEPARATE,
-  'head-torso': HEAD_TORSO,
-  'last-n': LAST_N,
+export interface TableDefinition {
+  rows: TableRowSpec[];
+  /** The row every other row is compared with (paired, on the same test examples), if any. */
+  reference?: string;
+  /** Shown by popularity bucket of the target rather than overall. */
+  perBucket: boolean;
+  /** The split its rows are trained and tested on, when not the profile's own (baselines follow it). */
+  protocol?: ExperimentSpec['protocol'];
+}
+
+/** Every table: adding one is its rows, its name in lib/names.ts and an entry here. */
+export const TABLE_DEFINITIONS: Record<TableName, TableDefinition> = {
+  'task-tradeoff': { rows: TASK_TRADEOFF, reference: 'Multi-task', perBucket: false },
+  quantizers: { rows: QUANTIZER_ROWS, reference: QUANTIZERS['rq-kmeans'].label, perBucket: false },
+  'shared-vs-separate': { rows: SHARED_VS_SEPARATE, reference: 'Multi-task, shared tokens', perBucket: false },
+  'head-torso': { rows: HEAD_TORSO, perBucket: true },
+  'last-n': { rows: LAST_N, reference: 'Multi-task', perBucket: false, protocol: 'last-n' },
 };
+
+/** Each table's rows. */
+export const TABLES = Object.fromEntries(Object.entries(TABLE_DEFINITIONS).map(([t, d]) => [t, d.rows])) as Record<TableName, TableRowSpec[]>;
 
 function key(s: ExperimentSpec): string {
   return specId(s);
@@ -72,14 +84,6 @@ function dedupe(rows: TableRowSpec[]): TableRowSpec[] {
 export function experimentsFor(tables: readonly TableName[], replicates: number): ExperimentSpec[] {
   return dedupe(tables.flatMap((t) => TABLES[t])).flatMap((r) => replicatesOf(r.spec, replicates));
 }
-
-/** The row each other row of a table is compared with (paired, on the same test examples). */
-export const REFERENCE_ROW: Partial<Record<TableName, string>> = {
-  'task-tradeoff': 'Multi-task',
-  quantizers: 'RQ-KMeans',
-  'shared-vs-separate': 'Multi-task, shared tokens',
-  'last-n': 'Multi-task',
-};
 
 /**
  * The paper's numbers quoted in the design notes (Recall@30 on its MovieLens25M setup), for the rows

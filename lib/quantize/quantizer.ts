@@ -14,11 +14,9 @@ import { RlfqOptions, fitRlfq } from './rlfq';
 import { decodeResidual, DEFAULT_CODES, DEFAULT_LEVELS, fitRqKMeans } from './rqKmeans';
 import { RqVaeOptions, fitRqVae } from './rqVae';
 
-export type QuantizerName = 'rq-kmeans' | 'hier-kmeans' | 'rq-vae' | 'rlfq';
-export const QUANTIZER_NAMES: readonly QuantizerName[] = ['rq-kmeans', 'hier-kmeans', 'rq-vae', 'rlfq'];
+import { DEPRECATED_QUANTIZER_NAMES, QUANTIZER_NAMES, type QuantizerName } from '../names';
 
-/** Names accepted for compatibility, with the name each now stands for. */
-const DEPRECATED_NAMES: Record<string, QuantizerName> = { kmeans: 'hier-kmeans' };
+export { QUANTIZER_NAMES, type QuantizerName } from '../names';
 
 /**
  * The quantizer a user-supplied name stands for, or null when unknown. A deprecated name is accepted
@@ -26,7 +24,7 @@ const DEPRECATED_NAMES: Record<string, QuantizerName> = { kmeans: 'hier-kmeans' 
  */
 export function parseQuantizerName(name: string, where: string): QuantizerName | null {
   if ((QUANTIZER_NAMES as readonly string[]).includes(name)) return name as QuantizerName;
-  const now = DEPRECATED_NAMES[name];
+  const now = DEPRECATED_QUANTIZER_NAMES[name];
   if (!now) return null;
   process.stderr.write(`${where}: quantizer "${name}" is deprecated; it is now called "${now}"\n`);
   return now;
@@ -38,7 +36,7 @@ export interface QuantizerOptions {
   /** Codes per level (default 256). */
   k?: number | number[];
   seed?: number;
-  /** k-means settings (rq-kmeans, kmeans, and the RQ-VAE codebook initialisation). */
+  /** k-means settings (rq-kmeans, hier-kmeans, and the RQ-VAE codebook initialisation). */
   kmeans?: Omit<KMeansOptions, 'k' | 'seed'>;
   /** RQ-KMeans beam width for the final encoding (default 1 = greedy). */
   beamWidth?: number;
@@ -59,52 +57,70 @@ export interface QuantizerFit {
   seconds: number;
 }
 
+/** What each quantizer's fit hands back, before the shared bookkeeping of `fitQuantizer`. */
+interface RawQuantizerFit {
+  codes: Int32Array;
+  /** Codes per level, as fitted. */
+  ks: number[];
+  model: unknown;
+  reconstruct: () => Float32Array;
+}
+
+interface LevelShape {
+  levels: number;
+  k: number | number[];
+  seed: number;
+}
+
+export interface QuantizerDefinition {
+  /** The method's name in tables and figures. */
+  label: string;
+  fit(x: Matrix, shape: LevelShape, opts: QuantizerOptions): RawQuantizerFit | Promise<RawQuantizerFit>;
+}
+
+/**
+ * Every quantizer, by name. Adding one: its module in lib/quantize, its name in lib/names.ts and an
+ * entry here (the record's type asks for it); profiles, the CLI and the tables then know it.
+ */
+export const QUANTIZERS: Record<QuantizerName, QuantizerDefinition> = {
+  'rq-kmeans': {
+    label: 'RQ-KMeans',
+    fit(x, { levels, k, seed }, opts) {
+      const fit = fitRqKMeans(x, { levels, k, seed, beamWidth: opts.beamWidth, kmeans: opts.kmeans }, opts.stats);
+      return { codes: fit.codes, ks: fit.model.k, model: fit.model, reconstruct: () => decodeResidual(fit.model, fit.codes, x.rows) };
+    },
+  },
+  'hier-kmeans': {
+    label: 'K-Means (hierarchical)',
+    fit(x, { levels, k, seed }, opts) {
+      const fit = fitHierKMeans(x, { levels, k, seed, kmeans: opts.kmeans }, opts.stats);
+      return { codes: fit.codes, ks: fit.k, model: { k: fit.k, kmeansRuns: fit.kmeansRuns }, reconstruct: () => fit.reconstruction };
+    },
+  },
+  'rq-vae': {
+    label: 'RQ-VAE',
+    async fit(x, { levels, k, seed }, opts) {
+      const fit = await fitRqVae(x, { ...(opts.rqVae ?? {}), levels, k, seed });
+      return { codes: fit.codes, ks: fit.model.k, model: { ...fit.model, history: fit.history }, reconstruct: () => fit.reconstruction };
+    },
+  },
+  rlfq: {
+    label: 'ResidualLFQ',
+    async fit(x, { levels, k, seed }, opts) {
+      const fit = await fitRlfq(x, { ...(opts.rlfq ?? {}), levels, k, seed });
+      return { codes: fit.codes, ks: fit.model.k, model: { ...fit.model, history: fit.history }, reconstruct: () => fit.reconstruction };
+    },
+  },
+};
+
 export async function fitQuantizer(name: QuantizerName, x: Matrix, opts: QuantizerOptions = {}): Promise<QuantizerFit> {
   checkMatrix(x, `fitQuantizer(${name})`);
+  const definition = QUANTIZERS[name];
+  if (!definition) throw new Error(`fitQuantizer: unknown quantizer "${String(name)}" (expected ${QUANTIZER_NAMES.join(', ')})`);
   const levels = opts.levels ?? (Array.isArray(opts.k) ? opts.k.length : DEFAULT_LEVELS);
-  const k = opts.k ?? DEFAULT_CODES;
-  const seed = opts.seed ?? 0;
+  const shape: LevelShape = { levels, k: opts.k ?? DEFAULT_CODES, seed: opts.seed ?? 0 };
   const t0 = performance.now();
-  let codes: Int32Array;
-  let ks: number[];
-  let reconstruct: () => Float32Array;
-  let model: unknown;
-  switch (name) {
-    case 'rq-kmeans': {
-      const fit = fitRqKMeans(x, { levels, k, seed, beamWidth: opts.beamWidth, kmeans: opts.kmeans }, opts.stats);
-      codes = fit.codes;
-      ks = fit.model.k;
-      model = fit.model;
-      reconstruct = () => decodeResidual(fit.model, fit.codes, x.rows);
-      break;
-    }
-    case 'hier-kmeans': {
-      const fit = fitHierKMeans(x, { levels, k, seed, kmeans: opts.kmeans }, opts.stats);
-      codes = fit.codes;
-      ks = fit.k;
-      model = { k: fit.k, kmeansRuns: fit.kmeansRuns };
-      reconstruct = () => fit.reconstruction;
-      break;
-    }
-    case 'rq-vae': {
-      const fit = await fitRqVae(x, { ...(opts.rqVae ?? {}), levels, k, seed });
-      codes = fit.codes;
-      ks = fit.model.k;
-      model = { ...fit.model, history: fit.history };
-      reconstruct = () => fit.reconstruction;
-      break;
-    }
-    case 'rlfq': {
-      const fit = await fitRlfq(x, { ...(opts.rlfq ?? {}), levels, k, seed });
-      codes = fit.codes;
-      ks = fit.model.k;
-      model = { ...fit.model, history: fit.history };
-      reconstruct = () => fit.reconstruction;
-      break;
-    }
-    default:
-      throw new Error(`fitQuantizer: unknown quantizer "${String(name)}" (expected ${QUANTIZER_NAMES.join(', ')})`);
-  }
+  const { codes, ks, model, reconstruct } = await definition.fit(x, shape, opts);
   const seconds = (performance.now() - t0) / 1000;
   const ids: SemanticIdSet = { numItems: x.rows, length: ks.length, cardinalities: ks.slice(), codes };
   const diagnostics = idDiagnostics(ids, { x, reconstruction: reconstruct() });

@@ -11,8 +11,8 @@
  * Codebook updates: 'ema' (default; exponential moving averages of the assigned residuals, as in
  * VQ-VAE-2 and SoundStream's residual VQ, no codebook loss) or 'gradient' (the original codebook
  * loss ||sg(r) - q||^2 optimised by Adam). With Adam's per-parameter step size, gradient-trained
- * codebooks trail the encoder's drifting latents (measured: the VQ loss grows every epoch), which is
- * why EMA is the default.
+ * codebooks trail the encoder's drifting latents, so the VQ loss grows every epoch (lib/quantize/README.md),
+ * which is why EMA is the default.
  */
 import { DeviceYield, tf } from '../backend/index';
 import { Rng } from '../util/random';
