@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { prepareData } from '../lib/data/index';
-import { bm25Idf, bm25Scores, bm25Search, bm25Tokens, buildBm25Index } from '../lib/eval/bm25';
-import { evaluateBaselines, randomRankings } from '../lib/eval/baselines';
+import { bm25Idf, bm25Scores, bm25Search, bm25Tokens, buildBm25Index } from '../lib/baselines/bm25';
+import { evaluateBaselines, randomRankings } from '../lib/baselines/baselines';
 import { hitsAtK } from '../lib/util/metrics';
-import { popularityOrder, popularityRankings } from '../lib/eval/popularity';
+import { popularityOrder, popularityRankings } from '../lib/baselines/popularity';
 import type { RecExample } from '../lib/types';
 import { Rng } from '../lib/util/random';
 

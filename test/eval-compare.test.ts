@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareRecToPopularity, pairedDifference } from '../lib/eval/compare';
+import { compareRecToPopularity } from '../lib/baselines/compare';
+import { pairedDifference } from '../lib/eval/compare';
 import type { TaskEvaluation } from '../lib/eval/generativeEval';
 import { bootstrapMean } from '../lib/util/metrics';
 import type { PreparedData, RecExample } from '../lib/types';
@@ -50,9 +51,9 @@ test('rec against popularity on the same users, history left out of the baseline
 test('compareRecToBaselines: a row that ranks exactly as a baseline differs from it by exactly zero, and from the others as computed by hand', async () => {
   const { prepareData } = await import('../lib/data/index');
   const { getProfile } = await import('../lib/pipeline/profiles');
-  const { sequentialBaselineRankings } = await import('../lib/eval/sequentialBaselines');
-  const { popularityRankings } = await import('../lib/eval/popularity');
-  const { compareRecToBaselines } = await import('../lib/eval/compare');
+  const { sequentialBaselineRankings } = await import('../lib/baselines/sequentialBaselines');
+  const { popularityRankings } = await import('../lib/baselines/popularity');
+  const { compareRecToBaselines } = await import('../lib/baselines/compare');
   const { hitsAtK } = await import('../lib/util/metrics');
   const data = prepareData(getProfile('tiny').data);
   const examples = data.rec.test;

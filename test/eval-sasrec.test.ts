@@ -2,7 +2,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../lib/backend';
-import { SasRecModel, SASREC_DEFAULTS, leftPadded, sasRecRankings, trainSasRec } from '../lib/eval/sasrec';
+import { SasRecModel, SASREC_DEFAULTS, leftPadded, sasRecRankings, trainSasRec } from '../lib/baselines/sasrec';
 import type { RecExample, UserSequence } from '../lib/types';
 import { Rng } from '../lib/util/random';
 

@@ -4,11 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cooccurrenceRankings, fitTransitions, type CooccurrenceParams } from '../lib/eval/cooccurrence';
-import { fitItemNeighbours, itemKnnRankings, type ItemKnnParams } from '../lib/eval/itemKnn';
-import { popularityOrder } from '../lib/eval/popularity';
-import { selectOnValidation, sequentialBaselineRankings } from '../lib/eval/sequentialBaselines';
-import { evaluateBaselines } from '../lib/eval/baselines';
+import { cooccurrenceRankings, fitTransitions, type CooccurrenceParams } from '../lib/baselines/cooccurrence';
+import { fitItemNeighbours, itemKnnRankings, type ItemKnnParams } from '../lib/baselines/itemKnn';
+import { popularityOrder } from '../lib/baselines/popularity';
+import { selectOnValidation, sequentialBaselineRankings } from '../lib/baselines/sequentialBaselines';
+import { evaluateBaselines } from '../lib/baselines/baselines';
 import { prepareData } from '../lib/data/index';
 import { getProfile } from '../lib/pipeline/profiles';
 import type { RecExample, UserSequence } from '../lib/types';

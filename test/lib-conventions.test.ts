@@ -51,7 +51,7 @@ test('notebooks import lib by file path', () => {
 });
 
 /** Layer order: a file may import its own layer and the layers before it, never one after it. */
-const LAYERS = ['util', 'backend', 'data', 'quantize', 'embed', 'generate', 'demo', 'eval', 'bench', 'pipeline', 'views', 'cli'] as const;
+const LAYERS = ['util', 'backend', 'data', 'quantize', 'embed', 'generate', 'demo', 'eval', 'baselines', 'bench', 'pipeline', 'views', 'cli'] as const;
 
 /** The layer of a file under lib/ (lib/types.ts holds plain data contracts: util's level). */
 function layerOf(relToLib: string): string {

@@ -30,18 +30,20 @@ test('the Slurm plan: every stage a task, arrays chained with afterok, one colle
   const profile = getProfile('tiny');
   const specs = experimentsFor(['task-tradeoff', 'quantizers'], profile.generate.replicates);
   const st = slurmStages(specs, 'tiny');
+  assert.deepEqual(st.map((x) => x.job), ['sid-embeddings', 'sid-ids', 'sid-train']);
+  const [embeddingTasks, idTasks, trainTasks] = st.map((x) => x.tasks);
   // Every experiment is one training task, named by its spec id, which parses back to it.
-  assert.deepEqual(st.train.map((t) => t.args.at(-1)), specs.map(specId));
-  for (const t of st.train) assert.deepEqual(parseSpecId(t.args.at(-1)!), specs.find((s) => specId(s) === t.args.at(-1)));
-  // Each ID set once (separate needs search and rec), each embedding once, plus SASRec.
-  const idSets = st.ids.map((t) => t.args.at(-1));
+  assert.deepEqual(trainTasks.map((t) => t.args.at(-1)), specs.map(specId));
+  for (const t of trainTasks) assert.deepEqual(parseSpecId(t.args.at(-1)!), specs.find((s) => specId(s) === t.args.at(-1)));
+  // Each ID set once (separate needs search and rec), each embedding once, plus the baselines and SASRec.
+  const idSets = idTasks.map((t) => t.args.at(-1));
   assert.equal(new Set(idSets).size, idSets.length);
   for (const s of specs) {
     for (const e of s.embedding === 'separate' ? ['search', 'rec'] : [s.embedding]) assert.ok(idSets.includes(`${e}/${s.quantizer}`), `${e}/${s.quantizer} missing`);
   }
-  const embedded = st.embeddings.flatMap((t) => (t.args.includes('embed') ? t.args.at(-1)!.split(',') : []));
+  const embedded = embeddingTasks.flatMap((t) => (t.args.includes('embed') ? t.args.at(-1)!.split(',') : []));
   assert.deepEqual([...embedded].sort(), ['content', 'fused-concat', 'fused-svd', 'multitask', 'rec', 'search']);
-  assert.ok(st.embeddings.some((t) => t.args.at(-1) === 'sasrec'));
+  assert.deepEqual(embeddingTasks.filter((t) => !t.args.includes('embed')).map((t) => t.args.at(-1)), ['baselines', 'sasrec']);
 
   const jobs = planSlurmJobs(specs, {
     profile: 'tiny', tables: ['task-tradeoff', 'quantizers'], outDir: '/shared/out dir', cacheDir: '/shared/cache', projectRoot: '/shared/sid',

@@ -7,7 +7,8 @@ import {
   createContext, dataStage, embeddingStage, experimentStage, idStage, parseSpecId, replicatesOf, specId,
   type ExperimentSpec, type PipelineContext, type StoredExperiment,
 } from '../pipeline/stages';
-import { compareRecToBaselines, compareRecToPopularity, compareReplicates, replicateRankings, type PairedComparison } from '../eval/compare';
+import { compareRecToBaselines, compareRecToPopularity } from '../baselines/compare';
+import { compareReplicates, replicateRankings, type PairedComparison } from '../eval/compare';
 import type { Task } from '../types';
 import { choice, optionalIntOption, parseArgs, UsageError } from './args';
 import type { Profile } from '../pipeline/profiles';

@@ -254,9 +254,9 @@ export const SPECS: Record<string, CommandSpec> = {
     options: profileSelection,
   },
   'run-stage': {
-    usage: 'sid run-stage <embed <s>[,<s>...]|ids <embedding>/<quantizer>|sasrec>',
-    summary: 'one cached stage before the trainings (the tasks of sid reproduce --executor slurm)',
-    positional: { label: 'a stage: embed <s>, ids <embedding>/<quantizer> or sasrec', min: 1, max: 2 },
+    usage: 'sid run-stage <kind> [<arg>[,<arg>...]]',
+    summary: 'instances of one stage kind before the trainings, cached (the tasks of sid reproduce --executor slurm)',
+    positional: { label: 'a stage kind and its instances (lib/pipeline/stageKinds.ts), e.g. embed search,rec; ids multitask/rq-kmeans; baselines; sasrec', min: 1, max: 2 },
     options: profileSelection,
   },
 };

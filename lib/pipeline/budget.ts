@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BiEncoderOptions } from '../embed/index';
 import { resolveGenerativeEval } from '../eval/generativeEval';
-import { SASREC_DEFAULTS } from '../eval/sasrec';
+import { SASREC_DEFAULTS } from '../baselines/sasrec';
 import type { PreparedData } from '../types';
 import { getProfile, type Profile } from './profiles';
 

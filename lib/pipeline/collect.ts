@@ -16,7 +16,7 @@ import { compareReplicates, replicateRankings } from '../eval/compare';
 import { summarizeReplicates, type TaskResult } from '../eval/summary';
 import { TASKS, type PreparedData, type Task } from '../types';
 import { EMBEDDING_STRATEGIES } from '../embed/index';
-import type { BaselineReport } from '../eval/baselines';
+import type { BaselineReport } from '../baselines/baselines';
 
 export interface ExperimentInfo {
   /** The training's id: the row's, with `/r<N>` for replicate N > 0. */

@@ -10,7 +10,7 @@ import type { RetrievalOptions } from '../eval/retrieval';
 import type { GenerativeEvalConfig } from '../eval/generativeEval';
 import { DEFAULT_DECODE, PAPER_DECODE, type GenerativeTrainConfig } from '../generate/jointModel';
 import type { CollisionMode } from '../quantize/ids';
-import type { SasRecConfig } from '../eval/sasrec';
+import type { SasRecConfig } from '../baselines/sasrec';
 import type { QuantizerName, QuantizerOptions } from '../quantize/quantizer';
 
 import { PROFILE_NAMES, type ProfileName } from '../names';

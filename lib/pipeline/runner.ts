@@ -1,5 +1,5 @@
 /**
- * Runs many experiments: first the shared stages (data, embeddings, IDs) in this process, then the
+ * Runs many experiments: first the shared stages (stageKinds.ts: embeddings, IDs, baselines) in this process, then the
  * generative trainings, in parallel worker processes when `jobs > 1` (each single-threaded, so two
  * workers fill two cores), with overall progress and ETA. Everything lands in the artifact cache, so
  * an interrupted run resumes where it stopped (trainings from their last epoch's checkpoint). After
@@ -12,10 +12,8 @@ import { projectRoot } from '../util/fs';
 import { formatSeconds } from '../util/progress';
 import { selectorArgs } from './budget';
 import type { Profile } from './profiles';
-import {
-  cachedExperiment, createContext, embeddingStage, experimentStage, idStage, specId,
-  type ExperimentSpec, type PipelineContext,
-} from './stages';
+import { sharedStageInstances } from './stageKinds';
+import { cachedExperiment, createContext, experimentStage, specId, type ExperimentSpec, type PipelineContext } from './stages';
 
 export interface RunOptions {
   jobs?: number;
@@ -27,37 +25,17 @@ function defaultLog(line: string): void {
   if (process.env.SID_QUIET !== '1') process.stderr.write(line + '\n');
 }
 
-type SharedStrategy = Exclude<ExperimentSpec['embedding'], 'separate'>;
-
-/** The embeddings and the (embedding, quantizer) ID sets the experiments need, each once. */
-export function sharedStagesOf(specs: readonly ExperimentSpec[]): { strategies: SharedStrategy[]; idPairs: [SharedStrategy, ExperimentSpec['quantizer']][] } {
-  const strategies = new Set<SharedStrategy>();
-  const idPairs = new Map<string, [SharedStrategy, ExperimentSpec['quantizer']]>();
-  for (const s of specs) {
-    const embs = s.embedding === 'separate' ? (['search', 'rec'] as const) : [s.embedding];
-    for (const e of embs) {
-      strategies.add(e);
-      idPairs.set(`${e}/${s.quantizer}`, [e, s.quantizer]);
+/**
+ * Builds what the experiments need before their trainings, and what results.json reports beside
+ * them (every stage kind of stageKinds.ts), each instance once, in this process.
+ */
+export async function buildSharedStages(ctx: PipelineContext, specs: readonly ExperimentSpec[], log = defaultLog): Promise<void> {
+  for (const { kind, group } of sharedStageInstances(specs)) {
+    for (const arg of group) {
+      const t0 = Date.now();
+      const r = await kind.run(ctx, arg);
+      log(`[reproduce] ${kind.label(arg)}: ${r.cached ? 'cached' : `built in ${formatSeconds((Date.now() - t0) / 1000)}`}`);
     }
-  }
-  return { strategies: [...strategies], idPairs: [...idPairs.values()] };
-}
-
-/** Builds the embeddings and IDs every experiment needs (cheap next to the trainings, and shared). */
-export async function buildSharedStages(ctx: PipelineContext, specs: ExperimentSpec[], log = defaultLog): Promise<void> {
-  const { strategies: needed, idPairs } = sharedStagesOf(specs);
-  const strategies = new Set<string>(needed);
-  // search and rec first: the fused strategies reuse them in memory.
-  const order = ['search', 'rec', 'content', 'fused-concat', 'fused-svd', 'multitask'].filter((s) => strategies.has(s));
-  for (const s of order) {
-    const t0 = Date.now();
-    const r = await embeddingStage(ctx, s as Exclude<ExperimentSpec['embedding'], 'separate'>);
-    log(`[reproduce] embeddings ${s}: ${r.cached ? 'cached' : `built in ${formatSeconds((Date.now() - t0) / 1000)}`}`);
-  }
-  for (const [e, t] of idPairs) {
-    const t0 = Date.now();
-    const r = await idStage(ctx, e as Exclude<ExperimentSpec['embedding'], 'separate'>, t);
-    log(`[reproduce] IDs ${e}/${t}: ${r.cached ? 'cached' : `built in ${formatSeconds((Date.now() - t0) / 1000)}`}`);
   }
 }
 

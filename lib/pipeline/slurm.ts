@@ -1,12 +1,13 @@
 /**
  * `sid reproduce --executor slurm`: the pipeline as Slurm jobs that share one artifact cache.
  *
- *   1. sid-embeddings  array: every embedding strategy (the fused ones together, since they build
- *                      their search and rec parts in memory) and the SASRec baseline
- *   2. sid-ids         array: every (embedding, quantizer) ID set the experiments need; afterok 1
- *   3. sid-train       array: every experiment (`sid run-config <spec id>`); afterok 2
- *   4. sid-collect     one job: `sid reproduce --executor local` with everything cached, which writes
- *                      results.json and executes the notebooks; afterok 3
+ *   one array job per wave of stage kinds (stageKinds.ts), each task `sid run-stage <kind> <arg>`:
+ *     sid-embeddings  every embedding strategy (the fused ones together, since they build their
+ *                     search and rec parts in memory) and the baselines, SASRec included
+ *     sid-ids         every (embedding, quantizer) ID set the experiments need; afterok the first
+ *   sid-train         array: every experiment (`sid run-config <spec id>`); afterok the last wave
+ *   sid-collect       one job: `sid reproduce --executor local` with everything cached, which writes
+ *                     results.json and executes the notebooks; afterok sid-train
  *
  * The cache's per-key locks (cache.ts) make concurrent tasks safe: two tasks that need one artifact
  * build it once. `--kill-on-invalid-dep=yes` cancels what follows a failed task instead of leaving
@@ -15,9 +16,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EMBEDDING_STRATEGIES } from '../embed/index';
 import { writeFileAtomic } from '../util/fs';
-import { sharedStagesOf } from './runner';
+import { sharedStageInstances } from './stageKinds';
 import { specId, type ExperimentSpec } from './stages';
 
 export interface SlurmPlanOptions {
@@ -64,35 +64,42 @@ export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=,@+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The tasks of each stage for these experiments, in submission order. */
-export function slurmStages(specs: readonly ExperimentSpec[], profile: string | string[]): { embeddings: SlurmTask[]; ids: SlurmTask[]; train: SlurmTask[] } {
-  const p = typeof profile === 'string' ? ['--profile', profile] : profile;
-  // Every strategy, not only those the tables need: results.json lists each one's dense retrieval.
-  const plain = EMBEDDING_STRATEGIES.filter((s) => !s.startsWith('fused-'));
-  const fused = EMBEDDING_STRATEGIES.filter((s) => s.startsWith('fused-'));
-  const embeddings: SlurmTask[] = plain.map((s) => ({ label: `embeddings ${s}`, args: ['run-stage', ...p, 'embed', s] }));
-  if (fused.length) embeddings.push({ label: `embeddings ${fused.join(',')}`, args: ['run-stage', ...p, 'embed', fused.join(',')] });
-  embeddings.push({ label: 'SASRec baseline', args: ['run-stage', ...p, 'sasrec'] });
-  const { idPairs } = sharedStagesOf(specs);
-  const ids = idPairs.map(([e, q]) => ({ label: `IDs ${e}/${q}`, args: ['run-stage', ...p, 'ids', `${e}/${q}`] }));
-  const train = specs.map((s) => ({ label: `train ${specId(s)}`, args: ['run-config', ...p, specId(s)] }));
-  return { embeddings, ids, train };
+/** One array job's tasks: every instance of the stage kinds of one wave, then the trainings. */
+export interface SlurmStage {
+  job: string;
+  tasks: SlurmTask[];
 }
 
-/** The four jobs with their scripts (nothing is written). */
+/** The array jobs of these experiments, in submission order: one per wave of stage kinds, then the trainings. */
+export function slurmStages(specs: readonly ExperimentSpec[], profile: string | string[]): SlurmStage[] {
+  const p = typeof profile === 'string' ? ['--profile', profile] : profile;
+  const waves = new Map<number, SlurmStage>();
+  for (const { kind, group } of sharedStageInstances(specs)) {
+    let wave = waves.get(kind.wave);
+    if (!wave) waves.set(kind.wave, (wave = { job: kind.slurmJob, tasks: [] }));
+    const arg = group.join(',');
+    wave.tasks.push({ label: kind.label(arg), args: ['run-stage', ...p, kind.name, ...(arg ? [arg] : [])] });
+  }
+  const train = { job: 'sid-train', tasks: specs.map((s) => ({ label: `train ${specId(s)}`, args: ['run-config', ...p, specId(s)] })) };
+  return [...[...waves.keys()].sort((a, b) => a - b).map((w) => waves.get(w)!), train];
+}
+
+/** The array jobs, each after the one before, and one collecting job, with their scripts (nothing is written). */
 export function planSlurmJobs(specs: readonly ExperimentSpec[], o: SlurmPlanOptions): SlurmJob[] {
   const profileArgs = o.profileArgs ?? ['--profile', o.profile];
-  const st = slurmStages(specs, profileArgs);
+  const stages = slurmStages(specs, profileArgs);
   const collectArgs = ['reproduce', '--executor', 'local', ...profileArgs, '--tables', o.tables.join(','), '--out', o.outDir];
   if (!o.notebooks) collectArgs.push('--no-notebooks');
   if (o.rerunNotebooks) collectArgs.push('--rerun-notebooks');
-  const defs: Array<Omit<SlurmJob, 'file' | 'script'> & { threads?: string }> = [
-    { name: 'sid-embeddings', after: null, tasks: st.embeddings, array: true },
-    { name: 'sid-ids', after: 'sid-embeddings', tasks: st.ids, array: true },
+  const defs: Array<Omit<SlurmJob, 'file' | 'script'> & { threads?: string }> = stages.map((st, i) => ({
+    name: st.job,
+    after: i === 0 ? null : stages[i - 1].job,
+    tasks: st.tasks,
+    array: true,
     // One thread per training unless the job has more CPUs, as the local workers run.
-    { name: 'sid-train', after: 'sid-ids', tasks: st.train, array: true, threads: '${SID_THREADS:-${SLURM_CPUS_PER_TASK:-1}}' },
-    { name: 'sid-collect', after: 'sid-train', tasks: [{ label: 'collect results and notebooks', args: [...collectArgs, '--jobs', '${SLURM_CPUS_PER_TASK:-1}'] }], array: false },
-  ];
+    ...(st.job === 'sid-train' ? { threads: '${SID_THREADS:-${SLURM_CPUS_PER_TASK:-1}}' } : {}),
+  }));
+  defs.push({ name: 'sid-collect', after: stages.at(-1)!.job, tasks: [{ label: 'collect results and notebooks', args: [...collectArgs, '--jobs', '${SLURM_CPUS_PER_TASK:-1}'] }], array: false });
   return defs.map((d) => {
     const file = path.join(o.scriptDir, `${d.name}.sh`);
     return { name: d.name, after: d.after, tasks: d.tasks, array: d.array, file, script: scriptFor(d, o, d.threads) };

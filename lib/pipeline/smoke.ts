@@ -10,20 +10,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../backend/index';
-import { EMBEDDING_STRATEGIES, type EmbeddingStrategy } from '../embed/index';
 import { formatSeconds, writeProgressLine } from '../util/progress';
 import { processAlive, writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import { smokeProfile, stageWork, type StageWork } from './budget';
 import { ArtifactCache } from './cache';
 import type { Profile } from './profiles';
-import { sharedStagesOf } from './runner';
 import { importClosure } from './sourceClosure';
-import { baselinesStage, codeVersion, createContext, dataStage, embeddingStage, experimentStage, idStage, sasrecStage, specId, type ExperimentSpec, type PipelineContext } from './stages';
+import { protocolsAmong, sharedStageInstances, trainingInputs, type WorkUnit } from './stageKinds';
+import { codeVersion, createContext, dataStage, experimentStage, specId, type ExperimentSpec, type PipelineContext } from './stages';
 import { meterStage, type StageMeasurement } from './stageMeter';
 import { experimentsFor, TABLE_NAMES, type TableName } from './tables';
 
-/** Which unit of work a stage's cost grows with (null: it does the same work under every budget). */
-type WorkUnit = 'searchSteps' | 'multitaskSteps' | 'alsIterations' | 'sasrecEpochs' | null;
 
 export interface SmokeStage {
   stage: string;
@@ -98,15 +95,6 @@ function unitWork(unit: WorkUnit, w: StageWork): number {
   }
 }
 
-const EMBEDDING_UNIT: Record<EmbeddingStrategy, WorkUnit> = {
-  search: 'searchSteps',
-  rec: 'alsIterations',
-  content: null,
-  // The fused strategies reuse the search and rec models built before them in this process.
-  'fused-concat': null,
-  'fused-svd': null,
-  multitask: 'multitaskSteps',
-};
 
 export interface SmokeOptions {
   outDir: string;
@@ -164,16 +152,11 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
   const log = opts.log ?? writeProgressLine;
   const tables = opts.tables ?? TABLE_NAMES;
   const fullSpecs = experimentsFor(tables, full.generate.replicates);
-  const protocols = new Set(fullSpecs.map((s) => s.protocol ?? 'leave-last-out'));
-  const mainSpecs = fullSpecs.filter((s) => !s.protocol && !s.replicate);
-  const { strategies, idPairs } = sharedStagesOf(mainSpecs);
-  // search and rec first: the fused strategies reuse them in memory.
-  const order: EmbeddingStrategy[] = ['search', 'rec', ...EMBEDDING_STRATEGIES.filter((s) => s !== 'search' && s !== 'rec')];
-  const wanted = order.filter((s) => (strategies as string[]).includes(s));
-  // How often the full run builds a stage: once per protocol that needs it (the last-n table redoes
-  // its rows' embeddings, IDs and baselines on its own split; its trainings are counted by spec).
-  const runsOf = (pred: (s: ExperimentSpec) => boolean) => new Set(fullSpecs.filter(pred).map((s) => s.protocol ?? '')).size || 1;
-  const needs = (s: ExperimentSpec, e: string) => s.embedding === e || (s.embedding === 'separate' && (e === 'search' || e === 'rec'));
+  // Every instance of every stage kind a full run builds, by label (stageKinds.ts). Level 2 reruns
+  // those whose work the budget scales, and those the measured training needs (its ID set).
+  const instances = sharedStageInstances(fullSpecs).flatMap(({ kind, group }) => group.map((arg) => ({ kind, arg, label: kind.label(arg) })));
+  const trainingNeeds = trainingInputs(MEASURED_SPEC);
+  const byLabel = new Map(instances.map((x) => [x.label, x]));
   fs.mkdirSync(opts.outDir, { recursive: true });
   removeAbandonedCaches(opts.outDir);
   const cacheRoot = fs.mkdtempSync(path.join(opts.outDir, `${CACHE_PREFIX}${process.pid}-`));
@@ -223,21 +206,12 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
         m.set(stage, perLevel[0].get(stage)!);
         return true;
       };
-      for (const s of wanted) {
-        if (EMBEDDING_UNIT[s] === null && reuseLevel1(`embeddings ${s}`)) continue;
-        const r = await meterStage(`embeddings ${s}`, () => embeddingStage(ctx, s), (v) => [ctx.cache.dirOf(`embed-${s}`, v.key)]);
+      for (const { kind, arg, label } of instances) {
+        if (kind.unit(arg) === null && !trainingNeeds.has(label) && reuseLevel1(label)) continue;
+        const r = await meterStage(label, () => kind.run(ctx, arg), (v) => v.dirs);
         record(r.measurement);
-        const { stepSeconds, seconds } = r.value.embedding.info;
-        const loop = typeof stepSeconds === 'number' ? stepSeconds : seconds;
-        if (typeof loop === 'number') loopSeconds[level - 1].set(r.measurement.stage, loop);
+        if (r.value.loopSeconds !== undefined) loopSeconds[level - 1].set(label, r.value.loopSeconds);
       }
-      for (const [e, q] of idPairs) {
-        if ((e !== MEASURED_SPEC.embedding || q !== MEASURED_SPEC.quantizer) && reuseLevel1(`IDs ${e}/${q}`)) continue;
-        const r = await meterStage(`IDs ${e}/${q}`, () => idStage(ctx, e, q), (v) => [ctx.cache.dirOf('ids', v.key)]);
-        record(r.measurement);
-      }
-      if (!reuseLevel1('baselines')) record((await meterStage('baselines', () => baselinesStage(ctx), (v) => [ctx.cache.dirOf('baselines', v.key)])).measurement);
-      record((await meterStage('SASRec', () => sasrecStage(ctx), (v) => [ctx.cache.dirOf('sasrec', v.key)])).measurement);
       if (level === 1) {
         const tw = Date.now();
         await warmUpTraining(ctx);
@@ -257,25 +231,11 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
     if (name.startsWith('training ')) continue;
     const b = perLevel[1].get(name)!;
     const levels: [StageMeasurement, StageMeasurement] = [a, b];
-    let unit: WorkUnit = null;
-    let runs = 1;
-    if (name.startsWith('embeddings ')) {
-      const s = name.slice('embeddings '.length) as EmbeddingStrategy;
-      unit = EMBEDDING_UNIT[s];
-      runs = runsOf((x) => needs(x, s));
-    } else if (name.startsWith('IDs ')) {
-      const [e, q] = name.slice(4).split('/');
-      runs = runsOf((x) => x.quantizer === q && needs(x, e));
-    } else if (name === 'SASRec') {
-      unit = 'sasrecEpochs';
-      runs = protocols.size;
-    } else if (name === 'baselines') {
-      runs = protocols.size;
-    } else if (name === 'data') {
-      // Prepared data is not cached: the main process prepares each protocol's (and every training
-      // worker its own, counted with the training below).
-      runs = protocols.size;
-    }
+    // Prepared data is not cached: the main process prepares each protocol's (and every training
+    // worker its own, counted with the training below).
+    const instance = byLabel.get(name);
+    const unit: WorkUnit = instance ? instance.kind.unit(instance.arg) : null;
+    const runs = instance ? instance.kind.runsIn(fullSpecs, instance.arg) : protocolsAmong(fullSpecs);
     const work = unit ? { smoke: [unitWork(unit, works[0]), unitWork(unit, works[1])] as [number, number], full: unitWork(unit, W) } : null;
     const [la, lb] = [loopSeconds[0].get(name), loopSeconds[1].get(name)];
     const loops: [number, number] | undefined = la !== undefined && lb !== undefined ? [la, lb] : undefined;

@@ -25,9 +25,9 @@ import { ArtifactCache, artifactKey } from './cache';
 import { contentHash, folderHashesIn } from '../util/hash';
 import { decodeValue } from '../util/codec';
 import type { Profile } from './profiles';
-import { SASREC_DEFAULTS, sasRecRankings, trainSasRec, type SasRecConfig } from '../eval/sasrec';
+import { SASREC_DEFAULTS, sasRecRankings, trainSasRec, type SasRecConfig } from '../baselines/sasrec';
 import { summarizeTask, type TaskResult } from '../eval/summary';
-import { evaluateBaselines, type BaselineReport } from '../eval/baselines';
+import { evaluateBaselines, type BaselineReport } from '../baselines/baselines';
 import { importClosure } from './sourceClosure';
 import { writeProgressLine } from '../util/progress';
 
@@ -75,8 +75,8 @@ const STAGE_ENTRIES = {
   embed: ['lib/embed/index.ts', 'lib/eval/retrieval.ts'],
   ids: ['lib/quantize/quantizer.ts', 'lib/quantize/ids.ts', 'lib/quantize/matrix.ts'],
   experiment: ['lib/generate/jointModel.ts', 'lib/eval/generativeEval.ts', 'lib/quantize/vocabulary.ts'],
-  sasrec: ['lib/eval/sasrec.ts', 'lib/eval/summary.ts'],
-  baselines: ['lib/eval/baselines.ts'],
+  sasrec: ['lib/baselines/sasrec.ts', 'lib/eval/summary.ts'],
+  baselines: ['lib/baselines/baselines.ts'],
 };
 type StageName = keyof typeof STAGE_ENTRIES;
 const closures = new Map<StageName, string[]>();

@@ -60,8 +60,8 @@ export class SasRecModel {
   readonly finalNorm: tf.Variable;
 
   constructor(numItems: number, cfg: SasRecConfig) {
-    if (!(cfg.dim % cfg.heads === 0)) throw new Error(`lib/eval/sasrec.ts: dim ${cfg.dim} must be a multiple of heads ${cfg.heads}`);
-    if (!(Number.isInteger(cfg.maxLen) && cfg.maxLen >= 2)) throw new Error(`lib/eval/sasrec.ts: maxLen must be an integer >= 2, got ${cfg.maxLen}`);
+    if (!(cfg.dim % cfg.heads === 0)) throw new Error(`lib/baselines/sasrec.ts: dim ${cfg.dim} must be a multiple of heads ${cfg.heads}`);
+    if (!(Number.isInteger(cfg.maxLen) && cfg.maxLen >= 2)) throw new Error(`lib/baselines/sasrec.ts: maxLen must be an integer >= 2, got ${cfg.maxLen}`);
     this.numItems = numItems;
     this.cfg = cfg;
     const rng = new Rng(cfg.seed);
@@ -219,7 +219,7 @@ export async function trainSasRec(train: UserSequence[], valid: RecExample[], nu
   for (const u of train) {
     for (let end = u.items.length; end >= 2; end -= c.maxLen) windows.push(u.items.subarray(Math.max(0, end - c.maxLen - 1), end));
   }
-  if (windows.length === 0) throw new Error('lib/eval/sasrec.ts: no training sequence has 2 items or more');
+  if (windows.length === 0) throw new Error('lib/baselines/sasrec.ts: no training sequence has 2 items or more');
   const targets = valid.map((e) => e.target);
   const validRecall: number[] = [];
   let best = -1;

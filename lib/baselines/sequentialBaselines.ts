@@ -40,7 +40,7 @@ function meanOf(v: Float64Array): number {
 
 /** Picks the grid setting with the best validation recall; earlier settings win ties. */
 export function selectOnValidation<P>(grid: P[], valid: RecExample[], k: number, rank: (examples: RecExample[], p: P) => Int32Array[]): Selection<P> {
-  if (grid.length === 0) throw new Error('lib/eval/sequentialBaselines.ts: empty grid');
+  if (grid.length === 0) throw new Error('lib/baselines/sequentialBaselines.ts: empty grid');
   const targets = valid.map((e) => e.target);
   const tried = grid.map((params) => ({ params, validRecall: meanOf(hitsAtK(rank(valid, params), targets, k)) }));
   let best = tried[0];

@@ -52,10 +52,10 @@ export function buildBm25Index(docs: string[], opts: Bm25Options = {}): Bm25Inde
   const k1 = opts.k1 ?? 1.2;
   const b = opts.b ?? 0.75;
   const tokenize = opts.tokenize ?? bm25Tokens;
-  if (!(Number.isFinite(k1) && k1 >= 0)) throw new Error(`lib/eval/bm25.ts: option k1 must be a finite number >= 0, got ${opts.k1}`);
-  if (!(b >= 0 && b <= 1)) throw new Error(`lib/eval/bm25.ts: option b must be in [0, 1], got ${opts.b}`);
+  if (!(Number.isFinite(k1) && k1 >= 0)) throw new Error(`lib/baselines/bm25.ts: option k1 must be a finite number >= 0, got ${opts.k1}`);
+  if (!(b >= 0 && b <= 1)) throw new Error(`lib/baselines/bm25.ts: option b must be in [0, 1], got ${opts.b}`);
   const n = docs.length;
-  if (n === 0) throw new Error('lib/eval/bm25.ts: buildBm25Index needs at least one document');
+  if (n === 0) throw new Error('lib/baselines/bm25.ts: buildBm25Index needs at least one document');
 
   const vocabulary = new Map<string, number>();
   const docLengths = new Int32Array(n);
@@ -151,7 +151,7 @@ export function bm25Scores(index: Bm25Index, text: string): Float64Array {
  * result equals the first k of a full sort of all documents by (score desc, index asc).
  */
 export function bm25Search(index: Bm25Index, queries: string[], k: number): Int32Array[] {
-  if (!(Number.isInteger(k) && k >= 1)) throw new Error(`lib/eval/bm25.ts: bm25Search k must be an integer >= 1, got ${k}`);
+  if (!(Number.isInteger(k) && k >= 1)) throw new Error(`lib/baselines/bm25.ts: bm25Search k must be an integer >= 1, got ${k}`);
   const n = index.numDocs;
   const kk = Math.min(k, n);
   const scores = new Float64Array(n);

@@ -7,7 +7,7 @@
  * Rank: with the item's `neighbours` nearest kept (a prefix of the stored list), score(b) = the sum of
  * sim(a, b) over the last `recentItems` history items a (0 = the whole history) that have b among
  * their neighbours. Ties and unscored items follow popularity; history items are excluded
- * (lib/eval/scoredRanking.ts).
+ * (lib/baselines/scoredRanking.ts).
  */
 import type { RecExample, UserSequence } from '../types';
 import { ScoreAccumulator } from './scoredRanking';
@@ -29,10 +29,10 @@ export interface ItemKnnParams {
 
 /** Cosine neighbours of every item over the training interactions (each user's items counted once). */
 export function fitItemNeighbours(train: UserSequence[], numItems: number, maxNeighbours: number): ItemNeighbours {
-  if (!(Number.isInteger(maxNeighbours) && maxNeighbours >= 1)) throw new Error(`lib/eval/itemKnn.ts: maxNeighbours must be an integer >= 1, got ${maxNeighbours}`);
+  if (!(Number.isInteger(maxNeighbours) && maxNeighbours >= 1)) throw new Error(`lib/baselines/itemKnn.ts: maxNeighbours must be an integer >= 1, got ${maxNeighbours}`);
   // Distinct items per user, and the users of each item (both compressed rows).
   const userItems: Int32Array[] = train.map((u) => {
-    for (const it of u.items) if (!(it >= 0 && it < numItems)) throw new Error(`lib/eval/itemKnn.ts: user ${u.user} has item ${it} outside 0..${numItems - 1}`);
+    for (const it of u.items) if (!(it >= 0 && it < numItems)) throw new Error(`lib/baselines/itemKnn.ts: user ${u.user} has item ${it} outside 0..${numItems - 1}`);
     return Int32Array.from(new Set(u.items));
   });
   const degree = new Int32Array(numItems);
@@ -138,14 +138,14 @@ function kthLargest(a: Float64Array, n: number, k: number): number {
 }
 
 export function checkItemKnnParams(p: ItemKnnParams): void {
-  if (!(Number.isInteger(p.neighbours) && p.neighbours >= 1)) throw new Error(`lib/eval/itemKnn.ts: neighbours must be an integer >= 1, got ${p.neighbours}`);
-  if (!(Number.isInteger(p.recentItems) && p.recentItems >= 0)) throw new Error(`lib/eval/itemKnn.ts: recentItems must be an integer >= 0, got ${p.recentItems}`);
+  if (!(Number.isInteger(p.neighbours) && p.neighbours >= 1)) throw new Error(`lib/baselines/itemKnn.ts: neighbours must be an integer >= 1, got ${p.neighbours}`);
+  if (!(Number.isInteger(p.recentItems) && p.recentItems >= 0)) throw new Error(`lib/baselines/itemKnn.ts: recentItems must be an integer >= 0, got ${p.recentItems}`);
 }
 
 /** Top-k items per example under the scores documented above. */
 export function itemKnnRankings(model: ItemNeighbours, popularityOrder: Int32Array, examples: RecExample[], k: number, p: ItemKnnParams): Int32Array[] {
   checkItemKnnParams(p);
-  if (popularityOrder.length !== model.numItems) throw new Error(`lib/eval/itemKnn.ts: popularity order has ${popularityOrder.length} items, model ${model.numItems}`);
+  if (popularityOrder.length !== model.numItems) throw new Error(`lib/baselines/itemKnn.ts: popularity order has ${popularityOrder.length} items, model ${model.numItems}`);
   const acc = new ScoreAccumulator(popularityOrder);
   return examples.map((ex) => {
     acc.reset();

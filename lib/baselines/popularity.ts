@@ -15,7 +15,7 @@ export function popularityOrder(counts: ArrayLike<number>): Int32Array {
 
 /** Top-k most popular items per example, excluding that example's history. */
 export function popularityRankings(counts: ArrayLike<number>, examples: RecExample[], k: number): Int32Array[] {
-  if (!(Number.isInteger(k) && k >= 1)) throw new Error(`lib/eval/popularity.ts: popularityRankings k must be an integer >= 1, got ${k}`);
+  if (!(Number.isInteger(k) && k >= 1)) throw new Error(`lib/baselines/popularity.ts: popularityRankings k must be an integer >= 1, got ${k}`);
   const n = counts.length;
   const order = popularityOrder(counts);
   // Per-item stamp of the last example whose history holds it: no clearing between examples.
@@ -24,7 +24,7 @@ export function popularityRankings(counts: ArrayLike<number>, examples: RecExamp
     const h = ex.history;
     for (let j = 0; j < h.length; j++) {
       const it = h[j];
-      if (!(it >= 0 && it < n)) throw new Error(`lib/eval/popularity.ts: example ${r} (user ${ex.user}) has history item ${it} outside 0..${n - 1}`);
+      if (!(it >= 0 && it < n)) throw new Error(`lib/baselines/popularity.ts: example ${r} (user ${ex.user}) has history item ${it} outside 0..${n - 1}`);
       stamp[it] = r;
     }
     const out: number[] = [];

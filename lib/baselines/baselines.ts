@@ -3,7 +3,7 @@
  * (lib/eval/retrieval.ts) so they sit beside it and the generative model:
  * - search: BM25 over item texts, and a seeded random ranking (expected Recall@K = K / numItems);
  * - rec: most-popular by training count, a seeded random ranking, item-to-item co-occurrence (Markov)
- *   and item-kNN (lib/eval/sequentialBaselines.ts: hyper-parameters chosen on validation); all skip
+ *   and item-kNN (lib/baselines/sequentialBaselines.ts: hyper-parameters chosen on validation); all skip
  *   history items.
  * Recall@K and NDCG@K with 95% bootstrap intervals, overall and by popularity bucket of the target.
  */
@@ -14,7 +14,7 @@ import { popularityRankings } from './popularity';
 import { sequentialBaselineRankings, type Selection } from './sequentialBaselines';
 import type { CooccurrenceParams } from './cooccurrence';
 import type { ItemKnnParams } from './itemKnn';
-import { summarizeTask, type TaskResult } from './summary';
+import { summarizeTask, type TaskResult } from '../eval/summary';
 
 
 export interface BaselineOptions {
@@ -55,8 +55,8 @@ export function randomRankings(
   seed: number,
   exclude?: (row: number) => ArrayLike<number> | null,
 ): Int32Array[] {
-  if (!(Number.isInteger(numItems) && numItems >= 1)) throw new Error(`lib/eval/baselines.ts: randomRankings numItems must be an integer >= 1, got ${numItems}`);
-  if (!(Number.isInteger(k) && k >= 1)) throw new Error(`lib/eval/baselines.ts: randomRankings k must be an integer >= 1, got ${k}`);
+  if (!(Number.isInteger(numItems) && numItems >= 1)) throw new Error(`lib/baselines/baselines.ts: randomRankings numItems must be an integer >= 1, got ${numItems}`);
+  if (!(Number.isInteger(k) && k >= 1)) throw new Error(`lib/baselines/baselines.ts: randomRankings k must be an integer >= 1, got ${k}`);
   const rng = new Rng(seed);
   const perm = new Int32Array(numItems);
   for (let i = 0; i < numItems; i++) perm[i] = i;
@@ -88,16 +88,16 @@ export function bm25Rankings(data: Pick<PreparedData, 'dataset'>, queries: strin
 export function evaluateBaselines(data: PreparedData, opts: BaselineOptions = {}): BaselineReport {
   const ks = opts.ks ?? [10, 30];
   if (ks.length === 0 || !ks.every((k) => Number.isInteger(k) && k >= 1)) {
-    throw new Error(`lib/eval/baselines.ts: option ks must be a non-empty list of integers >= 1, got ${JSON.stringify(opts.ks)}`);
+    throw new Error(`lib/baselines/baselines.ts: option ks must be a non-empty list of integers >= 1, got ${JSON.stringify(opts.ks)}`);
   }
   const split = opts.split ?? 'test';
-  if (split !== 'test' && split !== 'valid') throw new Error(`lib/eval/baselines.ts: option split must be 'valid' or 'test', got ${JSON.stringify(opts.split)}`);
+  if (split !== 'test' && split !== 'valid') throw new Error(`lib/baselines/baselines.ts: option split must be 'valid' or 'test', got ${JSON.stringify(opts.split)}`);
   const iterations = opts.bootstrapIterations ?? 1000;
   const seed = opts.seed ?? 12345;
   const kMax = Math.max(...ks);
   const numItems = data.dataset.items.length;
   if (data.buckets.counts.length !== numItems) {
-    throw new Error(`lib/eval/baselines.ts: buckets.counts has ${data.buckets.counts.length} entries, data set has ${numItems} items`);
+    throw new Error(`lib/baselines/baselines.ts: buckets.counts has ${data.buckets.counts.length} entries, data set has ${numItems} items`);
   }
   const queries = data.queries[split];
   const examples: RecExample[] = data.rec[split];

@@ -6,7 +6,7 @@
  * Rank: for a history h_1..h_n (oldest first), score(b) = sum over j = 1..min(H, n) of
  * decay^(j-1) * C[h_(n-j+1)][b], i.e. the next-item counts of the last H items, the most recent
  * weighted 1. Ties and unscored items follow popularity; history items are excluded
- * (lib/eval/scoredRanking.ts).
+ * (lib/baselines/scoredRanking.ts).
  */
 import type { RecExample, UserSequence } from '../types';
 import { ScoreAccumulator } from './scoredRanking';
@@ -38,7 +38,7 @@ export function fitTransitions(train: UserSequence[], numItems: number): Transit
       const a = s[t];
       const b = s[t + 1];
       if (!(a >= 0 && a < numItems && b >= 0 && b < numItems)) {
-        throw new Error(`lib/eval/cooccurrence.ts: user ${u.user} has an item outside 0..${numItems - 1} at position ${t}`);
+        throw new Error(`lib/baselines/cooccurrence.ts: user ${u.user} has an item outside 0..${numItems - 1} at position ${t}`);
       }
       keys[w++] = a * numItems + b;
     }
@@ -61,14 +61,14 @@ export function fitTransitions(train: UserSequence[], numItems: number): Transit
 }
 
 export function checkCooccurrenceParams(p: CooccurrenceParams): void {
-  if (!(Number.isInteger(p.lastItems) && p.lastItems >= 1)) throw new Error(`lib/eval/cooccurrence.ts: lastItems must be an integer >= 1, got ${p.lastItems}`);
-  if (!(p.decay > 0 && p.decay <= 1)) throw new Error(`lib/eval/cooccurrence.ts: decay must be in (0, 1], got ${p.decay}`);
+  if (!(Number.isInteger(p.lastItems) && p.lastItems >= 1)) throw new Error(`lib/baselines/cooccurrence.ts: lastItems must be an integer >= 1, got ${p.lastItems}`);
+  if (!(p.decay > 0 && p.decay <= 1)) throw new Error(`lib/baselines/cooccurrence.ts: decay must be in (0, 1], got ${p.decay}`);
 }
 
 /** Top-k items per example under the scores documented above. */
 export function cooccurrenceRankings(model: TransitionCounts, popularityOrder: Int32Array, examples: RecExample[], k: number, p: CooccurrenceParams): Int32Array[] {
   checkCooccurrenceParams(p);
-  if (popularityOrder.length !== model.numItems) throw new Error(`lib/eval/cooccurrence.ts: popularity order has ${popularityOrder.length} items, model ${model.numItems}`);
+  if (popularityOrder.length !== model.numItems) throw new Error(`lib/baselines/cooccurrence.ts: popularity order has ${popularityOrder.length} items, model ${model.numItems}`);
   const acc = new ScoreAccumulator(popularityOrder);
   return examples.map((ex) => {
     acc.reset();

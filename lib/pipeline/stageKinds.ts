@@ -1,0 +1,190 @@
+/**
+ * The stages built before the trainings (embeddings, Semantic IDs, the baselines), each described
+ * once: what a run of some experiments needs of it, how one instance runs, its label, the work a
+ * budget scales and how often a full run builds it. The local runner, the Slurm executor, the smoke
+ * budget and `sid run-stage` read these descriptors and name no stage kind themselves; adding a kind
+ * is a descriptor and one `registerStageKind` (or an entry in the list below).
+ */
+import { EMBEDDING_STRATEGIES, QUANTIZER_NAMES, type EmbeddingStrategy, type QuantizerName } from '../names';
+import { parseQuantizerName } from '../quantize/quantizer';
+import { baselinesStage, embeddingStage, idStage, sasrecStage, type ExperimentSpec, type PipelineContext } from './stages';
+
+/** Which unit of repeated work a stage's cost grows with (null: the same work under every budget). */
+export type WorkUnit = 'searchSteps' | 'multitaskSteps' | 'alsIterations' | 'sasrecEpochs' | null;
+
+/** What running one instance of a stage kind gave. */
+export interface StageRun {
+  key: string;
+  cached: boolean;
+  /** Folders of its artifacts in the cache (their size is reported by the smoke run). */
+  dirs: string[];
+  /** Seconds spent in the work its unit counts (optimizer steps, sweeps), where the stage reports them. */
+  loopSeconds?: number;
+}
+
+export interface StageKind {
+  /** The word `sid run-stage` takes. */
+  name: string;
+  /** Its argument in `sid run-stage` ('' when it takes none). */
+  argUsage: string;
+  /**
+   * 0: it needs the prepared data only; 1: it needs stages of wave 0. A Slurm run submits each
+   * wave as one array job, after the previous wave.
+   */
+  wave: 0 | 1;
+  /** The Slurm array job of its wave (the first kind of a wave names it). */
+  slurmJob: string;
+  /**
+   * The instances a run of these experiments builds (each a `run-stage` argument, '' for none), in
+   * build order; the instances of one group share a process (the fused embeddings reuse search and rec).
+   */
+  plan(specs: readonly ExperimentSpec[]): string[][];
+  /** The instances one experiment's training reads (its embeddings, its ID sets). */
+  inputsOf(spec: ExperimentSpec): string[];
+  /** Why a command-line argument names no instance, or null. */
+  argProblem(arg: string): string | null;
+  /** How progress lines and the smoke report name an instance ("embeddings search"). */
+  label(arg: string): string;
+  run(ctx: PipelineContext, arg: string): Promise<StageRun>;
+  /** The repeated work of an instance that a budget scales. */
+  unit(arg: string): WorkUnit;
+  /** How many times a full run of `specs` builds the instance: once per protocol whose rows need it. */
+  runsIn(specs: readonly ExperimentSpec[], arg: string): number;
+}
+
+/** How many distinct protocols the experiments satisfying `pred` run on (at least 1). */
+export function protocolsAmong(specs: readonly ExperimentSpec[], pred: (s: ExperimentSpec) => boolean = () => true): number {
+  return new Set(specs.filter(pred).map((s) => s.protocol ?? '')).size || 1;
+}
+
+/** Whether an experiment's IDs come from embedding `e` (the separate row needs search and rec). */
+export function needsEmbedding(s: ExperimentSpec, e: string): boolean {
+  return s.embedding === e || (s.embedding === 'separate' && (e === 'search' || e === 'rec'));
+}
+
+/** The (embedding, quantizer) ID sets the experiments need, each once, in order of first use. */
+export function idSetsOf(specs: readonly ExperimentSpec[]): [EmbeddingStrategy, QuantizerName][] {
+  const pairs = new Map<string, [EmbeddingStrategy, QuantizerName]>();
+  for (const s of specs) {
+    const embs: readonly EmbeddingStrategy[] = s.embedding === 'separate' ? ['search', 'rec'] : [s.embedding];
+    for (const e of embs) pairs.set(`${e}/${s.quantizer}`, [e, s.quantizer]);
+  }
+  return [...pairs.values()];
+}
+
+const EMBEDDING_UNIT: Record<EmbeddingStrategy, WorkUnit> = {
+  search: 'searchSteps',
+  rec: 'alsIterations',
+  content: null,
+  // The fused strategies reuse the search and rec models built before them in this process.
+  'fused-concat': null,
+  'fused-svd': null,
+  multitask: 'multitaskSteps',
+};
+
+const embeddings: StageKind = {
+  name: 'embed',
+  argUsage: '<strategy>[,<strategy>...]',
+  wave: 0,
+  slurmJob: 'sid-embeddings',
+  // Every strategy, not only those the experiments' IDs come from: results.json lists each one's
+  // dense retrieval. search and rec first, and the fused ones in one group after them, since they
+  // reuse the search and rec models in memory.
+  inputsOf: (spec) => (spec.embedding === 'separate' ? ['search', 'rec'] : [spec.embedding]),
+  plan() {
+    const plain = EMBEDDING_STRATEGIES.filter((s) => !s.startsWith('fused-'));
+    const fused = EMBEDDING_STRATEGIES.filter((s) => s.startsWith('fused-'));
+    const ordered = [...plain.filter((s) => s === 'search' || s === 'rec'), ...plain.filter((s) => s !== 'search' && s !== 'rec')];
+    return [...ordered.map((s) => [s]), ...(fused.length ? [fused] : [])];
+  },
+  argProblem: (arg) => ((EMBEDDING_STRATEGIES as readonly string[]).includes(arg) ? null : `unknown embedding strategy "${arg}" (known: ${EMBEDDING_STRATEGIES.join(', ')})`),
+  label: (arg) => `embeddings ${arg}`,
+  async run(ctx, arg) {
+    const r = await embeddingStage(ctx, arg as EmbeddingStrategy);
+    const { stepSeconds, seconds } = r.embedding.info;
+    const loop = typeof stepSeconds === 'number' ? stepSeconds : seconds;
+    return { key: r.key, cached: r.cached, dirs: [ctx.cache.dirOf(`embed-${arg}`, r.key)], ...(typeof loop === 'number' ? { loopSeconds: loop } : {}) };
+  },
+  unit: (arg) => EMBEDDING_UNIT[arg as EmbeddingStrategy] ?? null,
+  runsIn: (specs, arg) => protocolsAmong(specs, (s) => needsEmbedding(s, arg)),
+};
+
+const idSets: StageKind = {
+  name: 'ids',
+  argUsage: '<embedding>/<quantizer>',
+  wave: 1,
+  slurmJob: 'sid-ids',
+  plan: (specs) => idSetsOf(specs).map(([e, q]) => [`${e}/${q}`]),
+  inputsOf: (spec) => idSetsOf([spec]).map(([e, q]) => `${e}/${q}`),
+  argProblem(arg) {
+    const [e, q, extra] = arg.split('/');
+    if (!e || !q || extra !== undefined) return `expected <embedding>/<quantizer>, got "${arg}"`;
+    if (!(EMBEDDING_STRATEGIES as readonly string[]).includes(e)) return `unknown embedding strategy "${e}" (known: ${EMBEDDING_STRATEGIES.join(', ')})`;
+    return parseQuantizerName(q, 'sid run-stage') ? null : `unknown quantizer "${q}" (known: ${QUANTIZER_NAMES.join(', ')})`;
+  },
+  label: (arg) => `IDs ${arg}`,
+  async run(ctx, arg) {
+    const [e, q] = arg.split('/');
+    const r = await idStage(ctx, e as EmbeddingStrategy, parseQuantizerName(q, 'sid run-stage')!);
+    return { key: r.key, cached: r.cached, dirs: [ctx.cache.dirOf('ids', r.key)] };
+  },
+  unit: () => null,
+  runsIn(specs, arg) {
+    const [e, q] = arg.split('/');
+    return protocolsAmong(specs, (s) => s.quantizer === q && needsEmbedding(s, e));
+  },
+};
+
+/** A stage with a single instance (no argument). */
+function single(o: Pick<StageKind, 'name' | 'wave' | 'slurmJob'> & { label: string; unit: WorkUnit; build: (ctx: PipelineContext) => Promise<{ key: string; cached: boolean }>; stage: string }): StageKind {
+  return {
+    name: o.name,
+    argUsage: '',
+    wave: o.wave,
+    slurmJob: o.slurmJob,
+    plan: () => [['']],
+    inputsOf: () => [],
+    argProblem: (arg) => (arg === '' ? null : `${o.name} takes no argument, got "${arg}"`),
+    label: () => o.label,
+    async run(ctx) {
+      const r = await o.build(ctx);
+      return { key: r.key, cached: r.cached, dirs: [ctx.cache.dirOf(o.stage, r.key)] };
+    },
+    unit: () => o.unit,
+    runsIn: (specs) => protocolsAmong(specs),
+  };
+}
+
+const untrainedBaselines = single({ name: 'baselines', wave: 0, slurmJob: 'sid-embeddings', label: 'baselines', unit: null, build: baselinesStage, stage: 'baselines' });
+const sasrec = single({ name: 'sasrec', wave: 0, slurmJob: 'sid-embeddings', label: 'SASRec', unit: 'sasrecEpochs', build: sasrecStage, stage: 'sasrec' });
+
+const kinds: StageKind[] = [embeddings, idSets, untrainedBaselines, sasrec];
+
+/** Every stage kind, in build order (waves in order; within a wave, as registered). */
+export function stageKinds(): readonly StageKind[] {
+  return [...kinds].sort((a, b) => a.wave - b.wave);
+}
+
+/** Adds a stage kind; every executor then plans, runs and measures it. */
+export function registerStageKind(kind: StageKind): () => void {
+  if (kinds.some((k) => k.name === kind.name)) throw new Error(`registerStageKind: a stage kind "${kind.name}" exists already`);
+  kinds.push(kind);
+  return () => {
+    const i = kinds.indexOf(kind);
+    if (i >= 0) kinds.splice(i, 1);
+  };
+}
+
+export function stageKind(name: string): StageKind | undefined {
+  return kinds.find((k) => k.name === name);
+}
+
+/** The labels of the instances one experiment's training reads. */
+export function trainingInputs(spec: ExperimentSpec): Set<string> {
+  return new Set(stageKinds().flatMap((kind) => kind.inputsOf(spec).map((arg) => kind.label(arg))));
+}
+
+/** Every instance a run of these experiments builds before its trainings, in build order. */
+export function sharedStageInstances(specs: readonly ExperimentSpec[]): { kind: StageKind; group: string[] }[] {
+  return stageKinds().flatMap((kind) => kind.plan(specs).map((group) => ({ kind, group })));
+}

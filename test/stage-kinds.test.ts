@@ -1,0 +1,88 @@
+/**
+ * Stage kinds are described once (lib/pipeline/stageKinds.ts) and every executor reads the
+ * descriptors: a kind registered here, in the test, is built by the local runner (and cached), has
+ * its task in the Slurm plan, and is measured by the smoke run, with no executor changed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { initBackend } from '../lib/backend/index';
+import { ArtifactCache } from '../lib/pipeline/cache';
+import { getProfile } from '../lib/pipeline/profiles';
+import { buildSharedStages } from '../lib/pipeline/runner';
+import { planSlurmJobs } from '../lib/pipeline/slurm';
+import { runSmoke } from '../lib/pipeline/smoke';
+import { protocolsAmong, registerStageKind, stageKind, type StageKind } from '../lib/pipeline/stageKinds';
+import { createContext, dataStage } from '../lib/pipeline/stages';
+import { experimentsFor } from '../lib/pipeline/tables';
+
+const tiny = getProfile('tiny');
+
+/** A stage that stores each genre's item count: small, cached, keyed on the data. */
+const genreCounts: StageKind = {
+  name: 'genre-counts',
+  argUsage: '',
+  wave: 0,
+  slurmJob: 'sid-embeddings',
+  plan: () => [['']],
+  inputsOf: () => [],
+  argProblem: (arg) => (arg === '' ? null : 'genre-counts takes no argument'),
+  label: () => 'genre counts',
+  async run(ctx) {
+    const { data, key: dataKey } = await dataStage(ctx);
+    const res = await ctx.cache.getOrBuild<Record<string, number>>('genre-counts', { version: 1 }, [dataKey], async () => {
+      const counts: Record<string, number> = {};
+      for (const item of data.dataset.items) for (const g of item.genres) counts[g] = (counts[g] ?? 0) + 1;
+      return counts;
+    });
+    return { key: res.key, cached: res.cached, dirs: [ctx.cache.dirOf('genre-counts', res.key)] };
+  },
+  unit: () => null,
+  runsIn: (specs) => protocolsAmong(specs),
+};
+
+test('a stage kind registered outside lib is built by the runner, planned for Slurm and measured by the smoke run', { timeout: 10 * 60 * 1000 }, async () => {
+  await initBackend();
+  const unregister = registerStageKind(genreCounts);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-stage-kinds-'));
+  try {
+    assert.equal(stageKind('genre-counts'), genreCounts);
+    assert.throws(() => registerStageKind(genreCounts), /a stage kind "genre-counts" exists already/);
+    const specs = experimentsFor(['shared-vs-separate'], 1);
+
+    // The local runner builds it with the other shared stages, then finds it cached.
+    const cache = new ArtifactCache(path.join(dir, 'cache'));
+    const lines: string[] = [];
+    await buildSharedStages(createContext(tiny, cache), specs, (l) => lines.push(l));
+    assert.ok(lines.some((l) => /^\[reproduce\] genre counts: built in/.test(l)), lines.join('\n'));
+    const again: string[] = [];
+    await buildSharedStages(createContext(tiny, cache), specs, (l) => again.push(l));
+    assert.ok(again.includes('[reproduce] genre counts: cached'), again.join('\n'));
+    // Its artifact holds what it computed: every item counted once per genre it has.
+    const ctx = createContext(tiny, cache);
+    const { data } = await dataStage(ctx);
+    const stored = (await cache.getOrBuild<Record<string, number>>('genre-counts', { version: 1 }, [(await dataStage(ctx)).key], async () => assert.fail('rebuilt'))).value;
+    assert.equal(Object.values(stored).reduce((a, b) => a + b, 0), data.dataset.items.reduce((a, i) => a + i.genres.length, 0));
+
+    // The Slurm plan runs it as a task of its wave's array job.
+    const jobs = planSlurmJobs(specs, { profile: 'tiny', tables: ['shared-vs-separate'], outDir: '/o', cacheDir: '/c', projectRoot: '/p', scriptDir: '/o/slurm', notebooks: false, rerunNotebooks: false });
+    const first = jobs.find((j) => j.name === 'sid-embeddings')!;
+    assert.ok(first.tasks.some((t) => t.label === 'genre counts' && t.args.join(' ') === 'run-stage --profile tiny genre-counts'), JSON.stringify(first.tasks));
+    assert.match(first.script, /# genre counts\n\s+exec \S+ bin\/sid\.mjs run-stage --profile tiny genre-counts ;;/);
+
+    // The smoke run measures it once (no unit of work), as often as the full run builds it.
+    const report = await runSmoke(tiny, { outDir: path.join(dir, 'smoke'), tables: ['shared-vs-separate'], jobs: [1], log: () => {} });
+    const measured = report.stages.find((s) => s.stage === 'genre counts');
+    assert.ok(measured, report.stages.map((s) => s.stage).join(', '));
+    assert.equal(measured.unit, null);
+    assert.equal(measured.runs, 1);
+    assert.deepEqual(measured.levels[1], measured.levels[0]);
+    assert.ok(measured.levels[0].artifactBytes > 0);
+  } finally {
+    unregister();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(stageKind('genre-counts'), undefined);
+});
