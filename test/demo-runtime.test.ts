@@ -93,7 +93,7 @@ test('the demo decoder ranks what jointModel decoding ranks (search and rec, pla
     assert.deepEqual(first.codes, Array.from(model.vocab.spaces[0].ids.codes.subarray(first.item * 2, first.item * 2 + 2)));
     // Same model, same weights: a prompt decoded both ways gives identical beams.
     const prompt = model.prompts.searchPrompt(payload.queries[1]);
-    assert.deepEqual(demo.search(payload.queries[1], 'plain').beams.map((b) => b.logProb), (await decodePrompts(model, 'search', [prompt], tries, payload.decode.plain))[0].beams.map((b) => b.logProb));
+    assert.deepEqual(demo.search(payload.queries[1], 'plain').beams.map((b) => b.logProb), (await decodePrompts({ model, task: 'search', tries, options: payload.decode.plain }, [prompt]))[0].beams.map((b) => b.logProb));
   } finally {
     demo.dispose();
     model.net.dispose();

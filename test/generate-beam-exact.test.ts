@@ -48,14 +48,14 @@ test('plain beam search with a beam per valid ID equals the exact scorer', () =>
     const numIds = enumerateIds(trie).length;
     assert.ok(numIds < space.ids.numItems, 'the fixture has collisions');
     const exact = scoreAllIds(model, prompts, trie);
-    const decoded = beamSearch(model, prompts, space, trie, { numBeams: numIds, promptBatch: 3 });
+    const decoded = beamSearch({ model, prompts, space, trie, options: { numBeams: numIds, promptBatch: 3 } });
     prompts.forEach((_, p) => {
       assert.deepEqual(decoded[p].beams.map((b) => Array.from(b.tokens)), exact[p].map((x) => Array.from(x.tokens)), `seed ${seed} prompt ${p}`);
       decoded[p].beams.forEach((b, r) => assert.ok(Math.abs(b.logProb - exact[p][r].logProb) < 1e-4));
       assert.deepEqual(decoded[p].items, exact[p].flatMap((x) => x.items));
     });
     // Narrow beams find a subset, each with its exact score.
-    const narrow = beamSearch(model, prompts, space, trie, { numBeams: 4, numGroups: 2 });
+    const narrow = beamSearch({ model, prompts, space, trie, options: { numBeams: 4, numGroups: 2 } });
     prompts.forEach((_, p) => {
       const byKey = new Map(exact[p].map((x) => [Array.from(x.tokens).join(','), x.logProb]));
       for (const b of narrow[p].beams) assert.ok(Math.abs(b.logProb - byKey.get(Array.from(b.tokens).join(','))!) < 1e-4);
@@ -69,7 +69,7 @@ test('with exclusions, wide beam search equals the exact ranking without the exc
   const numIds = enumerateIds(trie).length;
   const exclude = [[0, 1, 2], [], [5, 30], [35]];
   const exact = scoreAllIds(model, prompts, trie);
-  const decoded = beamSearch(model, prompts, space, trie, { numBeams: numIds }, exclude);
+  const decoded = beamSearch({ model, prompts, space, trie, options: { numBeams: numIds }, exclude });
   prompts.forEach((_, p) => {
     // The ID of an excluded item is banned whole, with any item colliding with it.
     const want = exact[p].filter((x) => !x.items.some((i) => exclude[p].includes(i))).flatMap((x) => x.items);

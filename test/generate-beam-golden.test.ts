@@ -68,7 +68,7 @@ function run(c: Case): Plain[] {
   const model = new Seq2SeqModel(cfg);
   const rng = new Rng(c.promptSeed);
   const prompts = Array.from({ length: c.numPrompts }, () => Int32Array.from({ length: 1 + rng.int(7) }, () => 1 + rng.int(19)));
-  const decoded: DecodedIds[] = beamSearch(model, prompts, space, new PrefixTrie(space, c.vocab.size), c.opts, c.exclude);
+  const decoded: DecodedIds[] = beamSearch({ model, prompts, space, trie: new PrefixTrie(space, c.vocab.size), options: c.opts, exclude: c.exclude });
   model.dispose();
   return decoded.map((d) => ({
     items: d.items,

@@ -90,7 +90,7 @@ test('beam search as wide as all valid IDs equals exhaustive scoring', () => {
   const trie = new PrefixTrie(space, vocab.size);
   const model = randomModel(3);
   const prompts = randomPrompts(4, 5);
-  const decoded = beamSearch(model, prompts, space, trie, { numBeams: 12 });
+  const decoded = beamSearch({ model, prompts, space, trie, options: { numBeams: 12 } });
   prompts.forEach((p, i) => {
     const ref = exhaustive(model, p, space);
     const order = Array.from(ref.keys()).sort((a, b) => ref[b] - ref[a]);
@@ -107,7 +107,7 @@ test('excluded items are never returned and free their beams for the next best I
   const model = randomModel(3);
   const prompts = randomPrompts(4, 5);
   const exclude = [[0, 5], [], [11, 3, 7], [2]];
-  const decoded = beamSearch(model, prompts, space, trie, { numBeams: 12 }, exclude);
+  const decoded = beamSearch({ model, prompts, space, trie, options: { numBeams: 12 }, exclude });
   prompts.forEach((p, i) => {
     const ref = exhaustive(model, p, space);
     // Every item except the excluded, ranked by exact score: the beam is as wide as all IDs.
@@ -115,14 +115,14 @@ test('excluded items are never returned and free their beams for the next best I
     assert.deepEqual(decoded[i].items, order);
   });
   // Narrow beams: the excluded item's slot goes to another ID, so the list keeps its length.
-  const narrow = beamSearch(model, prompts, space, trie, { numBeams: 4 });
+  const narrow = beamSearch({ model, prompts, space, trie, options: { numBeams: 4 } });
   const top = narrow.map((d) => [d.items[0]]);
-  const without = beamSearch(model, prompts, space, trie, { numBeams: 4 }, top);
+  const without = beamSearch({ model, prompts, space, trie, options: { numBeams: 4 }, exclude: top });
   without.forEach((d, i) => {
     assert.ok(!d.items.includes(top[i][0]));
     assert.equal(d.items.length, narrow[i].items.length);
   });
-  assert.throws(() => beamSearch(model, prompts, space, trie, { numBeams: 4 }, [[1]]), /exclude has 1 entries for 4 prompts/);
+  assert.throws(() => beamSearch({ model, prompts, space, trie, options: { numBeams: 4 }, exclude: [[1]] }), /exclude has 1 entries for 4 prompts/);
   model.dispose();
 });
 
@@ -133,7 +133,7 @@ test('one group equals plain beam search (reference written from prefix scores)'
   const model = randomModel(4);
   const prompts = randomPrompts(3, 9);
   const n = 3;
-  const decoded = beamSearch(model, prompts, space, trie, { numBeams: n, numGroups: 1 });
+  const decoded = beamSearch({ model, prompts, space, trie, options: { numBeams: n, numGroups: 1 } });
   prompts.forEach((p, i) => {
     const full = exhaustive(model, p, space);
     // First-token scores: teacher-forced length-1 targets over the valid first tokens.
@@ -159,7 +159,7 @@ test('constrained diverse decoding never emits an invalid ID, and groups diversi
   const model = randomModel(5, 16, 48);
   const prompts = randomPrompts(6, 11);
   for (const [numBeams, numGroups, penalty] of [[8, 4, 1], [6, 1, 0], [30, 15, 0.5]] as const) {
-    const decoded = beamSearch(model, prompts, space, trie, { numBeams, numGroups, diversityPenalty: penalty });
+    const decoded = beamSearch({ model, prompts, space, trie, options: { numBeams, numGroups, diversityPenalty: penalty } });
     for (const d of decoded) {
       assert.ok(d.beams.length > 0);
       for (const b of d.beams) assert.ok(valid.has(Array.from(b.tokens).join(',')), `invalid ID ${Array.from(b.tokens)}`);
@@ -167,7 +167,7 @@ test('constrained diverse decoding never emits an invalid ID, and groups diversi
     }
   }
   // Groups of one beam and a prohibitive penalty: every group starts from a different first token.
-  const diverse = beamSearch(model, prompts, space, trie, { numBeams: 4, numGroups: 4, diversityPenalty: 1e4 });
+  const diverse = beamSearch({ model, prompts, space, trie, options: { numBeams: 4, numGroups: 4, diversityPenalty: 1e4 } });
   for (const d of diverse) assert.equal(new Set(d.beams.map((b) => b.tokens[0])).size, 4);
   model.dispose();
 });
@@ -179,8 +179,8 @@ test('diverse beams are ranked by log-probability, or by the penalised score as 
   const model = randomModel(8);
   const prompts = randomPrompts(4, 15);
   const opts = { numBeams: 6, numGroups: 3, diversityPenalty: 2 };
-  const byLikelihood = beamSearch(model, prompts, space, trie, opts);
-  const byPenalty = beamSearch(model, prompts, space, trie, { ...opts, finalRanking: 'penalized' });
+  const byLikelihood = beamSearch({ model, prompts, space, trie, options: opts });
+  const byPenalty = beamSearch({ model, prompts, space, trie, options: { ...opts, finalRanking: 'penalized' } });
   let reordered = 0;
   prompts.forEach((p, i) => {
     const ref = exhaustive(model, p, space);
@@ -197,7 +197,7 @@ test('diverse beams are ranked by log-probability, or by the penalised score as 
     if (a.items.join() !== b.items.join()) reordered++;
   });
   assert.ok(reordered > 0, 'a penalty of 2 reorders at least one prompt');
-  assert.throws(() => beamSearch(model, prompts, space, trie, { ...opts, finalRanking: 'x' as 'likelihood' }), /finalRanking must be one of/);
+  assert.throws(() => beamSearch({ model, prompts, space, trie, options: { ...opts, finalRanking: 'x' as 'likelihood' } }), /finalRanking must be one of/);
   model.dispose();
 });
 
@@ -209,7 +209,7 @@ test('collision groups expand into all their items', () => {
   const vocab = buildIdVocabulary([{ name: 'shared', ids: { ...ids, codes } }]);
   const space = vocab.spaces[0];
   const model = randomModel(6);
-  const [d] = beamSearch(model, randomPrompts(1, 2), space, new PrefixTrie(space, vocab.size), { numBeams: 11 });
+  const [d] = beamSearch({ model, prompts: randomPrompts(1, 2), space, trie: new PrefixTrie(space, vocab.size), options: { numBeams: 11 } });
   assert.equal(d.beams.length, 11);
   assert.deepEqual([...d.items].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i));
   const at0 = d.items.indexOf(0);
@@ -223,9 +223,9 @@ test('padding never changes a result', () => {
   const trie = new PrefixTrie(space, vocab.size);
   const model = randomModel(7);
   const prompts = randomPrompts(5, 13, 12);
-  const together = beamSearch(model, prompts, space, trie, { numBeams: 6, numGroups: 3 });
+  const together = beamSearch({ model, prompts, space, trie, options: { numBeams: 6, numGroups: 3 } });
   prompts.forEach((p, i) => {
-    const [alone] = beamSearch(model, [p], space, trie, { numBeams: 6, numGroups: 3 });
+    const [alone] = beamSearch({ model, prompts: [p], space, trie, options: { numBeams: 6, numGroups: 3 } });
     assert.deepEqual(alone.items, together[i].items);
     alone.itemScores.forEach((s, r) => assert.ok(Math.abs(s - together[i].itemScores[r]) < 1e-4));
   });
@@ -250,7 +250,7 @@ test('a tiny model overfits a tiny data set to Recall@1 = 1 on both tasks; round
   const n1 = tf.memory().numTensors;
   for (const task of ['search', 'rec'] as const) {
     const ex = [...sets.train[task], ...sets.test[task]];
-    const dec = await decodeExamples(model, task, ex, tries, { numBeams: 4, numGroups: 2, diversityPenalty: 0.5 });
+    const dec = await decodeExamples({ model, task, tries, options: { numBeams: 4, numGroups: 2, diversityPenalty: 0.5 } }, ex);
     dec.forEach((d, i) => assert.equal(d.items[0], ex[i].item, `${task} example ${i}`));
   }
   assert.equal(tf.memory().numTensors, n1, 'decoding leaked tensors');

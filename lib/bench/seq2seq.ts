@@ -96,9 +96,9 @@ export async function runSeq2SeqBench(opts: Seq2SeqBenchOptions = {}): Promise<S
   const numTensorsAfterTraining = tf.memory().numTensors - model.variables.length;
 
   const prompts = Array.from({ length: o.decodePrompts }, prompt);
-  await beamSearchAsync(model, prompts.slice(0, 70), space, trie, { numBeams: o.numBeams, numGroups: o.numGroups });
+  await beamSearchAsync({ model, prompts: prompts.slice(0, 70), space, trie, options: { numBeams: o.numBeams, numGroups: o.numGroups } });
   const t1 = Date.now();
-  await beamSearchAsync(model, prompts, space, trie, { numBeams: o.numBeams, numGroups: o.numGroups });
+  await beamSearchAsync({ model, prompts, space, trie, options: { numBeams: o.numBeams, numGroups: o.numGroups } });
   const decodeSeconds = (Date.now() - t1) / 1000;
 
   // Last decoding step over all beams: recomputing [start, token] vs one new row with the KV cache.

@@ -47,10 +47,10 @@ export async function buildDemoPayload(model: GenerativeModel, data: PreparedDat
   const recEx = recExamples(model.prompts, findSpace(model.vocab, model.spaces.rec), recTest);
   const reference: DemoPayload['reference'] = { search: [], rec: [] };
   for (const mode of DEMO_MODES) {
-    (await decodeExamples(model, 'search', searchEx, tries, decode[mode])).forEach((d, i) => {
+    (await decodeExamples({ model, task: 'search', tries, options: decode[mode] }, searchEx)).forEach((d, i) => {
       reference.search.push(ref(mode, d.items, d.itemScores, { query: queries[i].text }));
     });
-    (await decodeExamples(model, 'rec', recEx, tries, decode[mode])).forEach((d, i) => {
+    (await decodeExamples({ model, task: 'rec', tries, options: decode[mode] }, recEx)).forEach((d, i) => {
       reference.rec.push(ref(mode, d.items, d.itemScores, { user: i }));
     });
   }

@@ -99,7 +99,7 @@ export class DemoModel {
   private run(task: Task, prompt: Int32Array, mode: DemoMode, exclude?: number[]): DemoDecoding {
     const t0 = now();
     const space = this.space(task);
-    const d: DecodedIds = beamSearch(this.net, [prompt], space, this.trie(task), this.decodeOptions(mode), exclude && exclude.length ? [exclude] : undefined)[0];
+    const d: DecodedIds = beamSearch({ model: this.net, prompts: [prompt], space, trie: this.trie(task), options: this.decodeOptions(mode), exclude: exclude && exclude.length ? [exclude] : undefined })[0];
     const milliseconds = now() - t0;
     const L = space.ids.length;
     const toCodes = (tokens: Int32Array) => Array.from(tokens, (tok, p) => tok - space.positionOffsets[p]).slice(0, L);

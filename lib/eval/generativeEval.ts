@@ -152,7 +152,7 @@ export async function evaluateGenerative(
     const step = 500;
     for (let s = 0; s < examples.length; s += step) {
       const part = examples.slice(s, s + step);
-      for (const d of await decodeExamples(model, task, part, tries, decode, settings.keepSeen)) rankings.push(d.items);
+      for (const d of await decodeExamples({ model, task, tries, options: decode }, part, settings.keepSeen)) rankings.push(d.items);
       progress.tick(part.length);
     }
     progress.finish();
@@ -182,7 +182,7 @@ export async function sweepBeamSettings(
   const out: SweepPoint[] = [];
   for (const setting of settings) {
     const t0 = Date.now();
-    const dec = await decodeExamples(model, task, examples, tries, { ...opts.base, diversityPenalty: undefined, ...setting }, opts.keepSeen);
+    const dec = await decodeExamples({ model, task, tries, options: { ...opts.base, diversityPenalty: undefined, ...setting } }, examples, opts.keepSeen);
     const hits = hitsAtK(dec.map((d) => d.items), examples.map((e) => e.item), opts.k ?? 30);
     out.push({ ...setting, recall: bootstrapMean(hits, opts.bootstrap), seconds: (Date.now() - t0) / 1000 });
   }
@@ -200,7 +200,7 @@ export async function selectDecoding(model: GenerativeModel, valid: Record<Task,
   for (const decode of o.decodeCandidates) {
     const v = {} as Record<Task, Estimate>;
     for (const task of TASKS) {
-      const dec = await decodeExamples(model, task, samples[task], tries, decode, o.keepSeen);
+      const dec = await decodeExamples({ model, task, tries, options: decode }, samples[task], o.keepSeen);
       v[task] = bootstrapMean(hitsAtK(dec.map((d) => d.items), samples[task].map((e) => e.item), k), o.bootstrap);
     }
     const score = TASKS.reduce((sum, t) => sum + (samples[t].length ? v[t].mean : 0), 0) / TASKS.length;

@@ -94,17 +94,28 @@ interface Beam {
   row: number;
 }
 
-export function beamSearch(
-  model: Seq2SeqModel,
-  prompts: Int32Array[],
-  space: IdSpaceLike,
-  trie: IdTrieLike,
-  opts: BeamSearchOptions = {},
+/** One decoding: prompts into ranked items of one ID space, constrained by its trie. */
+export interface DecodeRequest {
+  model: Seq2SeqModel;
+  prompts: Int32Array[];
+  space: IdSpaceLike;
+  trie: IdTrieLike;
+  options?: BeamSearchOptions;
   /** Per prompt, items that must not be returned (aligned with `prompts`; missing = none). */
-  exclude?: readonly (ArrayLike<number> | undefined)[],
-): DecodedIds[] {
+  exclude?: readonly (ArrayLike<number> | undefined)[];
+}
+
+/** A request with its options resolved and checked: what every prompt batch is decoded with. */
+interface ResolvedRequest {
+  model: Seq2SeqModel;
+  space: IdSpaceLike;
+  trie: IdTrieLike;
+  o: ResolvedBeamSearchOptions;
+}
+
+export function beamSearch(req: DecodeRequest): DecodedIds[] {
   const out: DecodedIds[] = [];
-  for (const part of beamChunks(model, prompts, space, trie, opts, exclude)) out.push(...part);
+  for (const part of beamChunks(req)) out.push(...part);
   return out;
 }
 
@@ -112,17 +123,10 @@ export function beamSearch(
  * `beamSearch` that yields to the event loop between prompt batches on webgpu (long decodes must,
  * see lib/backend/deviceYield.ts); the same batches, so the same results.
  */
-export async function beamSearchAsync(
-  model: Seq2SeqModel,
-  prompts: Int32Array[],
-  space: IdSpaceLike,
-  trie: IdTrieLike,
-  opts: BeamSearchOptions = {},
-  exclude?: readonly (ArrayLike<number> | undefined)[],
-): Promise<DecodedIds[]> {
+export async function beamSearchAsync(req: DecodeRequest): Promise<DecodedIds[]> {
   const out: DecodedIds[] = [];
   const yielder = new DeviceYield();
-  for (const part of beamChunks(model, prompts, space, trie, opts, exclude)) {
+  for (const part of beamChunks(req)) {
     out.push(...part);
     await yielder.tick();
   }
@@ -130,25 +134,18 @@ export async function beamSearchAsync(
 }
 
 /** The decoded prompts, one prompt batch at a time. */
-function* beamChunks(
-  model: Seq2SeqModel,
-  prompts: Int32Array[],
-  space: IdSpaceLike,
-  trie: IdTrieLike,
-  opts: BeamSearchOptions,
-  exclude?: readonly (ArrayLike<number> | undefined)[],
-): Generator<DecodedIds[]> {
-  const o = resolveBeamSearchOptions(opts);
+function* beamChunks({ model, prompts, space, trie, options = {}, exclude }: DecodeRequest): Generator<DecodedIds[]> {
+  const r: ResolvedRequest = { model, space, trie, o: resolveBeamSearchOptions(options) };
   if (trie.depth !== space.ids.length) throw new Error(`beamSearch: trie depth ${trie.depth} != ID length ${space.ids.length} of space "${space.name}"`);
   checkOutputsCover(space, model.config.outputVocabSize);
   if (exclude && exclude.length !== prompts.length) throw new Error(`beamSearch: exclude has ${exclude.length} entries for ${prompts.length} prompts`);
-  for (let start = 0; start < prompts.length; start += o.promptBatch) {
-    const chunk = prompts.slice(start, start + o.promptBatch);
+  for (let start = 0; start < prompts.length; start += r.o.promptBatch) {
+    const chunk = prompts.slice(start, start + r.o.promptBatch);
     const excluded = chunk.map((_, i) => {
       const items = exclude?.[start + i];
       return items && items.length ? new Exclusion(space, trie, items) : null;
     });
-    yield decodeChunk(model, chunk, space, trie, o, excluded);
+    yield decodeChunk(r, chunk, excluded);
   }
 }
 
@@ -159,7 +156,7 @@ function checkOutputsCover(space: IdSpaceLike, outputs: number): void {
 }
 
 /** Decodes one batch of prompts: one model step per ID position, one `beamStep` per prompt and step. */
-function decodeChunk(model: Seq2SeqModel, prompts: Int32Array[], space: IdSpaceLike, trie: IdTrieLike, o: ResolvedBeamSearchOptions, excluded: (Exclusion | null)[]): DecodedIds[] {
+function decodeChunk({ model, space, trie, o }: ResolvedRequest, prompts: Int32Array[], excluded: (Exclusion | null)[]): DecodedIds[] {
   const P = prompts.length;
   const depth = space.ids.length;
   const { padId, idInputBase } = model.config;

@@ -151,8 +151,8 @@ export async function trainGenerativeModel(
     const k = opts.validK ?? 30;
     const decode = { ...DEFAULT_DECODE, ...opts.validDecode };
     validate = async () => ({
-      search: recallOf(await decodeExamples(model, 'search', vs, tries, decode), vs, k),
-      rec: recallOf(await decodeExamples(model, 'rec', vr, tries, decode), vr, k),
+      search: recallOf(await decodeExamples({ model, task: 'search', tries, options: decode }, vs), vs, k),
+      rec: recallOf(await decodeExamples({ model, task: 'rec', tries, options: decode }, vr), vr, k),
     });
   }
   const res = await trainSeq2Seq(net, sets.train, { ...opts, validate });
@@ -183,33 +183,37 @@ export function makeTries(model: GenerativeModel, makeTrie: TrieFactory = defaul
   return { search, rec };
 }
 
-/**
- * Decodes the prompts of `examples` (all of one task) into ranked items. An example's `seen` items
- * are never returned (the same protocol as the dense and popularity baselines), unless `keepSeen`.
- */
-export function decodeExamples(
-  model: GenerativeModel, task: Task, examples: Seq2SeqExample[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE, keepSeen = false,
-): Promise<DecodedIds[]> {
-  const exclude = keepSeen || !examples.some((e) => e.seen) ? undefined : examples.map((e) => e.seen);
-  return decodePrompts(model, task, examples.map((e) => e.input), tries, opts, exclude);
+/** How one task of a joint model is decoded: its ID space's trie and the beam settings. */
+export interface TaskDecoding {
+  model: GenerativeModel;
+  task: Task;
+  tries: TaskTries;
+  options?: BeamSearchOptions;
 }
 
-export function decodePrompts(
-  model: GenerativeModel, task: Task, prompts: Int32Array[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE, exclude?: (ArrayLike<number> | undefined)[],
-): Promise<DecodedIds[]> {
+/**
+ * Decodes the prompts of `examples` (all of `d.task`) into ranked items. An example's `seen` items
+ * are never returned (the same protocol as the dense and popularity baselines), unless `keepSeen`.
+ */
+export function decodeExamples(d: TaskDecoding, examples: Seq2SeqExample[], keepSeen = false): Promise<DecodedIds[]> {
+  const exclude = keepSeen || !examples.some((e) => e.seen) ? undefined : examples.map((e) => e.seen);
+  return decodePrompts(d, examples.map((e) => e.input), exclude);
+}
+
+export function decodePrompts({ model, task, tries, options = DEFAULT_DECODE }: TaskDecoding, prompts: Int32Array[], exclude?: (ArrayLike<number> | undefined)[]): Promise<DecodedIds[]> {
   const space = findSpace(model.vocab, model.spaces[task]);
-  return beamSearchAsync(model.net, prompts, space, tries[task], opts, exclude);
+  return beamSearchAsync({ model: model.net, prompts, space, trie: tries[task], options, exclude });
 }
 
 /** Ranked items for free-text queries. */
-export function searchItems(model: GenerativeModel, queries: string[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE): Promise<DecodedIds[]> {
-  return decodePrompts(model, 'search', queries.map((q) => model.prompts.searchPrompt(q)), tries, opts);
+export function searchItems(model: GenerativeModel, queries: string[], tries: TaskTries, options: BeamSearchOptions = DEFAULT_DECODE): Promise<DecodedIds[]> {
+  return decodePrompts({ model, task: 'search', tries, options }, queries.map((q) => model.prompts.searchPrompt(q)));
 }
 
 /** Ranked next items for histories (oldest first); items already in a history are left out unless `keepSeen`. */
-export function recommendItems(model: GenerativeModel, histories: ArrayLike<number>[], tries: TaskTries, opts: BeamSearchOptions = DEFAULT_DECODE, keepSeen = false): Promise<DecodedIds[]> {
+export function recommendItems(model: GenerativeModel, histories: ArrayLike<number>[], tries: TaskTries, options: BeamSearchOptions = DEFAULT_DECODE, keepSeen = false): Promise<DecodedIds[]> {
   const space = findSpace(model.vocab, model.spaces.rec);
-  return decodePrompts(model, 'rec', histories.map((h) => model.prompts.recPrompt(h, space)), tries, opts, keepSeen ? undefined : histories);
+  return decodePrompts({ model, task: 'rec', tries, options }, histories.map((h) => model.prompts.recPrompt(h, space)), keepSeen ? undefined : histories);
 }
 
 const FORMAT = 'sid-seq2seq-1';
