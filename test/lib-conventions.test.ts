@@ -61,8 +61,11 @@ function layerOf(relToLib: string): string {
 /** Why importing `to` from `from` breaks the layering, or null when it is allowed. */
 function layerViolation(from: string, to: string): string | null {
   if (from === to) return null;
-  if (to === 'report') return from === 'views' || from === 'cli' ? null : 'only views and cli may use report';
-  if (from === 'report') return to === 'util' ? null : 'report may import util only';
+  // The display kit (tables, plots) and the notebook runner sit beside the layers.
+  if (to === 'display') return ['views', 'report', 'cli'].includes(from) ? null : 'only views, report and cli may use display';
+  if (from === 'display') return to === 'util' ? null : 'display may import util only';
+  if (to === 'report') return from === 'cli' ? null : 'only cli may use report';
+  if (from === 'report') return to === 'util' || to === 'display' ? null : 'report may import util and display only';
   const a = LAYERS.indexOf(from as (typeof LAYERS)[number]);
   const b = LAYERS.indexOf(to as (typeof LAYERS)[number]);
   if (a < 0) return `folder lib/${from} is in no layer`;
@@ -88,10 +91,14 @@ function upwardImports(lib: string): string[] {
 test('layers: the rule itself rejects upward imports and accepts downward ones', () => {
   assert.equal(layerViolation('generate', 'eval'), 'generate sits below eval');
   assert.equal(layerViolation('embed', 'eval'), 'embed sits below eval');
-  assert.equal(layerViolation('pipeline', 'report'), 'only views and cli may use report');
-  assert.equal(layerViolation('report', 'pipeline'), 'report may import util only');
+  assert.equal(layerViolation('pipeline', 'report'), 'only cli may use report');
+  assert.equal(layerViolation('views', 'report'), 'only cli may use report');
+  assert.equal(layerViolation('report', 'pipeline'), 'report may import util and display only');
+  assert.equal(layerViolation('pipeline', 'display'), 'only views, report and cli may use display');
+  assert.equal(layerViolation('display', 'report'), 'display may import util only');
   assert.equal(layerViolation('eval', 'generate'), null);
-  assert.equal(layerViolation('views', 'report'), null);
+  assert.equal(layerViolation('views', 'display'), null);
+  assert.equal(layerViolation('report', 'display'), null);
   assert.equal(layerViolation('cli', 'util'), null);
 });
 

@@ -10,9 +10,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { safeMarkdown, setDisplaySink, showMarkdown, type MimeBundle } from '../lib/report/display';
-import { showTable } from '../lib/report/table';
-import { showPlot } from '../lib/report/plot';
+import { safeMarkdown, setDisplaySink, showMarkdown, type MimeBundle } from '../lib/display/display';
+import { showTable } from '../lib/display/table';
+import { showPlot } from '../lib/display/plot';
 import { finishReportHtml } from '../lib/report/notebooks';
 
 const HOSTILE = [

@@ -13,11 +13,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkKernel, runNotebooks, NotebookRun } from '../lib/report/notebooks';
 import { dumpDom, findChromium } from '../lib/report/chromium';
-import { PLOT_DIV_CLASS, PLOTLY_BUNDLE_FILE, PLOTLY_LIB_MARKER, plotlyLibraryScript } from '../lib/report/plotly-lib';
+import { PLOT_DIV_CLASS, PLOTLY_BUNDLE_FILE, PLOTLY_LIB_MARKER, plotlyLibraryScript } from '../lib/display/plotly-lib';
 import { TOC_CLASS } from '../lib/report/toc';
 import { checkCommandLine } from '../lib/cli/specs';
-import { figureHtml } from '../lib/report/plot';
-import { formatNumber } from '../lib/report/html';
+import { figureHtml } from '../lib/display/plot';
+import { formatNumber } from '../lib/display/html';
 import { Rng } from '../lib/util/random';
 import { projectRoot } from '../lib/util/fs';
 

@@ -9,9 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dumpDom, findChromium } from './chromium';
-import { jsonForScript } from './html';
-import { DisplayedFigure, figureFromHtml } from './plot';
-import { plotlyLibraryPath } from './plotly-lib';
+import { jsonForScript } from '../display/html';
+import { DisplayedFigure, figureFromHtml } from '../display/plot';
+import { plotlyLibraryPath } from '../display/plotly-lib';
 
 /** Width of the image of a figure that fills its output area. */
 const DEFAULT_WIDTH = 900;

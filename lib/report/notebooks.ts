@@ -17,10 +17,10 @@ import { sha256, sha256File } from '../util/hash';
 import { formatSeconds, PROGRESS_MARKER } from '../util/progress';
 import { findChromium } from './chromium';
 import { addStaticImages } from './figure-images';
-import { extractHeadStyles, IndexEntry, injectIntoHead, removeRemoteScripts, renderIndexPage } from './html';
+import { extractHeadStyles, IndexEntry, injectIntoHead, removeRemoteScripts, renderIndexPage } from './pages';
 import { NBCONVERT_DRIVER } from './nbconvert-driver';
 import { injectParameters, ParamValue } from './parameters';
-import { PLOT_DIV_CLASS, PLOTLY_BUNDLE_FILE, PLOTLY_LIB_MARKER, plotlyBundleScriptTag, plotlyBundleSource } from './plotly-lib';
+import { PLOT_DIV_CLASS, PLOTLY_BUNDLE_FILE, PLOTLY_LIB_MARKER, plotlyBundleScriptTag, plotlyBundleSource } from '../display/plotly-lib';
 import { insertToc } from './toc';
 
 /** Name of the project-local kernelspec. */

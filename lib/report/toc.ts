@@ -2,7 +2,7 @@
  * A table of contents for a report page, built from the headings nbconvert rendered from the
  * notebook's Markdown (each carries an id and a "¶" anchor link). Pure string functions.
  */
-import { escapeHtml } from './html';
+import { escapeHtml } from '../display/html';
 
 /** CSS class of the table of contents <nav>; tests look for it. */
 export const TOC_CLASS = 'sid-toc';

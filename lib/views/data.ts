@@ -4,7 +4,7 @@
  */
 import type { dataStats } from '../data/prepare';
 import type { PreparedData } from '../types';
-import type { Figure } from '../report/plot';
+import type { Figure } from '../display/plot';
 
 export type DataStats = ReturnType<typeof dataStats>;
 

@@ -1,6 +1,6 @@
 /** Tables and figures about item embeddings (notebook 01). */
 import { l2NormalizeRows } from '../util/vectors';
-import type { Figure } from '../report/plot';
+import type { Figure } from '../display/plot';
 import { denseOperator, randomizedSvd } from '../embed/svd';
 import type { PreparedData, Task } from '../types';
 import type { StoredEmbedding } from '../pipeline/stages';

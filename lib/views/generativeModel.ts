@@ -1,5 +1,5 @@
 /** Figures and tables for the generative model (notebook 03), from stored or decoded results. */
-import type { Figure } from '../report/plot';
+import type { Figure } from '../display/plot';
 import type { EpochRecord } from '../generate/train';
 import type { DecodedIds } from '../generate/beamSearch';
 import type { PairedComparison } from '../eval/compare';

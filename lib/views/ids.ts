@@ -1,5 +1,5 @@
 /** Tables and figures about Semantic IDs (notebooks 02 and 05), from lib/pipeline/analyses.ts results. */
-import type { Figure } from '../report/plot';
+import type { Figure } from '../display/plot';
 import type { CollisionPoint, QuantizerSummary } from '../pipeline/analyses';
 import { QUANTIZERS, type QuantizerName } from '../quantize/quantizer';
 import type { SemanticIdSet } from '../types';

@@ -2,7 +2,7 @@
  * Tables, figures and computed sentences for the result notebooks (04-07). Conclusions are derived
  * from the numbers, with their intervals, never written in advance.
  */
-import type { Figure } from '../report/plot';
+import type { Figure } from '../display/plot';
 import { formatEstimate, pick, type ResultRow } from '../pipeline/results';
 import type { ResultsDocument } from '../pipeline/collect';
 import { TASKS, type Task } from '../types';

@@ -2,7 +2,7 @@
  * Notebook 09 and `sid scale`: the cost of each stage against the catalogue size, from smoke runs at
  * several sizes (lib/pipeline/scaling.ts): a table with the fitted exponents and log-log figures.
  */
-import type { Figure } from '../report/plot';
+import type { Figure } from '../display/plot';
 import type { ScalingReport } from '../pipeline/scaling';
 import { formatMiB, type SmokeReport } from '../pipeline/smoke';
 import { formatSeconds } from '../util/progress';

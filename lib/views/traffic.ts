@@ -3,7 +3,7 @@
  * search logs do), or if recommendation targets were spread evenly over items? Reweights the stored
  * per-example rankings of every method (lib/pipeline/analyses.ts `trafficRows`); no retraining.
  */
-import type { Figure } from '../report/plot';
+import type { Figure } from '../display/plot';
 import { TRAFFIC_MODELS, type TrafficModel } from '../eval/reweight';
 import type { TrafficRow } from '../pipeline/analyses';
 import { TASKS, type Task } from '../types';

@@ -1,6 +1,6 @@
 /**
- * What notebooks call to display results. The notebook runner (`runNotebooks`) lives in
- * `./notebooks` and is imported from there, so that the CLI does not load tslab.
+ * What notebooks call to display results: tables, plots, Markdown. The notebook runner (nbconvert,
+ * Chromium, parameters, table of contents) is lib/report.
  */
 export { showPlot, renderPlot, figureHtml, describeFigure, ensurePlotlyLoaded, PLOT_DIV_CLASS } from './plot';
 export type { Figure, PlotOptions } from './plot';
