@@ -16,7 +16,7 @@ import { smokeProfile, stageWork, type StageWork } from './budget';
 import { ArtifactCache } from './cache';
 import type { Profile } from './profiles';
 import { importClosure } from './sourceClosure';
-import { protocolsAmong, sharedStageInstances, trainingInputs, type WorkUnit } from './stageKinds';
+import { protocolsAmong, sharedStageInstances, trainingInputs, type StageKind, type WorkUnit } from './stageKinds';
 import { codeVersion, createContext, dataStage, experimentStage, specId, type ExperimentSpec, type PipelineContext } from './stages';
 import { meterStage, type StageMeasurement } from './stageMeter';
 import { experimentsFor, TABLE_NAMES, type TableName } from './tables';
@@ -108,6 +108,8 @@ export interface SmokeOptions {
 
 /** The reference row's training stands for every row's: the same model and data, within the IDs' vocabulary size. */
 const MEASURED_SPEC: ExperimentSpec = { embedding: 'multitask', quantizer: 'rq-kmeans', space: 'shared' };
+/** The label of its measurement. */
+const TRAINING_LABEL = `training ${specId(MEASURED_SPEC)}`;
 
 /**
  * The private cache of a run is `.smoke-cache-<pid>-XXXXXX` in its output folder. A run killed by a
@@ -148,7 +150,24 @@ async function warmUpTraining(ctx: PipelineContext): Promise<void> {
   await experimentStage({ ...ctx, profile }, MEASURED_SPEC);
 }
 
-export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<SmokeReport> {
+/** What the two work levels of a smoke run measured, and the work each level and the full run do. */
+interface SmokeMeasurements {
+  fullSpecs: ExperimentSpec[];
+  instances: { kind: StageKind; arg: string; label: string }[];
+  /** Per level, each stage's measurement by label. */
+  perLevel: Map<string, StageMeasurement>[];
+  /** Per level, seconds a stage spent in the work its unit scales (steps, sweeps), where it reports them. */
+  loopSeconds: Map<string, number>[];
+  /** Per level, the measured training's seconds, its epochs' seconds and its evaluation's. */
+  experiments: { trainSeconds: number; epochSeconds: number; evalSeconds: number }[];
+  works: StageWork[];
+  fullWork: StageWork;
+  data: SmokeReport['data'];
+  seconds: number;
+}
+
+/** Runs every stage at work levels 1 and 2 in a private cache (removed after), measuring each. */
+async function measureSmoke(full: Profile, opts: SmokeOptions): Promise<SmokeMeasurements> {
   const log = opts.log ?? writeProgressLine;
   const tables = opts.tables ?? TABLE_NAMES;
   const fullSpecs = experimentsFor(tables, full.generate.replicates);
@@ -156,16 +175,13 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
   // those whose work the budget scales, and those the measured training needs (its ID set).
   const instances = sharedStageInstances(fullSpecs).flatMap(({ kind, group }) => group.map((arg) => ({ kind, arg, label: kind.label(arg) })));
   const trainingNeeds = trainingInputs(MEASURED_SPEC);
-  const byLabel = new Map(instances.map((x) => [x.label, x]));
   fs.mkdirSync(opts.outDir, { recursive: true });
   removeAbandonedCaches(opts.outDir);
   const cacheRoot = fs.mkdtempSync(path.join(opts.outDir, `${CACHE_PREFIX}${process.pid}-`));
   const t0 = Date.now();
   const perLevel: Map<string, StageMeasurement>[] = [new Map(), new Map()];
-  // A training's seconds, those of its epochs (steps and validation: what its examples scale), and its evaluation's.
   const experiments: { trainSeconds: number; epochSeconds: number; evalSeconds: number }[] = [];
   const works: StageWork[] = [];
-  // Seconds of a stage spent in the work its unit scales (steps, sweeps), where it reports them.
   const loopSeconds: Map<string, number>[] = [new Map(), new Map()];
   let fullWork: StageWork | null = null;
   let dataSummary: SmokeReport['data'] | null = null;
@@ -217,7 +233,7 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
         await warmUpTraining(ctx);
         log(`[smoke] warm-up training (${WARM_UP_STEPS} steps, not measured): ${formatSeconds((Date.now() - tw) / 1000)}`);
       }
-      const exp = await meterStage(`training ${specId(MEASURED_SPEC)}`, () => experimentStage(ctx, MEASURED_SPEC), (v) => [ctx.cache.dirOf('experiment', v.key), v.modelDir]);
+      const exp = await meterStage(TRAINING_LABEL, () => experimentStage(ctx, MEASURED_SPEC), (v) => [ctx.cache.dirOf('experiment', v.key), v.modelDir]);
       record(exp.measurement);
       const { trainSeconds, evalSeconds, history } = exp.value.result;
       experiments.push({ trainSeconds, epochSeconds: history.reduce((sum, e) => sum + e.seconds, 0), evalSeconds });
@@ -225,10 +241,15 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
   } finally {
     fs.rmSync(cacheRoot, { recursive: true, force: true });
   }
-  const W = fullWork!;
+  return { fullSpecs, instances, perLevel, loopSeconds, experiments, works, fullWork: fullWork!, data: dataSummary!, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** Each stage's full-run time from its two measurements: a fixed cost plus a cost per unit of work. */
+function fitSmoke({ fullSpecs, instances, perLevel, loopSeconds, experiments, works, fullWork: W }: SmokeMeasurements): { stages: SmokeStage[]; training: SmokeReport['training']; trainingStage: SmokeStage } {
+  const byLabel = new Map(instances.map((x) => [x.label, x]));
   const stages: SmokeStage[] = [];
   for (const [name, a] of perLevel[0]) {
-    if (name.startsWith('training ')) continue;
+    if (name === TRAINING_LABEL) continue;
     const b = perLevel[1].get(name)!;
     const levels: [StageMeasurement, StageMeasurement] = [a, b];
     // Prepared data is not cached: the main process prepares each protocol's (and every training
@@ -267,7 +288,7 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
   const beforeEpochs = Math.max(0, (experiments[0].trainSeconds - experiments[0].epochSeconds + experiments[1].trainSeconds - experiments[1].epochSeconds) / 2);
   const fullTrainSeconds = beforeEpochs + tr.fixed + tr.perUnit * W.trainExamples + dec.perUnit * W.validationDecodes;
   const fullEvalSeconds = dec.fixed + dec.perUnit * W.evalDecodes;
-  const [ea, eb] = [perLevel[0], perLevel[1]].map((m) => m.get(`training ${specId(MEASURED_SPEC)}`)!);
+  const [ea, eb] = [perLevel[0], perLevel[1]].map((m) => m.get(TRAINING_LABEL)!);
   const overhead = Math.max(0, (ea.seconds - experiments[0].trainSeconds - experiments[0].evalSeconds + eb.seconds - experiments[1].trainSeconds - experiments[1].evalSeconds) / 2);
   const dataSeconds = perLevel[0].get('data')!.seconds;
   const trainingStage: SmokeStage = {
@@ -280,34 +301,48 @@ export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<Smoke
     fullSeconds: dataSeconds + overhead + fullTrainSeconds + fullEvalSeconds,
   };
   stages.push(trainingStage);
+  const training: SmokeReport['training'] = {
+    examplesPerSecond: tr.perUnit > 0 ? 1 / tr.perUnit : Infinity,
+    decodesPerSecond: dec.perUnit > 0 ? 1 / dec.perUnit : Infinity,
+    fullTrainSeconds,
+    fullEvalSeconds,
+    fixedSeconds: overhead + beforeEpochs + tr.fixed + dec.fixed,
+  };
+  return { stages, training, trainingStage };
+}
+
+export async function runSmoke(full: Profile, opts: SmokeOptions): Promise<SmokeReport> {
+  const measured = await measureSmoke(full, opts);
+  const { stages, training, trainingStage } = fitSmoke(measured);
+  const report = await smokeReport(full, opts, measured, stages, training, trainingStage);
+  writeJsonAtomic(path.join(opts.outDir, 'stages.json'), report);
+  writeFileAtomic(path.join(opts.outDir, 'stages.md'), smokeMarkdown(report));
+  return report;
+}
+
+/** The report of a smoke run: its stages, the training's rates, and the full run's time by worker count. */
+async function smokeReport(
+  full: Profile, opts: SmokeOptions, measured: SmokeMeasurements, stages: SmokeStage[], training: SmokeReport['training'], trainingStage: SmokeStage,
+): Promise<SmokeReport> {
   const shared = stages.filter((s) => s !== trainingStage).reduce((sum, s) => sum + s.runs * s.fullSeconds, 0);
   const trainingTotal = trainingStage.runs * trainingStage.fullSeconds;
   const jobs = opts.jobs ?? [1, 2, 8, 32];
   const { threads } = await initBackend();
-  const report: SmokeReport = {
+  return {
     profile: full.name,
     dataDir: full.data.dir ?? null,
-    data: dataSummary!,
+    data: measured.data,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', totalMemoryBytes: os.totalmem(), node: process.version },
     backend: opts.backend ?? 'unknown',
     codeVersion: smokeCodeVersion(),
     stages,
-    training: {
-      examplesPerSecond: tr.perUnit > 0 ? 1 / tr.perUnit : Infinity,
-      decodesPerSecond: dec.perUnit > 0 ? 1 / dec.perUnit : Infinity,
-      fullTrainSeconds,
-      fullEvalSeconds,
-      fixedSeconds: overhead + beforeEpochs + tr.fixed + dec.fixed,
-    },
+    training,
     fullRunSeconds: shared + trainingTotal,
     // The shared stages run before the trainings, in one process (as the local runner does).
     fullRunSecondsWithJobs: jobs.map((j) => ({ jobs: j, threads, seconds: shared + Math.ceil(trainingStage.runs / j) * trainingStage.fullSeconds })),
-    smokeSeconds: (Date.now() - t0) / 1000,
+    smokeSeconds: measured.seconds,
     peakRssBytes: Math.max(...stages.flatMap((s) => s.levels.map((l) => l.peakRssBytes))),
   };
-  writeJsonAtomic(path.join(opts.outDir, 'stages.json'), report);
-  writeFileAtomic(path.join(opts.outDir, 'stages.md'), smokeMarkdown(report));
-  return report;
 }
 
 /** "8 workers of 2 threads" (a report from before the thread count was kept: "8 workers"). */
