@@ -126,6 +126,54 @@ export function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
   return r;
 }
 
+/** How each epoch's batches are drawn: a function of these and the epoch only (so a resumed run sees the same data). */
+interface BatchPlan {
+  perEpoch: number;
+  batchSize: number;
+  searchFraction: number;
+  bucketBatches: number;
+  seed: number;
+}
+
+/** Where a training stands after its last finished epoch: what a checkpoint saves and a resumed run restores. */
+interface TrainerState {
+  /** The next epoch to train. */
+  epoch: number;
+  history: EpochRecord[];
+  bestEpoch: number;
+  bestScore: number;
+  /** The best epoch's weights, if kept. */
+  best: Map<string, Float32Array> | null;
+}
+
+/** Loss sums of one epoch, added in step order. */
+class EpochLosses {
+  private sum = 0;
+  private count = 0;
+  private readonly perTask = { search: [0, 0], rec: [0, 0] };
+
+  add(examples: number, { loss, perTask }: StepLosses): void {
+    this.sum += loss * examples;
+    this.count += examples;
+    for (const t of TASKS) {
+      this.perTask[t][0] += perTask[t][0];
+      this.perTask[t][1] += perTask[t][1];
+    }
+  }
+
+  get examples(): number {
+    return this.count;
+  }
+
+  get mean(): number {
+    return this.sum / Math.max(1, this.count);
+  }
+
+  task(t: 'search' | 'rec'): number {
+    return this.perTask[t][1] ? this.perTask[t][0] / this.perTask[t][1] : NaN;
+  }
+}
+
 export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] }, opts: TrainOptions = {}): Promise<TrainResult> {
   const o = { ...resolveTrainConfig(opts), resume: opts.resume ?? true, label: opts.label ?? 'train', checkpointDir: opts.checkpointDir, validate: opts.validate, onEpoch: opts.onEpoch };
   const nS = pools.search.length;
@@ -134,109 +182,94 @@ export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2Seq
   if (o.patience !== undefined && !o.validate) throw new Error('trainSeq2Seq: TrainOptions.patience needs a validate callback');
   const searchFraction = nS === 0 ? 0 : nR === 0 ? 1 : o.searchFraction ?? nS / (nS + nR);
   if (!(searchFraction >= 0 && searchFraction <= 1)) throw new Error(`TrainOptions.searchFraction must be in [0, 1], got ${o.searchFraction}`);
-  const perEpoch = o.examplesPerEpoch ?? nS + nR;
-  const batchesPerEpoch = Math.ceil(perEpoch / o.batchSize);
+  const plan: BatchPlan = { perEpoch: o.examplesPerEpoch ?? nS + nR, batchSize: o.batchSize, searchFraction, bucketBatches: o.bucketBatches, seed: o.seed };
+  const batchesPerEpoch = Math.ceil(plan.perEpoch / o.batchSize);
   const totalSteps = batchesPerEpoch * o.epochs;
   const schedule = { peakLr: o.lr, totalSteps, warmupSteps: Math.round(o.warmupFraction * totalSteps), decay: o.decay };
-  const vars = model.variables;
   const decayMask = model.names.map((n) => !(n.includes('.ln_') || n.endsWith('rel_bias')));
-  const optimizer = new AdamW(vars, decayMask, { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
-  const fingerprint = JSON.stringify({ config: model.config, nS, nR, perEpoch, b: o.batchSize, e: o.epochs, seed: o.seed });
-
-  let history: EpochRecord[] = [];
-  let bestEpoch = -1;
-  let bestScore = -Infinity;
-  let startEpoch = 0;
-  let best: Map<string, Float32Array> | null = null;
+  const optimizer = new AdamW(model.variables, decayMask, { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
+  const fingerprint = JSON.stringify({ config: model.config, nS, nR, perEpoch: plan.perEpoch, b: o.batchSize, e: o.epochs, seed: o.seed });
   const statePath = o.checkpointDir ? path.join(o.checkpointDir, 'state') : null;
   const bestPath = o.checkpointDir ? path.join(o.checkpointDir, 'best') : null;
+
   // The checkpoint is verified (sizes, sha256) first; a damaged one is reported and training restarts.
+  const st: TrainerState = { epoch: 0, history: [], bestEpoch: -1, bestScore: -Infinity, best: null };
   const resumed = statePath && o.resume ? openCheckpoint<TrainState, { weights: Record<string, Float32Array> }>(statePath, bestPath) : null;
   if (statePath && resumed) {
-    const st = resumed.state;
-    if (st.fingerprint !== fingerprint) {
+    const saved = resumed.state;
+    if (saved.fingerprint !== fingerprint) {
       throw new Error(`trainSeq2Seq: checkpoint ${statePath} belongs to another configuration; remove it or set resume: false`);
     }
-    model.setWeights(weightsFromRecord(st.weights));
-    optimizer.setState(st.optimizer);
-    history = st.history;
-    bestEpoch = st.bestEpoch;
-    bestScore = st.bestScore;
-    startEpoch = st.epoch + 1;
-    if (resumed.best) best = weightsFromRecord(resumed.best.weights);
-    process.stderr.write(`[train] resuming from checkpoint ${statePath} after epoch ${startEpoch} of ${o.epochs}\n`);
+    model.setWeights(weightsFromRecord(saved.weights));
+    optimizer.setState(saved.optimizer);
+    Object.assign(st, { epoch: saved.epoch + 1, history: saved.history, bestEpoch: saved.bestEpoch, bestScore: saved.bestScore });
+    if (resumed.best) st.best = weightsFromRecord(resumed.best.weights);
+    process.stderr.write(`[train] resuming from checkpoint ${statePath} after epoch ${st.epoch} of ${o.epochs}\n`);
   }
 
   // Epochs since the best one, counted over completed epochs (so a resumed run stops where it would have).
-  const plateaued = (nextEpoch: number) => o.patience !== undefined && nextEpoch - 1 - bestEpoch >= o.patience;
+  const plateaued = (nextEpoch: number) => o.patience !== undefined && nextEpoch - 1 - st.bestEpoch >= o.patience;
   let stop: TrainResult['stop'] = 'cap';
-  const progress = new Progress({ label: o.label, total: (o.epochs - startEpoch) * batchesPerEpoch * o.batchSize, unit: 'ex' });
-  const reads = new DeferredReads();
+  const progress = new Progress({ label: o.label, total: (o.epochs - st.epoch) * batchesPerEpoch * o.batchSize, unit: 'ex' });
+  const step: StepContext = { model, optimizer, microBatch: o.microBatch, reads: new DeferredReads() };
   const yielder = new DeviceYield();
   try {
-    for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
+    for (; st.epoch < o.epochs; st.epoch++) {
+      const epoch = st.epoch;
       if (plateaued(epoch)) {
         stop = 'plateau';
-        process.stderr.write(`[${o.label}] validation plateau: no improvement for ${o.patience} epochs after epoch ${bestEpoch + 1}; stopping at ${epoch} of ${o.epochs}\n`);
+        process.stderr.write(`[${o.label}] validation plateau: no improvement for ${o.patience} epochs after epoch ${st.bestEpoch + 1}; stopping at ${epoch} of ${o.epochs}\n`);
         break;
       }
       const t0 = Date.now();
-      const batches = epochBatches(pools, epoch, perEpoch, o.batchSize, searchFraction, o.bucketBatches, o.seed);
-      let lossSum = 0;
-      let lossCount = 0;
-      const taskLoss = { search: [0, 0], rec: [0, 0] };
+      const batches = epochBatches(pools, epoch, plan);
+      const losses = new EpochLosses();
       let lr = 0;
       for (let b = 0; b < batches.length; b++) {
         const batch = batches[b];
         lr = learningRate(optimizer.step + 1, schedule);
         // Losses are read back every READ_EVERY steps, in step order, so the sums are as with a read per step.
-        trainStepDeferred(model, optimizer, batch, o.microBatch, lr, reads, ({ loss, perTask }) => {
-          lossSum += loss * batch.length;
-          lossCount += batch.length;
-          for (const t of TASKS) {
-            taskLoss[t][0] += perTask[t][0];
-            taskLoss[t][1] += perTask[t][1];
-          }
-        });
-        if ((b + 1) % READ_EVERY === 0 || b === batches.length - 1) reads.flush();
-        progress.tick(batch.length, `epoch ${epoch + 1}/${o.epochs} loss ${lossCount ? (lossSum / lossCount).toFixed(3) : '-'}`);
+        trainStepDeferred(step, batch, lr, (l) => losses.add(batch.length, l));
+        if ((b + 1) % READ_EVERY === 0 || b === batches.length - 1) step.reads.flush();
+        progress.tick(batch.length, `epoch ${epoch + 1}/${o.epochs} loss ${losses.examples ? losses.mean.toFixed(3) : '-'}`);
         await yielder.tick();
       }
+
       const valid = o.validate ? await o.validate(model, epoch) : null;
       const score = valid ? (valid.search + valid.rec) / 2 : epoch;
-      if (score > bestScore) {
-        bestScore = score;
-        bestEpoch = epoch;
-        best = model.getWeights();
-        if (bestPath) writeBundle(bestPath, { epoch, score, weights: weightsToRecord(best) });
+      if (score > st.bestScore) {
+        st.bestScore = score;
+        st.bestEpoch = epoch;
+        st.best = model.getWeights();
+        if (bestPath) writeBundle(bestPath, { epoch, score, weights: weightsToRecord(st.best) });
       }
       const seconds = (Date.now() - t0) / 1000;
       const record: EpochRecord = {
         epoch,
-        trainLoss: lossSum / Math.max(1, lossCount),
-        searchLoss: taskLoss.search[1] ? taskLoss.search[0] / taskLoss.search[1] : NaN,
-        recLoss: taskLoss.rec[1] ? taskLoss.rec[0] / taskLoss.rec[1] : NaN,
+        trainLoss: losses.mean,
+        searchLoss: losses.task('search'),
+        recLoss: losses.task('rec'),
         valid,
-        examples: lossCount,
+        examples: losses.examples,
         seconds,
-        examplesPerSecond: lossCount / seconds,
+        examplesPerSecond: losses.examples / seconds,
         lr,
         steps: optimizer.step,
       };
-      history.push(record);
+      st.history.push(record);
       if (statePath) {
-        const st: TrainState = { epoch, history, bestEpoch, bestScore, optimizer: optimizer.getState(), weights: weightsToRecord(model.getWeights()), fingerprint };
-        writeBundle(statePath, st);
+        const saved: TrainState = { epoch, history: st.history, bestEpoch: st.bestEpoch, bestScore: st.bestScore, optimizer: optimizer.getState(), weights: weightsToRecord(model.getWeights()), fingerprint };
+        writeBundle(statePath, saved);
       }
       o.onEpoch?.(record);
     }
     progress.finish();
-    if (o.restoreBest && best) model.setWeights(best);
+    if (o.restoreBest && st.best) model.setWeights(st.best);
   } finally {
-    reads.dispose();
+    step.reads.dispose();
     optimizer.dispose();
   }
-  return { history, bestEpoch, bestScore, stop };
+  return { history: st.history, bestEpoch: st.bestEpoch, bestScore: st.bestScore, stop };
 }
 
 /** Steps between reads of the training losses (one GPU-to-CPU transfer each). */
@@ -256,7 +289,7 @@ export function trainStep(model: Seq2SeqModel, optimizer: AdamW, batch: Seq2SeqE
   const reads = new DeferredReads();
   let out: StepLosses | null = null;
   try {
-    trainStepDeferred(model, optimizer, batch, microBatch, lr, reads, (r) => { out = r; });
+    trainStepDeferred({ model, optimizer, microBatch, reads }, batch, lr, (r) => { out = r; });
     reads.flush();
   } finally {
     reads.dispose();
@@ -264,16 +297,18 @@ export function trainStep(model: Seq2SeqModel, optimizer: AdamW, batch: Seq2SeqE
   return out!;
 }
 
+/** What every optimizer step of a training uses. */
+interface StepContext {
+  model: Seq2SeqModel;
+  optimizer: AdamW;
+  /** Examples per forward/backward pass. */
+  microBatch: number;
+  /** Where the step's losses wait to be read back. */
+  reads: DeferredReads;
+}
+
 /** `trainStep` whose losses reach `done` when `reads` is flushed (the step itself runs now). */
-export function trainStepDeferred(
-  model: Seq2SeqModel,
-  optimizer: AdamW,
-  batch: Seq2SeqExample[],
-  microBatch: number,
-  lr: number,
-  reads: DeferredReads,
-  done: (losses: StepLosses) => void,
-): void {
+function trainStepDeferred({ model, optimizer, microBatch, reads }: StepContext, batch: Seq2SeqExample[], lr: number, done: (losses: StepLosses) => void): void {
   const vars = model.variables;
   let totalTokens = 0;
   for (const ex of batch) totalTokens += ex.target.length;
@@ -334,15 +369,7 @@ function streamSlice(n: number, from: number, count: number, seed: number): numb
  * Every batch mixes tasks in the configured ratio; within groups of `bucketBatches` batches, each task's
  * examples are sorted by prompt length so a batch pads little; batch order is then shuffled.
  */
-export function epochBatches(
-  pools: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] },
-  epoch: number,
-  perEpoch: number,
-  batchSize: number,
-  searchFraction: number,
-  bucketBatches: number,
-  seed: number,
-): Seq2SeqExample[][] {
+function epochBatches(pools: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] }, epoch: number, { perEpoch, batchSize, searchFraction, bucketBatches, seed }: BatchPlan): Seq2SeqExample[][] {
   const nBatches = Math.ceil(perEpoch / batchSize);
   const perSearch = pools.search.length ? Math.round(batchSize * searchFraction) : 0;
   const perRec = pools.rec.length ? batchSize - perSearch : 0;
