@@ -45,7 +45,7 @@ export type { DeviceYieldOptions } from './deviceYield';
 export type { WebGpuAdapterReport } from './webgpu';
 
 export type BackendName = 'webgpu' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
-export const BACKEND_NAMES: readonly BackendName[] = ['webgpu', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+const BACKEND_NAMES: readonly BackendName[] = ['webgpu', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
 
 export interface BackendOptions {
   backend?: BackendName;

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { customOp, softmaxCrossEntropy, softmaxCrossEntropyGrad } from './fusedOps';
 
 /** 2^25 floats (128 MB) of logits per chunk. */
-export const DEFAULT_MAX_LOGIT_FLOATS = 1 << 25;
+const DEFAULT_MAX_LOGIT_FLOATS = 1 << 25;
 
 /** Row ranges [start, count] of at most `rows` rows each, covering 0..n-1. */
 function rowChunks(n: number, rows: number): Array<[number, number]> {

@@ -19,7 +19,7 @@ function rowMajorStrides(shape: number[]): number[] {
  * Output shape and per-operand element strides (0 on broadcast axes), with size-1 output axes
  * dropped and neighbouring axes merged where both operands walk them as one.
  */
-export function broadcastLayout(aShape: number[], bShape: number[]): { outShape: number[]; shape: number[]; aStrides: number[]; bStrides: number[] } {
+function broadcastLayout(aShape: number[], bShape: number[]): { outShape: number[]; shape: number[]; aStrides: number[]; bStrides: number[] } {
   const outShape = tf.broadcast_util.assertAndGetBroadcastShape(aShape, bShape);
   const r = outShape.length;
   const strides = (s: number[]) => {
@@ -67,7 +67,7 @@ export function nativeBinary(addon: NativeAddon, op: number): (fallback: KernelF
 }
 
 /** [A, R, B] when the reduced axes (ignoring size-1 axes) form one contiguous block, else null. */
-export function reductionBlock(shape: number[], axes: number[]): [number, number, number] | null {
+function reductionBlock(shape: number[], axes: number[]): [number, number, number] | null {
   const reduced = new Set(axes);
   let A = 1;
   let R = 1;

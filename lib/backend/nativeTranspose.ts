@@ -10,7 +10,7 @@ import { countNativeCall, heapOf, nativeEnabled, offsetOf, type KernelArgs, type
  * Drops size-1 axes and merges axes that stay adjacent and in order, so [B,L,1,D] with [0,2,1,3]
  * becomes a copy and [B,H,L,D] with [0,1,3,2] a batch of 2-D transposes.
  */
-export function simplifyPermutation(shape: number[], perm: number[]): { shape: number[]; perm: number[] } {
+function simplifyPermutation(shape: number[], perm: number[]): { shape: number[]; perm: number[] } {
   const keep = shape.map((d, i) => i).filter((i) => shape[i] !== 1);
   // Axes of the input in output order, without size-1 ones.
   const order = perm.filter((p) => shape[p] !== 1);

@@ -48,7 +48,7 @@ export function setDawnAddonPath(file: string): void {
 }
 
 /** Path of the `dawn.node` for this platform in the installed `webgpu` package, or null. */
-export function dawnAddonPath(): string | null {
+function dawnAddonPath(): string | null {
   if (addonPath) return addonPath;
   const dir = packageDir('webgpu');
   if (!dir) return null;

@@ -80,7 +80,7 @@ export function randomRankings(
 
 
 /** BM25 top-k items for each query text, over the items' `text`. */
-export function bm25Rankings(data: Pick<PreparedData, 'dataset'>, queries: string[], k: number, opts: Bm25Options = {}): Int32Array[] {
+function bm25Rankings(data: Pick<PreparedData, 'dataset'>, queries: string[], k: number, opts: Bm25Options = {}): Int32Array[] {
   const index = buildBm25Index(data.dataset.items.map((it) => it.text), opts);
   return bm25Search(index, queries, k);
 }

@@ -110,7 +110,7 @@ export function buildBm25Index(docs: string[], opts: Bm25Options = {}): Bm25Inde
 }
 
 /** Term ids of a query's tokens that are in the vocabulary (repeats kept). */
-export function queryTermIds(index: Bm25Index, text: string): number[] {
+function queryTermIds(index: Bm25Index, text: string): number[] {
   const out: number[] = [];
   for (const w of index.tokenize(text)) {
     const t = index.vocabulary.get(w);

@@ -60,7 +60,7 @@ export function fitTransitions(train: UserSequence[], numItems: number): Transit
   return { numItems, rowStart, next: Int32Array.from(next), count: Float64Array.from(count) };
 }
 
-export function checkCooccurrenceParams(p: CooccurrenceParams): void {
+function checkCooccurrenceParams(p: CooccurrenceParams): void {
   if (!(Number.isInteger(p.lastItems) && p.lastItems >= 1)) throw new Error(`lib/baselines/cooccurrence.ts: lastItems must be an integer >= 1, got ${p.lastItems}`);
   if (!(p.decay > 0 && p.decay <= 1)) throw new Error(`lib/baselines/cooccurrence.ts: decay must be in (0, 1], got ${p.decay}`);
 }

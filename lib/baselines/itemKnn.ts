@@ -137,7 +137,7 @@ function kthLargest(a: Float64Array, n: number, k: number): number {
   return a[target];
 }
 
-export function checkItemKnnParams(p: ItemKnnParams): void {
+function checkItemKnnParams(p: ItemKnnParams): void {
   if (!(Number.isInteger(p.neighbours) && p.neighbours >= 1)) throw new Error(`lib/baselines/itemKnn.ts: neighbours must be an integer >= 1, got ${p.neighbours}`);
   if (!(Number.isInteger(p.recentItems) && p.recentItems >= 0)) throw new Error(`lib/baselines/itemKnn.ts: recentItems must be an integer >= 0, got ${p.recentItems}`);
 }

@@ -153,7 +153,7 @@ export function leftPadded(seq: ArrayLike<number>, maxLen: number, out: Int32Arr
 }
 
 /** Mean next-item cross-entropy of one batch of training sequences (inputs s[0..n-2], targets s[1..n-1]). */
-export function sasRecLoss(model: SasRecModel, seqs: ArrayLike<number>[]): tf.Scalar {
+function sasRecLoss(model: SasRecModel, seqs: ArrayLike<number>[]): tf.Scalar {
   const L = model.cfg.maxLen;
   const B = seqs.length;
   const ids = new Int32Array(B * L);

@@ -13,10 +13,10 @@ import { fitItemNeighbours, itemKnnRankings, type ItemKnnParams } from './itemKn
 import { popularityOrder } from './popularity';
 
 /** Grid order is simplest first: fewer history items, then stronger decay / fewer neighbours. */
-export const COOCCURRENCE_GRID: CooccurrenceParams[] = [1, 2, 3, 5, 10, 20, 50].flatMap((lastItems) =>
+const COOCCURRENCE_GRID: CooccurrenceParams[] = [1, 2, 3, 5, 10, 20, 50].flatMap((lastItems) =>
   (lastItems === 1 ? [1] : [0.2, 0.4, 0.6, 0.8, 1]).map((decay) => ({ lastItems, decay })),
 );
-export const ITEM_KNN_GRID: ItemKnnParams[] = [20, 50, 100, 200, 500].flatMap((neighbours) => [5, 20, 0].map((recentItems) => ({ neighbours, recentItems })));
+const ITEM_KNN_GRID: ItemKnnParams[] = [20, 50, 100, 200, 500].flatMap((neighbours) => [5, 20, 0].map((recentItems) => ({ neighbours, recentItems })));
 
 export interface Selection<P> {
   chosen: P;

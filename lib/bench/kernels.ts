@@ -5,7 +5,7 @@
 import { nativeKernelsInstalled, setNativeEnabled } from '../backend/index';
 
 export type KernelSet = 'native' | 'wasm';
-export const KERNEL_SETS: readonly KernelSet[] = ['native', 'wasm'];
+const KERNEL_SETS: readonly KernelSet[] = ['native', 'wasm'];
 
 /** The sets to run: `choice` ('native' | 'wasm' | 'both', default both), less native where it is not installed. */
 export function kernelSets(choice: string | undefined): KernelSet[] {

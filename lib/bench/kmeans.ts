@@ -44,7 +44,7 @@ export function gaussianMixture(rows: number, cols: number, centres: number, noi
 }
 
 /** GFLOP/s of a plain n x n x n matmul on the current backend (best of a few runs). */
-export function timeMatmulGflops(n = 1024, reps = 5): number {
+function timeMatmulGflops(n = 1024, reps = 5): number {
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 1) as tf.Tensor2D;
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 2) as tf.Tensor2D;
   let best = Infinity;

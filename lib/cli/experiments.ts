@@ -79,7 +79,7 @@ function specFromOptions(options: Record<string, string>): ExperimentSpec {
 }
 
 /** A JSON-friendly summary of an experiment (the per-example rankings left out). */
-export function experimentSummary(r: StoredExperiment): Record<string, unknown> {
+function experimentSummary(r: StoredExperiment): Record<string, unknown> {
   const task = (t: StoredExperiment['evaluation']['search']) => ({
     n: t.n,
     overall: t.overall,

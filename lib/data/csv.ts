@@ -108,7 +108,7 @@ export function quoteForError(s: string, max = 80): string {
 }
 
 /** Removes a leading UTF-8 byte-order mark. */
-export function stripBom(text: string): string {
+function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 

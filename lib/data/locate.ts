@@ -197,7 +197,7 @@ export async function fetchMovieLens(name: string, destRoot: string = defaultMov
 }
 
 /** Unzips `<name>/...` from the archive and moves it to `destDir` atomically after checking its files. */
-export function extractInto(zipPath: string, name: string, files: string[], destDir: string): void {
+function extractInto(zipPath: string, name: string, files: string[], destDir: string): void {
   writeDirAtomic(destDir, (tmpDir) => {
     const unpack = path.join(tmpDir, '.unpack');
     try {

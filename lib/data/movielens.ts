@@ -34,8 +34,8 @@ import { readRatings, type RatingColumns, type ValueRanges } from './ratingsRead
 import { parseMovieTitle } from './titles';
 import { shuffleTimeTies } from './split';
 
-export const MOVIES_HEADER = ['movieId', 'title', 'genres'] as const;
-export const TAGS_HEADER = ['userId', 'movieId', 'tag', 'timestamp'] as const;
+const MOVIES_HEADER = ['movieId', 'title', 'genres'] as const;
+const TAGS_HEADER = ['userId', 'movieId', 'tag', 'timestamp'] as const;
 
 /** The paper's interaction count for its ml-25m cut. */
 export const PAPER_TARGET_INTERACTIONS = 1_240_000;

@@ -47,7 +47,7 @@ export function normalizeQuery(s: string): string {
 }
 
 /** Words that do not distinguish one query from another: articles, linking words and the nouns "movie" and "film". */
-export const QUERY_FILLER_WORDS: ReadonlySet<string> = new Set(['a', 'an', 'the', 'and', 'of', 'about', 'with', 'from', 'movie', 'movies', 'film', 'films']);
+const QUERY_FILLER_WORDS: ReadonlySet<string> = new Set(['a', 'an', 'the', 'and', 'of', 'about', 'with', 'from', 'movie', 'movies', 'film', 'films']);
 
 /**
  * The canonical form that decides the query split (lib/data/querySplit.ts): two queries with the same

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import { DataFileError, checkHeader, parseIntField, parseNumberField, quoteForError } from './csv';
 
-export const RATINGS_HEADER = ['userId', 'movieId', 'rating', 'timestamp'] as const;
+const RATINGS_HEADER = ['userId', 'movieId', 'rating', 'timestamp'] as const;
 
 /** Ratings in file order, columnar. `movies` holds the value returned by `movieIndex` (the dense item index). */
 export interface RatingColumns {

@@ -413,12 +413,12 @@ export class SyntheticModel {
 }
 
 /** One ratings.csv data line. */
-export function ratingLine(u: SyntheticUserRatings, k: number): string {
+function ratingLine(u: SyntheticUserRatings, k: number): string {
   return `${u.userId},${u.movieIds[k]},${u.ratings[k].toFixed(1)},${u.timestamps[k]}`;
 }
 
 /** One tags.csv data line. */
-export function tagLine(t: SyntheticTag): string {
+function tagLine(t: SyntheticTag): string {
   return `${t.userId},${t.movieId},${csvField(t.tag)},${t.timestamp}`;
 }
 

@@ -23,7 +23,7 @@ const ARTICLES = new Set([
 const YEAR_AT_END = /\s*\((\d{4})(?:\s*[-\u2013]\s*(?:\d{4})?)?\)\s*$/;
 
 /** Moves a trailing ", The" style article to the front. */
-export function unmoveArticle(s: string): string {
+function unmoveArticle(s: string): string {
   const m = /^(.*), ([A-Z][a-z]*'?)$/.exec(s.trim());
   if (!m || !ARTICLES.has(m[2])) return s.trim();
   return m[2].endsWith("'") ? `${m[2]}${m[1]}` : `${m[2]} ${m[1]}`;

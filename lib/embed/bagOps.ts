@@ -28,7 +28,7 @@ export function matMulFast(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 }
 
 /** Pads a CSR bag batch to [B, L] ids and weights (padding: id 0 with weight 0). */
-export function padBags(bags: BagBatch): { ids: Int32Array; weights: Float32Array; rows: number; width: number } {
+function padBags(bags: BagBatch): { ids: Int32Array; weights: Float32Array; rows: number; width: number } {
   const rows = bags.offsets.length - 1;
   let width = 1;
   for (let b = 0; b < rows; b++) width = Math.max(width, bags.offsets[b + 1] - bags.offsets[b]);

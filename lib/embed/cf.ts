@@ -134,7 +134,7 @@ function solveSide(target: Float64Array, other: Float64Array, nOther: number, pt
 }
 
 /** Weighted squared loss over all pairs + penalty, using the Gram trick (O(nnz k + (U+I) k^2)). */
-export function alsObjective(x: Interactions, users: Float64Array, items: Float64Array, k: number, alpha: number, lambda: number): number {
+function alsObjective(x: Interactions, users: Float64Array, items: Float64Array, k: number, alpha: number, lambda: number): number {
   const gu = gram(users, x.numUsers, k);
   const gi = gram(items, x.numItems, k);
   let all = 0; // sum over all pairs of (x_u . y_i)^2 = trace(Gu Gi)

@@ -45,7 +45,7 @@ export interface BeamSearchOptions {
 }
 
 export type FinalRanking = 'likelihood' | 'penalized';
-export const FINAL_RANKINGS: readonly FinalRanking[] = ['likelihood', 'penalized'];
+const FINAL_RANKINGS: readonly FinalRanking[] = ['likelihood', 'penalized'];
 
 /** Every beam search setting, defaulted and checked. */
 export type ResolvedBeamSearchOptions = Required<BeamSearchOptions>;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { decodeValue, encodeValue } from '../util/codec';
 import { publishDir, readListedFiles, readManifest, writeListedFiles } from '../util/fs';
 
-export const BUNDLE_FORMAT = 'sid-bundle-1';
+const BUNDLE_FORMAT = 'sid-bundle-1';
 
 /** A bundle that exists but fails its checks; the message names the folder and what is wrong. */
 export class DamagedBundleError extends Error {

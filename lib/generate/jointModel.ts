@@ -173,7 +173,7 @@ export interface TaskTries {
 }
 
 /** The default trie: lib/quantize's PrefixTrie with masks as wide as the whole ID vocabulary. */
-export function defaultTrieFactory(vocab: IdVocabularyLike): TrieFactory {
+function defaultTrieFactory(vocab: IdVocabularyLike): TrieFactory {
   return (space) => new PrefixTrie(space as IdSpace, vocab.size);
 }
 

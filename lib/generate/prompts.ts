@@ -10,8 +10,8 @@ import { idTokensOf, type IdSpaceLike } from './idContract';
 import type { Task } from '../types';
 
 export const PAD_ID = 0;
-export const SEARCH_TOKEN = 1;
-export const REC_TOKEN = 2;
+const SEARCH_TOKEN = 1;
+const REC_TOKEN = 2;
 const TEXT_BASE = 3;
 
 

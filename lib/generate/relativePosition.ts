@@ -2,7 +2,7 @@
  * T5 relative position buckets: exact buckets for small distances, logarithmic ones up to
  * `maxDistance`. Bidirectional (encoder) splits buckets by sign; unidirectional (decoder) only looks back.
  */
-export function relativePositionBucket(
+function relativePositionBucket(
   relative: number,
   bidirectional: boolean,
   numBuckets: number,

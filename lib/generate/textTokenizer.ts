@@ -20,7 +20,7 @@ export interface WordTokenizerState {
 }
 
 /** Lower-cased word pieces: runs of letters or digits (accents stripped). */
-export function splitWords(text: string): string[] {
+function splitWords(text: string): string[] {
   return text
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')

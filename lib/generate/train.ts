@@ -100,7 +100,7 @@ export type ResolvedTrainConfig = Required<Omit<TrainConfig, 'searchFraction' | 
   Pick<TrainConfig, 'searchFraction' | 'examplesPerEpoch' | 'patience'>;
 
 /** Fills in the defaults of a training configuration and checks the integer settings. */
-export function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
+function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
   const r: ResolvedTrainConfig = {
     epochs: c.epochs ?? 3,
     batchSize: c.batchSize ?? 256,

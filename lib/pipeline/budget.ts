@@ -14,10 +14,10 @@ import type { PreparedData } from '../types';
 import { getProfile, type Profile } from './profiles';
 
 export type BudgetName = 'full' | 'smoke';
-export const BUDGET_NAMES: readonly BudgetName[] = ['full', 'smoke'];
+const BUDGET_NAMES: readonly BudgetName[] = ['full', 'smoke'];
 
 /** Work per unit of `scale` in a smoke run. */
-export const SMOKE_UNITS = {
+const SMOKE_UNITS = {
   /** Bi-encoder optimizer steps (one epoch): enough that twice as many take measurably longer. */
   biencoderSteps: 100,
   /** ALS sweeps. */

@@ -17,7 +17,7 @@ import { decodeValue, encodeValue } from '../util/codec';
 import { bundleProblem } from '../generate/checkpoint';
 
 /** Bumped when the on-disk format changes, so old artifacts are rebuilt rather than misread. */
-export const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 1;
 
 export interface Manifest {
   format: number;

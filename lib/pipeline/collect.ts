@@ -191,7 +191,7 @@ async function lastNBaselines(ctx: PipelineContext, rows: ResultRow[]): Promise<
 }
 
 /** Writes results.json and results.md into `outDir` (atomically). */
-export function writeResults(doc: ResultsDocument, outDir: string): { json: string; md: string } {
+function writeResults(doc: ResultsDocument, outDir: string): { json: string; md: string } {
   const json = path.join(outDir, 'results.json');
   const md = path.join(outDir, 'results.md');
   writeJsonAtomic(json, doc);

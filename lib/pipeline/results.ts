@@ -118,7 +118,7 @@ export function formatEstimate(r: ResultRow | undefined, digits = 4): string {
 }
 
 /** Sample standard deviation (n - 1). */
-export function standardDeviation(values: number[]): number {
+function standardDeviation(values: number[]): number {
   if (values.length < 2) return 0;
   const m = values.reduce((a, b) => a + b, 0) / values.length;
   return Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1));

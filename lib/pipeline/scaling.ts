@@ -34,7 +34,7 @@ export function defaultScalingSizes(p: Profile): number[] {
 }
 
 /** The profile on a catalogue of `items` items (for MovieLens profiles, `dir` holds its folder). */
-export function profileAtSize(p: Profile, items: number, dir?: string): Profile {
+function profileAtSize(p: Profile, items: number, dir?: string): Profile {
   if (p.data.dataset === 'synthetic') {
     const base = p.data.synthetic ?? {};
     const users = Math.max(20, Math.round(((base.numUsers ?? 300) * items) / (base.numItems ?? 400)));
@@ -134,7 +134,7 @@ export function readScaling(outDir: string, log: (l: string) => void = () => {})
 }
 
 /** Where `sid scale --profile <name>` writes by default. */
-export function scalingDirOf(profile: string): string {
+function scalingDirOf(profile: string): string {
   return path.join(projectRoot(), 'reports', `${profile}-scaling`);
 }
 

@@ -60,7 +60,7 @@ export interface SlurmJob {
 }
 
 /** Single-quoted for bash. */
-export function shellQuote(s: string): string {
+function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=,@+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -134,7 +134,7 @@ function scriptFor(job: Omit<SlurmJob, 'file' | 'script'>, o: SlurmPlanOptions, 
 }
 
 /** The sbatch command line of a job, given its dependency's job id (or a placeholder). */
-export function sbatchArgs(job: SlurmJob, afterId: string | null): string[] {
+function sbatchArgs(job: SlurmJob, afterId: string | null): string[] {
   const args = ['--parsable'];
   if (job.after) args.push(`--dependency=afterok:${afterId}`, '--kill-on-invalid-dep=yes');
   args.push(job.file);

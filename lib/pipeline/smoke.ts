@@ -346,7 +346,7 @@ async function smokeReport(
 }
 
 /** "8 workers of 2 threads" (a report from before the thread count was kept: "8 workers"). */
-export const workersLabel = (j: { jobs: number; threads?: number }): string =>
+const workersLabel = (j: { jobs: number; threads?: number }): string =>
   `${j.jobs} worker${j.jobs === 1 ? '' : 's'}${j.threads ? ` of ${j.threads} thread${j.threads === 1 ? '' : 's'}` : ''}`;
 
 /** Bytes as whole MiB ('-' for none). */

@@ -10,7 +10,7 @@ import { projectRoot } from '../util/fs';
 const IMPORT_PATTERNS = [/\bfrom\s+'(\.{1,2}\/[^']+)'/g, /\bimport\s*\(\s*'(\.{1,2}\/[^']+)'\s*\)/g, /\bimport\s+'(\.{1,2}\/[^']+)'/g];
 
 /** Relative module specifiers imported by a TypeScript source text. */
-export function relativeImports(source: string): string[] {
+function relativeImports(source: string): string[] {
   const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
   return IMPORT_PATTERNS.flatMap((re) => Array.from(code.matchAll(re), (m) => m[1]));
 }

@@ -58,12 +58,12 @@ export function protocolsAmong(specs: readonly ExperimentSpec[], pred: (s: Exper
 }
 
 /** Whether an experiment's IDs come from embedding `e` (the separate row needs search and rec). */
-export function needsEmbedding(s: ExperimentSpec, e: string): boolean {
+function needsEmbedding(s: ExperimentSpec, e: string): boolean {
   return s.embedding === e || (s.embedding === 'separate' && (e === 'search' || e === 'rec'));
 }
 
 /** The (embedding, quantizer) ID sets the experiments need, each once, in order of first use. */
-export function idSetsOf(specs: readonly ExperimentSpec[]): [EmbeddingStrategy, QuantizerName][] {
+function idSetsOf(specs: readonly ExperimentSpec[]): [EmbeddingStrategy, QuantizerName][] {
   const pairs = new Map<string, [EmbeddingStrategy, QuantizerName]>();
   for (const s of specs) {
     const embs: readonly EmbeddingStrategy[] = s.embedding === 'separate' ? ['search', 'rec'] : [s.embedding];

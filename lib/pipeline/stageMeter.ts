@@ -32,7 +32,7 @@ function readHwmBytes(): number | null {
 }
 
 /** Resets the kernel's peak-RSS mark of this process; false where that is not possible. */
-export function resetPeakRss(): boolean {
+function resetPeakRss(): boolean {
   try {
     fs.writeFileSync('/proc/self/clear_refs', '5');
     return true;
@@ -48,7 +48,7 @@ export function wasmHeapBytes(): number | null {
 }
 
 /** Total size of the files under `dir` (0 when it does not exist). */
-export function folderBytes(dir: string): number {
+function folderBytes(dir: string): number {
   if (!fs.existsSync(dir)) return 0;
   const st = fs.statSync(dir);
   if (!st.isDirectory()) return st.size;

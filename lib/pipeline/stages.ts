@@ -82,7 +82,7 @@ type StageName = keyof typeof STAGE_ENTRIES;
 const closures = new Map<StageName, string[]>();
 
 /** The source files a stage's key covers. */
-export function stageSources(stage: StageName): string[] {
+function stageSources(stage: StageName): string[] {
   let files = closures.get(stage);
   if (!files) closures.set(stage, (files = importClosure(STAGE_ENTRIES[stage])));
   return files;

@@ -17,7 +17,7 @@ export interface TableRowSpec {
 
 const rq = 'rq-kmeans' as const;
 
-export const TASK_TRADEOFF: TableRowSpec[] = [
+const TASK_TRADEOFF: TableRowSpec[] = [
   { method: 'Content-based', spec: { embedding: 'content', quantizer: rq, space: 'shared' } },
   { method: 'Search-based (search-tuned)', spec: { embedding: 'search', quantizer: rq, space: 'shared' } },
   { method: 'Rec-based (CF)', spec: { embedding: 'rec', quantizer: rq, space: 'shared' } },
@@ -28,9 +28,9 @@ export const TASK_TRADEOFF: TableRowSpec[] = [
 ];
 
 /** Every quantizer of the registry on the multi-task embeddings, RQ-KMeans first. */
-export const QUANTIZER_ROWS: TableRowSpec[] = QUANTIZER_NAMES.map((q) => ({ method: QUANTIZERS[q].label, spec: { embedding: 'multitask', quantizer: q, space: 'shared' } }));
+const QUANTIZER_ROWS: TableRowSpec[] = QUANTIZER_NAMES.map((q) => ({ method: QUANTIZERS[q].label, spec: { embedding: 'multitask', quantizer: q, space: 'shared' } }));
 
-export const SHARED_VS_SEPARATE: TableRowSpec[] = [
+const SHARED_VS_SEPARATE: TableRowSpec[] = [
   { method: 'Multi-task, shared tokens', spec: { embedding: 'multitask', quantizer: rq, space: 'shared' } },
   { method: 'Multi-task, separate tokens (same codes)', spec: { embedding: 'multitask', quantizer: rq, space: 'separate' } },
   { method: 'Separate embeddings and tokens', spec: { embedding: 'separate', quantizer: rq, space: 'separate' } },
@@ -40,7 +40,7 @@ export const SHARED_VS_SEPARATE: TableRowSpec[] = [
  * Beyond the paper: the main comparison again on the leave-last-N-out split, where every user gives
  * N rec test examples (the profile's `lastN`), to separate rows whose leave-last-out rec intervals overlap.
  */
-export const LAST_N: TableRowSpec[] = [
+const LAST_N: TableRowSpec[] = [
   { method: 'Search-based (search-tuned)', spec: { embedding: 'search', quantizer: rq, space: 'shared', protocol: 'last-n' } },
   { method: 'Rec-based (CF)', spec: { embedding: 'rec', quantizer: rq, space: 'shared', protocol: 'last-n' } },
   { method: 'Multi-task', spec: { embedding: 'multitask', quantizer: rq, space: 'shared', protocol: 'last-n' } },

@@ -11,7 +11,7 @@ import { checkSemanticIds } from './ids';
 
 const MAGIC = 'SIDSET1\n';
 
-export function encodeSemanticIds(ids: SemanticIdSet, meta: Record<string, unknown> = {}): Uint8Array {
+function encodeSemanticIds(ids: SemanticIdSet, meta: Record<string, unknown> = {}): Uint8Array {
   checkSemanticIds(ids, 'lib/quantize/artifact.ts saveSemanticIds');
   const header = Buffer.from(JSON.stringify({ numItems: ids.numItems, length: ids.length, cardinalities: ids.cardinalities, meta }), 'utf8');
   const headEnd = 8 + 4 + header.length;
@@ -24,7 +24,7 @@ export function encodeSemanticIds(ids: SemanticIdSet, meta: Record<string, unkno
   return buf;
 }
 
-export function decodeSemanticIds(bytes: Uint8Array, source = 'buffer'): { ids: SemanticIdSet; meta: Record<string, unknown> } {
+function decodeSemanticIds(bytes: Uint8Array, source = 'buffer'): { ids: SemanticIdSet; meta: Record<string, unknown> } {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const where = `lib/quantize/artifact.ts loadSemanticIds(${source})`;
   if (buf.length < 12 || buf.toString('ascii', 0, 8) !== MAGIC) throw new Error(`${where}: not a SemanticIdSet artifact (magic "SIDSET1" expected)`);

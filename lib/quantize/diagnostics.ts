@@ -82,7 +82,7 @@ export function idDiagnostics(ids: SemanticIdSet, opts: { codePositions?: number
 }
 
 /** The first `P` positions of every ID. */
-export function truncateIds(ids: SemanticIdSet, P: number): SemanticIdSet {
+function truncateIds(ids: SemanticIdSet, P: number): SemanticIdSet {
   const codes = new Int32Array(ids.numItems * P);
   for (let i = 0; i < ids.numItems; i++) codes.set(ids.codes.subarray(i * ids.length, i * ids.length + P), i * P);
   return { numItems: ids.numItems, length: P, cardinalities: ids.cardinalities.slice(0, P), codes };

@@ -65,7 +65,7 @@ export function makeSemanticIds(codes: Int32Array, numItems: number, cardinaliti
 }
 
 /** Key of a code tuple (mixed radix when it fits a double exactly, else a string). */
-export function codeKey(ids: SemanticIdSet, code: ArrayLike<number>, start = 0): number | string {
+function codeKey(ids: SemanticIdSet, code: ArrayLike<number>, start = 0): number | string {
   let radix = 1;
   for (const c of ids.cardinalities) radix *= c;
   if (radix <= Number.MAX_SAFE_INTEGER) {

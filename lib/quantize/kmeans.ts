@@ -61,7 +61,7 @@ function where(opt: string): string {
   return `lib/quantize/kmeans.ts (option ${opt})`;
 }
 
-export function checkKMeansOptions(x: Matrix, o: KMeansOptions): void {
+function checkKMeansOptions(x: Matrix, o: KMeansOptions): void {
   if (!Number.isInteger(o.k) || o.k < 1) throw new Error(`${where('k')}: expected a positive integer, got ${o.k}`);
   if (o.k > x.rows) throw new Error(`${where('k')}: k = ${o.k} exceeds the number of rows ${x.rows}`);
   if (o.maxIter !== undefined && (!Number.isInteger(o.maxIter) || o.maxIter < 0)) {
@@ -118,7 +118,7 @@ function drawFromCumulative(cum: Float64Array, rng: Rng): number {
  * as candidates [trials, d] @ x^T [d, n] with x^T kept on the device: with so few candidates this
  * orientation runs about twice as fast on wasm as x @ candidates^T.
  */
-export function kmeansPlusPlus(x: Matrix, k: number, rng: Rng, trials: number, chunkRows: number, stats?: AssignStats): Float32Array {
+function kmeansPlusPlus(x: Matrix, k: number, rng: Rng, trials: number, chunkRows: number, stats?: AssignStats): Float32Array {
   const n = x.rows;
   const d = x.cols;
   const xx = rowSqNorms(x);

@@ -108,7 +108,7 @@ export function decodeResidual(model: ResidualCodebooks, codes: Int32Array, n: n
 }
 
 /** Greedy encoding: nearest codeword of the running residual at each level. */
-export function encodeGreedy(model: ResidualCodebooks, x: Matrix, chunkRows = 4096, stats?: AssignStats): Int32Array {
+function encodeGreedy(model: ResidualCodebooks, x: Matrix, chunkRows = 4096, stats?: AssignStats): Int32Array {
   const L = model.k.length;
   const n = x.rows;
   const d = model.d;

@@ -244,7 +244,7 @@ export async function fitRqVae(x: Matrix, opts: RqVaeOptions = {}): Promise<RqVa
 }
 
 /** Codes (N x L, greedy residual quantisation of the latents) and decoder reconstructions. */
-export function encodeRqVae(model: RqVaeModel, x: Matrix, batchSize = 1024): { codes: Int32Array; reconstruction: Float32Array } {
+function encodeRqVae(model: RqVaeModel, x: Matrix, batchSize = 1024): { codes: Int32Array; reconstruction: Float32Array } {
   const n = x.rows;
   const d = x.cols;
   const L = model.k.length;

@@ -43,7 +43,7 @@ export function buildIdVocabulary(spaces: { name: string; ids: SemanticIdSet }[]
   return { size: next, spaces: out };
 }
 
-export function spaceByName(vocab: IdVocabulary, space: string): IdSpace {
+function spaceByName(vocab: IdVocabulary, space: string): IdSpace {
   const s = vocab.spaces.find((v) => v.name === space);
   if (!s) throw new Error(`lib/quantize/vocabulary.ts: no ID space "${space}" (have ${vocab.spaces.map((v) => v.name).join(', ')})`);
   return s;

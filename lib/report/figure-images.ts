@@ -17,7 +17,7 @@ import { plotlyLibraryPath } from '../display/plotly-lib';
 const DEFAULT_WIDTH = 900;
 
 /** Metadata key marking an output as the static image of the figure before it. */
-export const STATIC_IMAGE_KEY = 'sid_static_image';
+const STATIC_IMAGE_KEY = 'sid_static_image';
 
 function joinText(text: unknown): string {
   return Array.isArray(text) ? text.join('') : typeof text === 'string' ? text : '';
@@ -55,7 +55,7 @@ function renderPage(figures: DisplayedFigure[]): string {
 }
 
 /** PNG images (base64, no data: prefix) of `figures`, in order, drawn by headless Chromium. */
-export async function renderFigureImages(figures: DisplayedFigure[], chromium = findChromium()): Promise<string[]> {
+async function renderFigureImages(figures: DisplayedFigure[], chromium = findChromium()): Promise<string[]> {
   if (figures.length === 0) return [];
   if (!chromium) throw new Error('renderFigureImages: no Chromium found (install Debian chromium or set SID_CHROMIUM)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-figures-'));

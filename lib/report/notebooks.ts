@@ -24,7 +24,7 @@ import { PLOT_DIV_CLASS, PLOTLY_BUNDLE_FILE, PLOTLY_LIB_MARKER, plotlyBundleScri
 import { insertToc } from './toc';
 
 /** Name of the project-local kernelspec. */
-export const KERNEL_NAME = 'sid-ts';
+const KERNEL_NAME = 'sid-ts';
 
 /** Notebooks numbered 90..99 are tests and scratch: run only when named. */
 const FIRST_RESERVED_NUMBER = 90;
@@ -79,7 +79,7 @@ export interface NotebookRun {
 }
 
 /** The folder Jupyter must search (JUPYTER_PATH) to find the `sid-ts` kernel. */
-export function jupyterPath(root = projectRoot()): string {
+function jupyterPath(root = projectRoot()): string {
   return path.join(root, '.jupyter', 'share', 'jupyter');
 }
 
@@ -247,7 +247,7 @@ export function finishReportHtml(html: string): string {
  * same template; named by content, so a page never loads another template's styles); returns the
  * page with a <link> in their place.
  */
-export function shareReportStyles(outDir: string, html: string): string {
+function shareReportStyles(outDir: string, html: string): string {
   let name = '';
   const out = extractHeadStyles(html, (css) => (name = `report-${sha256(css).slice(0, 16)}.css`));
   if (!out.css) return html;

@@ -16,7 +16,7 @@ export interface NotebookParameter {
 /** A parameter value: what `--param key=value` gives, parsed by `parseParamValue`. */
 export type ParamValue = string | number | boolean | null;
 
-export const PARAMETERS_TAG = 'parameters';
+const PARAMETERS_TAG = 'parameters';
 export const INJECTED_TAG = 'injected-parameters';
 
 function joinText(text: unknown): string {
@@ -28,7 +28,7 @@ function tags(cell: any): string[] {
 }
 
 /** Index of the code cell tagged `parameters`; throws unless there is exactly one. */
-export function parametersCellIndex(nb: any, where = 'notebook'): number {
+function parametersCellIndex(nb: any, where = 'notebook'): number {
   const found: number[] = [];
   (nb?.cells ?? []).forEach((c: any, i: number) => {
     if (c.cell_type === 'code' && tags(c).includes(PARAMETERS_TAG)) found.push(i);
@@ -40,7 +40,7 @@ export function parametersCellIndex(nb: any, where = 'notebook'): number {
 const DECLARATION = /^\s*(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::\s*([^=]+?))?\s*=\s*(.+?)\s*;?\s*(?:\/\/.*)?$/;
 
 /** The top-level one-line declarations of a parameters cell's source, in order. */
-export function parseParameters(source: string): NotebookParameter[] {
+function parseParameters(source: string): NotebookParameter[] {
   const out: NotebookParameter[] = [];
   for (const line of source.split('\n')) {
     const m = DECLARATION.exec(line);
@@ -58,7 +58,7 @@ export function notebookParameters(nb: any, where = 'notebook'): NotebookParamet
  * A `--param` value: JSON when it parses as a number, true, false, null or a quoted string;
  * anything else is taken as a string (so `--param profileName=tiny` needs no quotes).
  */
-export function parseParamValue(raw: string): ParamValue {
+function parseParamValue(raw: string): ParamValue {
   const t = raw.trim();
   if (/^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null|"(?:[^"\\]|\\.)*")$/.test(t)) return JSON.parse(t) as ParamValue;
   return raw;

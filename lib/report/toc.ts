@@ -38,7 +38,7 @@ export function pageHeadings(html: string, maxLevel = 3): TocEntry[] {
 }
 
 /** The <nav> (with its style) listing `entries` as nested links; empty for no entries. */
-export function renderToc(entries: TocEntry[]): string {
+function renderToc(entries: TocEntry[]): string {
   if (entries.length === 0) return '';
   const top = Math.min(...entries.map((e) => e.level));
   const items = entries

@@ -49,7 +49,7 @@ const FS_REASONS: Record<string, string> = {
 const DESCRIBED = Symbol('described');
 
 /** The reason of a file-system error in words, e.g. "permission denied (EACCES)"; null if unknown. */
-export function fsErrorReason(err: unknown): string | null {
+function fsErrorReason(err: unknown): string | null {
   const code = (err as NodeJS.ErrnoException)?.code;
   return typeof code === 'string' && code in FS_REASONS ? `${FS_REASONS[code]} (${code})` : null;
 }
@@ -231,7 +231,7 @@ export function readManifest(dir: string): { manifest: Record<string, unknown> }
   return { manifest: manifest as Record<string, unknown> };
 }
 
-export function describeKind(st: fs.Stats): string {
+function describeKind(st: fs.Stats): string {
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO';
   if (st.isSocket()) return 'a socket';

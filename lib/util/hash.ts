@@ -43,7 +43,7 @@ export function contentHash(file: string): string {
 }
 
 /** SHA-256 over a folder's files: their relative paths and content hashes, in sorted order. */
-export function folderHash(dir: string): string {
+function folderHash(dir: string): string {
   const h = createHash('sha256');
   const walk = (rel: string) => {
     const abs = path.join(dir, rel);

@@ -56,7 +56,7 @@ export function embeddingScatter(embs: StoredEmbedding[], metric = 'recall@30'):
 }
 
 /** First two principal components of the (L2-normalised) item vectors. */
-export function project2d(e: StoredEmbedding, seed = 1): { x: Float64Array; y: Float64Array } {
+function project2d(e: StoredEmbedding, seed = 1): { x: Float64Array; y: Float64Array } {
   const n = e.vectors.length / e.dim;
   const centred = new Float64Array(n * e.dim);
   const mean = new Float64Array(e.dim);

@@ -99,7 +99,7 @@ export function bucketTable(rows: ResultRow[], table: TableName, buckets: string
 }
 
 /** Which method is best on a task, and whether its interval clears the runner-up's. */
-export function bestOn(rows: ResultRow[], table: TableName, task: Task, metric = 'recall@30'): { method: string; value: number; runnerUp: string; separated: boolean } | null {
+function bestOn(rows: ResultRow[], table: TableName, task: Task, metric = 'recall@30'): { method: string; value: number; runnerUp: string; separated: boolean } | null {
   const vals = TABLES[table]
     .map((r) => ({ method: r.method, row: pick(rows, { table, method: r.method, task, metric }) }))
     .filter((v): v is { method: string; row: ResultRow } => !!v.row)

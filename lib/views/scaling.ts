@@ -10,7 +10,7 @@ import { formatSeconds } from '../util/progress';
 const peakOf = (s: SmokeReport['stages'][number]) => Math.max(...s.levels.map((l) => l.peakRssBytes));
 
 /** The growth an exponent means, in words (a stage near 2 is quadratic in the items). */
-export function growthLabel(exponent: number): string {
+function growthLabel(exponent: number): string {
   if (!Number.isFinite(exponent)) return '-';
   if (exponent < 0.3) return 'flat';
   if (exponent < 1.3) return 'about linear';

@@ -25,7 +25,7 @@ export function trafficTable(rows: TrafficRow[]): Record<string, string>[] {
 }
 
 /** Kendall's tau between the method orderings under two traffic models (1 = same order). */
-export function kendallTau(a: number[], b: number[]): number {
+function kendallTau(a: number[], b: number[]): number {
   let concordant = 0;
   let discordant = 0;
   for (let i = 0; i < a.length; i++) {
