@@ -11,6 +11,7 @@ import {
   baselinesStage, createContext, dataStage, embeddingStage, experimentStage, protocolContext, replicatesOf, sasrecStage, specId, trainingSeed,
   type ExperimentSpec, type PipelineContext, type StoredExperiment,
 } from './stages';
+import { BASELINE_ROWS, type BaselineResults } from './baselineRows';
 import { TABLE_DEFINITIONS, TABLES, type TableName } from './tables';
 import { compareReplicates, replicateRankings } from '../eval/compare';
 import { summarizeReplicates, type TaskResult } from '../eval/summary';
@@ -148,17 +149,8 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     const emb = await embeddingStage(ctx, s);
     rows.push(...retrievalRows('embeddings', s, emb.embedding.retrieval));
   }
-  const sasrec = await sasrecStage(ctx);
-  const base = (await baselinesStage(ctx)).value;
-  rows.push(
-    ...baselineRows('BM25', 'search', base.bm25),
-    ...baselineRows('Popularity', 'rec', base.popularity),
-    ...baselineRows('Co-occurrence', 'rec', base.cooccurrence),
-    ...baselineRows('Item-kNN', 'rec', base.itemKnn),
-    ...baselineRows('SASRec', 'rec', sasrec.value.result),
-    ...baselineRows('Random', 'search', base.random.search),
-    ...baselineRows('Random', 'rec', base.random.rec),
-  );
+  const base = await baselineResults(ctx);
+  for (const b of BASELINE_ROWS) rows.push(...baselineRows(b.label, b.task, b.result(base)));
   const lastN = tables.some((t) => TABLE_DEFINITIONS[t].protocol === 'last-n') ? await lastNBaselines(ctx, rows) : undefined;
   const st = dataStats(data);
   return {
@@ -170,7 +162,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     rows,
     comparisons,
     experiments: [...experiments.values()],
-    baselineSelection: base.selection,
+    baselineSelection: base.untrained.selection,
     ...(lastN ? { lastN } : {}),
   };
 }
@@ -179,15 +171,15 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
 async function lastNBaselines(ctx: PipelineContext, rows: ResultRow[]): Promise<NonNullable<ResultsDocument['lastN']>> {
   const lctx = protocolContext(ctx, 'last-n');
   const { data } = await dataStage(lctx);
-  const sasrec = await sasrecStage(lctx);
-  const base = (await baselinesStage(lctx)).value;
-  rows.push(
-    ...baselineRows('Popularity', 'rec', base.popularity, 'last-n'),
-    ...baselineRows('Co-occurrence', 'rec', base.cooccurrence, 'last-n'),
-    ...baselineRows('Item-kNN', 'rec', base.itemKnn, 'last-n'),
-    ...baselineRows('SASRec', 'rec', sasrec.value.result, 'last-n'),
-  );
+  const base = await baselineResults(lctx);
+  for (const b of BASELINE_ROWS.filter((x) => x.lastN)) rows.push(...baselineRows(b.label, b.task, b.result(base), 'last-n'));
   return { targets: lctx.profile.lastN.targets, recTest: data.rec.test.length, users: data.rec.train.length };
+}
+
+/** Every baseline's stored result in this context (SASRec trained first, as before the untrained ones). */
+async function baselineResults(ctx: PipelineContext): Promise<BaselineResults> {
+  const sasrec = (await sasrecStage(ctx)).value;
+  return { untrained: (await baselinesStage(ctx)).value, sasrec };
 }
 
 /** Writes results.json and results.md into `outDir` (atomically). */
