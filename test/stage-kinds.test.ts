@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +18,7 @@ import { runSmoke } from '../lib/pipeline/smoke';
 import { protocolsAmong, registerStageKind, stageKind, type StageKind } from '../lib/pipeline/stageKinds';
 import { createContext, dataStage } from '../lib/pipeline/stages';
 import { experimentsFor } from '../lib/pipeline/tables';
+import { projectRoot } from '../lib/util/fs';
 
 const tiny = getProfile('tiny');
 
@@ -28,7 +30,10 @@ const genreCounts: StageKind = {
   slurmJob: 'sid-embeddings',
   plan: () => [['']],
   inputsOf: () => [],
-  argProblem: (arg) => (arg === '' ? null : 'genre-counts takes no argument'),
+  parseArg(arg) {
+    if (arg !== '') throw new Error('genre-counts takes no argument');
+    return arg;
+  },
   label: () => 'genre counts',
   async run(ctx) {
     const { data, key: dataKey } = await dataStage(ctx);
@@ -85,4 +90,30 @@ test('a stage kind registered outside lib is built by the runner, planned for Sl
     fs.rmSync(dir, { recursive: true, force: true });
   }
   assert.equal(stageKind('genre-counts'), undefined);
+});
+
+test('sid run-stage: instances by kind and argument, usage errors naming the problem, former quantizer names spelled anew', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-run-stage-'));
+  const sid = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(projectRoot(), 'bin', 'sid.mjs'), 'run-stage', '--profile', 'tiny', ...args], { env: { ...process.env, SID_CACHE_DIR: dir }, encoding: 'utf8', timeout: 300_000 });
+  try {
+    for (const [args, message] of [
+      [['bogus'], /expected one of "embed <strategy>\[,<strategy>\.\.\.\]", .*"ids <embedding>\/<quantizer>", got "bogus"/],
+      [['sasrec', 'extra'], /got "sasrec extra"/],
+      [['embed'], /got "embed"/],
+      [['embed', 'search,nope'], /unknown embedding strategy "nope"/],
+      [['ids', 'multitask/nope'], /unknown quantizer "nope" \(known: rq-kmeans, hier-kmeans, rq-vae, rlfq\)/],
+      [['ids', 'multitask'], /expected <embedding>\/<quantizer>, got "multitask"/],
+    ] as const) {
+      const r = sid(...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+    const r = sid('ids', 'multitask/kmeans');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^IDs multitask\/hier-kmeans built [0-9a-f]+$/m);
+    assert.match(r.stderr, /quantizer "kmeans" is deprecated; it is now called "hier-kmeans"/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

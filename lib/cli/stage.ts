@@ -19,11 +19,13 @@ export async function runStageCommand(argv: string[]): Promise<number> {
   const [name, arg, ...extra] = positional;
   const kind = name === undefined ? undefined : stageKind(name);
   if (!kind || extra.length || (kind.argUsage === '') !== (arg === undefined)) throw new UsageError(`${usage()}, got "${positional.join(' ')}"`);
-  const args = arg === undefined ? [''] : arg.split(',');
-  for (const a of args) {
-    const problem = kind.argProblem(a);
-    if (problem) throw new UsageError(problem);
-  }
+  const args = (arg === undefined ? [''] : arg.split(',')).map((a) => {
+    try {
+      return kind.parseArg(a);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  });
   const ctx = createContext(profileOf(options));
   await initBackend();
   for (const a of args) {

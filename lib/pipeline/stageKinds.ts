@@ -41,8 +41,8 @@ export interface StageKind {
   plan(specs: readonly ExperimentSpec[]): string[][];
   /** The instances one experiment's training reads (its embeddings, its ID sets). */
   inputsOf(spec: ExperimentSpec): string[];
-  /** Why a command-line argument names no instance, or null. */
-  argProblem(arg: string): string | null;
+  /** The instance a command-line argument names, spelled as `plan` spells it; throws, saying why, when it names none. */
+  parseArg(arg: string): string;
   /** How progress lines and the smoke report name an instance ("embeddings search"). */
   label(arg: string): string;
   run(ctx: PipelineContext, arg: string): Promise<StageRun>;
@@ -97,7 +97,10 @@ const embeddings: StageKind = {
     const ordered = [...plain.filter((s) => s === 'search' || s === 'rec'), ...plain.filter((s) => s !== 'search' && s !== 'rec')];
     return [...ordered.map((s) => [s]), ...(fused.length ? [fused] : [])];
   },
-  argProblem: (arg) => ((EMBEDDING_STRATEGIES as readonly string[]).includes(arg) ? null : `unknown embedding strategy "${arg}" (known: ${EMBEDDING_STRATEGIES.join(', ')})`),
+  parseArg(arg) {
+    if (!(EMBEDDING_STRATEGIES as readonly string[]).includes(arg)) throw new Error(`unknown embedding strategy "${arg}" (known: ${EMBEDDING_STRATEGIES.join(', ')})`);
+    return arg;
+  },
   label: (arg) => `embeddings ${arg}`,
   async run(ctx, arg) {
     const r = await embeddingStage(ctx, arg as EmbeddingStrategy);
@@ -116,16 +119,18 @@ const idSets: StageKind = {
   slurmJob: 'sid-ids',
   plan: (specs) => idSetsOf(specs).map(([e, q]) => [`${e}/${q}`]),
   inputsOf: (spec) => idSetsOf([spec]).map(([e, q]) => `${e}/${q}`),
-  argProblem(arg) {
+  parseArg(arg) {
     const [e, q, extra] = arg.split('/');
-    if (!e || !q || extra !== undefined) return `expected <embedding>/<quantizer>, got "${arg}"`;
-    if (!(EMBEDDING_STRATEGIES as readonly string[]).includes(e)) return `unknown embedding strategy "${e}" (known: ${EMBEDDING_STRATEGIES.join(', ')})`;
-    return parseQuantizerName(q, 'sid run-stage') ? null : `unknown quantizer "${q}" (known: ${QUANTIZER_NAMES.join(', ')})`;
+    if (!e || !q || extra !== undefined) throw new Error(`expected <embedding>/<quantizer>, got "${arg}"`);
+    if (!(EMBEDDING_STRATEGIES as readonly string[]).includes(e)) throw new Error(`unknown embedding strategy "${e}" (known: ${EMBEDDING_STRATEGIES.join(', ')})`);
+    const quantizer = parseQuantizerName(q, 'sid run-stage');
+    if (!quantizer) throw new Error(`unknown quantizer "${q}" (known: ${QUANTIZER_NAMES.join(', ')})`);
+    return `${e}/${quantizer}`;
   },
   label: (arg) => `IDs ${arg}`,
   async run(ctx, arg) {
     const [e, q] = arg.split('/');
-    const r = await idStage(ctx, e as EmbeddingStrategy, parseQuantizerName(q, 'sid run-stage')!);
+    const r = await idStage(ctx, e as EmbeddingStrategy, q as QuantizerName);
     return { key: r.key, cached: r.cached, dirs: [ctx.cache.dirOf('ids', r.key)] };
   },
   unit: () => null,
@@ -144,7 +149,10 @@ function single(o: Pick<StageKind, 'name' | 'wave' | 'slurmJob'> & { label: stri
     slurmJob: o.slurmJob,
     plan: () => [['']],
     inputsOf: () => [],
-    argProblem: (arg) => (arg === '' ? null : `${o.name} takes no argument, got "${arg}"`),
+    parseArg(arg) {
+      if (arg !== '') throw new Error(`${o.name} takes no argument, got "${arg}"`);
+      return arg;
+    },
     label: () => o.label,
     async run(ctx) {
       const r = await o.build(ctx);
