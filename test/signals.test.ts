@@ -62,7 +62,8 @@ test('sid reproduce --jobs 2: SIGINT while two workers train, SIGTERM between tw
     const first = sidFromShell(args, env);
     await until(first, 'a checkpoint was written', () => workerPids(first.output()).length >= 2 && checkpointsWritten(cacheDir));
     const after1 = await stopAndCheck(first, 'SIGINT');
-    assert.match(after1, /stopping 2 child process\(es\)/);
+    // Both workers, unless the signal fell between one's exit and its 'close' (then the other only).
+    assert.match(after1, /stopping [12] child process\(es\)/);
     assertAllSound(cacheDir);
     assert.equal(fs.existsSync(path.join(out, 'results.json')), false);
 
