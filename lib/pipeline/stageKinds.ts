@@ -57,17 +57,20 @@ export function protocolsAmong(specs: readonly ExperimentSpec[], pred: (s: Exper
   return new Set(specs.filter(pred).map((s) => s.protocol ?? '')).size || 1;
 }
 
-/** Whether an experiment's IDs come from embedding `e` (the separate row needs search and rec). */
+/** The embeddings an experiment's IDs come from (the separate row's: search and rec). */
+function embeddingsOf(s: ExperimentSpec): readonly EmbeddingStrategy[] {
+  return s.embedding === 'separate' ? ['search', 'rec'] : [s.embedding];
+}
+
 function needsEmbedding(s: ExperimentSpec, e: string): boolean {
-  return s.embedding === e || (s.embedding === 'separate' && (e === 'search' || e === 'rec'));
+  return (embeddingsOf(s) as readonly string[]).includes(e);
 }
 
 /** The (embedding, quantizer) ID sets the experiments need, each once, in order of first use. */
 function idSetsOf(specs: readonly ExperimentSpec[]): [EmbeddingStrategy, QuantizerName][] {
   const pairs = new Map<string, [EmbeddingStrategy, QuantizerName]>();
   for (const s of specs) {
-    const embs: readonly EmbeddingStrategy[] = s.embedding === 'separate' ? ['search', 'rec'] : [s.embedding];
-    for (const e of embs) pairs.set(`${e}/${s.quantizer}`, [e, s.quantizer]);
+    for (const e of embeddingsOf(s)) pairs.set(`${e}/${s.quantizer}`, [e, s.quantizer]);
   }
   return [...pairs.values()];
 }
@@ -90,7 +93,7 @@ const embeddings: StageKind = {
   // Every strategy, not only those the experiments' IDs come from: results.json lists each one's
   // dense retrieval. search and rec first, and the fused ones in one group after them, since they
   // reuse the search and rec models in memory.
-  inputsOf: (spec) => (spec.embedding === 'separate' ? ['search', 'rec'] : [spec.embedding]),
+  inputsOf: (spec) => [...embeddingsOf(spec)],
   plan() {
     const plain = EMBEDDING_STRATEGIES.filter((s) => !s.startsWith('fused-'));
     const fused = EMBEDDING_STRATEGIES.filter((s) => s.startsWith('fused-'));

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { adoptChild, onInterrupt, throwIfInterrupted } from '../util/children';
+import { adoptChild, onInterrupt, signalChild, throwIfInterrupted } from '../util/children';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
@@ -29,7 +29,8 @@ export interface DumpDomOptions {
 }
 
 /** Loads a local HTML file without network access and resolves with the serialised DOM. */
-export function dumpDom(htmlFile: string, opts: DumpDomOptions = {}): Promise<string> {
+export async function dumpDom(htmlFile: string, opts: DumpDomOptions = {}): Promise<string> {
+  throwIfInterrupted();
   const chromium = opts.chromium ?? findChromium();
   if (!chromium) return Promise.reject(new Error('dumpDom: no Chromium found (install Debian chromium or set SID_CHROMIUM)'));
   if (!fs.existsSync(htmlFile)) return Promise.reject(new Error(`dumpDom: ${htmlFile} does not exist`));
@@ -52,12 +53,6 @@ export function dumpDom(htmlFile: string, opts: DumpDomOptions = {}): Promise<st
     pathToFileURL(path.resolve(htmlFile)).href,
   ];
   const removeProfile = () => fs.rmSync(profileDir, { recursive: true, force: true });
-  try {
-    throwIfInterrupted();
-  } catch (err) {
-    removeProfile();
-    return Promise.reject(err);
-  }
   const forget = onInterrupt(removeProfile);
   return new Promise((resolve, reject) => {
     // Its own process group, so a stop signal or the timeout reaches its helper processes too.
@@ -67,13 +62,7 @@ export function dumpDom(htmlFile: string, opts: DumpDomOptions = {}): Promise<st
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => chunks.push(d));
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
-    const timer = setTimeout(() => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }, opts.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => signalChild(child, true, 'SIGKILL'), opts.timeoutMs ?? 60_000);
     const done = () => {
       clearTimeout(timer);
       forget();

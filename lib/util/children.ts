@@ -40,7 +40,8 @@ function say(line: string): void {
   if (process.env.SID_QUIET !== '1') process.stderr.write(line);
 }
 
-function send(child: ChildProcess, group: boolean, signal: NodeJS.Signals): void {
+/** Sends `signal` to a running child, or to its whole process group (one started `detached`). */
+export function signalChild(child: ChildProcess, group: boolean, signal: NodeJS.Signals): void {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   try {
     // A child started with `detached: true` leads its own process group: signal all of it.
@@ -73,15 +74,15 @@ function onSignal(signal: NodeJS.Signals): void {
   const code = 128 + SIGNAL_NUMBERS[sig];
   if (stopSignal) {
     // A second signal: no more waiting.
-    for (const [c, o] of children) send(c, o.group, 'SIGKILL');
+    for (const [c, o] of children) signalChild(c, o.group, 'SIGKILL');
     exitNow(code);
   }
   stopSignal = sig;
   say(`\n[sid] ${signal}: stopping ${children.size} child process(es); nothing new starts (a second signal ends the run at once)\n`);
   if (children.size === 0) exitNow(code);
-  for (const [c, o] of children) send(c, o.group, 'SIGTERM');
+  for (const [c, o] of children) signalChild(c, o.group, 'SIGTERM');
   const kill = setTimeout(() => {
-    for (const [c, o] of children) send(c, o.group, 'SIGKILL');
+    for (const [c, o] of children) signalChild(c, o.group, 'SIGKILL');
   }, GRACE_MS);
   const waitAll = (): void => {
     if (children.size > 0) {
@@ -117,7 +118,7 @@ export function adoptChild(child: ChildProcess, opts: { group?: boolean } = {}):
     children.delete(child);
     updateHandlers();
   });
-  if (stopSignal) send(child, group, 'SIGKILL');
+  if (stopSignal) signalChild(child, group, 'SIGKILL');
 }
 
 /**
