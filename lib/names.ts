@@ -11,10 +11,13 @@ export type ProfileName = (typeof PROFILE_NAMES)[number];
 export const EMBEDDING_STRATEGIES = ['content', 'search', 'rec', 'fused-concat', 'fused-svd', 'multitask'] as const;
 export type EmbeddingStrategy = (typeof EMBEDDING_STRATEGIES)[number];
 
+/** The quantizers the project ships; lib/quantize/quantizer.ts's registry may hold more (registerQuantizer). */
 export const QUANTIZER_NAMES = ['rq-kmeans', 'hier-kmeans', 'rq-vae', 'rlfq'] as const;
-export type QuantizerName = (typeof QUANTIZER_NAMES)[number];
+export type BuiltinQuantizerName = (typeof QUANTIZER_NAMES)[number];
+/** A quantizer's name: a built-in one, or one registered at run time. */
+export type QuantizerName = BuiltinQuantizerName | (string & {});
 /** Quantizer names accepted for compatibility, with the name each now stands for. */
-export const DEPRECATED_QUANTIZER_NAMES: Readonly<Record<string, QuantizerName>> = { kmeans: 'hier-kmeans' };
+export const DEPRECATED_QUANTIZER_NAMES: Readonly<Record<string, BuiltinQuantizerName>> = { kmeans: 'hier-kmeans' };
 
 export const TABLE_NAMES = ['task-tradeoff', 'quantizers', 'shared-vs-separate', 'head-torso', 'last-n'] as const;
 export type TableName = (typeof TABLE_NAMES)[number];

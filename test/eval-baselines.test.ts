@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { prepareData } from '../lib/data/index';
 import { bm25Idf, bm25Scores, bm25Search, bm25Tokens, buildBm25Index } from '../lib/baselines/bm25';
-import { evaluateBaselines, randomRankings } from '../lib/baselines/baselines';
+import { evaluateBaselines, randomRankings, UNTRAINED_BASELINES } from '../lib/baselines/baselines';
+import { BASELINE_ROWS } from '../lib/pipeline/baselineRows';
 import { hitsAtK } from '../lib/util/metrics';
 import { popularityOrder, popularityRankings } from '../lib/baselines/popularity';
 import type { RecExample } from '../lib/types';
@@ -180,28 +181,32 @@ test('random ranking: distinct items, exclusions respected, Recall@K close to K/
 test('evaluateBaselines on the synthetic catalogue: shapes, metrics equal direct counts, seeded', () => {
   const data = prepareData({ dataset: 'synthetic', queriesPerItem: 5 });
   const rep = evaluateBaselines(data, { bootstrapIterations: 100, seed: 5 });
+  // One result per registered baseline, by name; the tuned ones' chosen settings beside them.
+  assert.deepEqual(Object.keys(rep.results), UNTRAINED_BASELINES.map((b) => b.name));
+  assert.deepEqual(Object.keys(rep.selection), ['cooccurrence', 'itemKnn']);
+  assert.deepEqual(BASELINE_ROWS.map((b) => `${b.label}/${b.task}`), ['BM25/search', 'Popularity/rec', 'Co-occurrence/rec', 'Item-kNN/rec', 'SASRec/rec', 'Random/search', 'Random/rec']);
   const names = ['recall@10', 'ndcg@10', 'recall@30', 'ndcg@30'];
-  for (const t of [rep.bm25, rep.random.search, rep.random.rec, rep.popularity]) {
+  for (const t of [rep.results.bm25, rep.results.randomSearch, rep.results.randomRec, rep.results.popularity]) {
     assert.deepEqual(Object.keys(t.overall).sort(), [...names].sort());
     assert.deepEqual(Object.keys(t.byBucket), data.buckets.names);
     for (const m of names) assert.ok(t.overall[m].lo <= t.overall[m].mean && t.overall[m].mean <= t.overall[m].hi, m);
     const nb = Object.values(t.byBucket).reduce((s, b) => s + b['recall@30'].n, 0);
     assert.equal(nb, t.n, 'buckets partition the examples');
   }
-  assert.equal(rep.bm25.n, data.queries.test.length);
-  assert.equal(rep.popularity.n, data.rec.test.length);
+  assert.equal(rep.results.bm25.n, data.queries.test.length);
+  assert.equal(rep.results.popularity.n, data.rec.test.length);
   // Recall@30 equals a direct count on rankings built here.
   const counts = data.buckets.counts;
   const pop = popularityRankings(counts, data.rec.test, 30);
   const direct = hitsAtK(pop, data.rec.test.map((e) => e.target), 30).reduce((s, v) => s + v, 0) / data.rec.test.length;
-  assert.ok(Math.abs(rep.popularity.overall['recall@30'].mean - direct) < 1e-12);
+  assert.ok(Math.abs(rep.results.popularity.overall['recall@30'].mean - direct) < 1e-12);
   // BM25 beats random search by far on template queries built from the item text.
-  assert.ok(rep.bm25.overall['recall@30'].mean > 5 * rep.random.search.overall['recall@30'].mean + 0.05);
+  assert.ok(rep.results.bm25.overall['recall@30'].mean > 5 * rep.results.randomSearch.overall['recall@30'].mean + 0.05);
   assert.deepEqual(evaluateBaselines(data, { bootstrapIterations: 100, seed: 5 }), rep);
   const other = evaluateBaselines(data, { bootstrapIterations: 100, seed: 6 });
-  assert.equal(other.bm25.overall['recall@30'].mean, rep.bm25.overall['recall@30'].mean, 'BM25 itself is deterministic');
+  assert.equal(other.results.bm25.overall['recall@30'].mean, rep.results.bm25.overall['recall@30'].mean, 'BM25 itself is deterministic');
   const valid = evaluateBaselines(data, { bootstrapIterations: 20, split: 'valid', ks: [5] });
-  assert.deepEqual(Object.keys(valid.popularity.overall).sort(), ['ndcg@5', 'recall@5']);
+  assert.deepEqual(Object.keys(valid.results.popularity.overall).sort(), ['ndcg@5', 'recall@5']);
   assert.throws(() => evaluateBaselines(data, { ks: [0] }), /option ks/);
   assert.throws(() => evaluateBaselines(data, { split: 'train' as 'test' }), /option split/);
   assert.throws(() => buildBm25Index(['a'], { b: 2 }), /option b must be in \[0, 1\]/);
@@ -215,6 +220,6 @@ test('ml-latest-small: BM25 and popularity beat random', { skip: hasMl ? false :
   const data = prepareData({ dataset: 'ml-latest-small', dir: ML_DIR, queriesPerItem: 3 });
   const rep = evaluateBaselines(data, { bootstrapIterations: 100 });
   const r = (t: { overall: Record<string, { mean: number; lo: number }> }) => t.overall['recall@30'];
-  assert.ok(r(rep.bm25).lo > 10 * r(rep.random.search).mean, `bm25 ${r(rep.bm25).mean} vs random ${r(rep.random.search).mean}`);
-  assert.ok(r(rep.popularity).lo > 5 * r(rep.random.rec).mean, `popularity ${r(rep.popularity).mean} vs random ${r(rep.random.rec).mean}`);
+  assert.ok(r(rep.results.bm25).lo > 10 * r(rep.results.randomSearch).mean, `bm25 ${r(rep.results.bm25).mean} vs random ${r(rep.results.randomSearch).mean}`);
+  assert.ok(r(rep.results.popularity).lo > 5 * r(rep.results.randomRec).mean, `popularity ${r(rep.results.popularity).mean} vs random ${r(rep.results.randomRec).mean}`);
 });

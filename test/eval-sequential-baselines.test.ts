@@ -143,10 +143,10 @@ test('selection uses validation only: test targets do not change the chosen sett
 test('evaluateBaselines: co-occurrence and item-kNN on the same test users, history excluded, above popularity on the synthetic tastes', () => {
   const data = prepareData(getProfile('tiny').data);
   const rep = evaluateBaselines(data, { bootstrapIterations: 50 });
-  assert.equal(rep.cooccurrence.n, data.rec.test.length);
-  assert.equal(rep.itemKnn.n, data.rec.test.length);
-  assert.ok(rep.cooccurrence.overall['recall@30'].mean > rep.popularity.overall['recall@30'].hi);
-  assert.ok(rep.itemKnn.overall['recall@30'].mean > rep.popularity.overall['recall@30'].hi);
+  assert.equal(rep.results.cooccurrence.n, data.rec.test.length);
+  assert.equal(rep.results.itemKnn.n, data.rec.test.length);
+  assert.ok(rep.results.cooccurrence.overall['recall@30'].mean > rep.results.popularity.overall['recall@30'].hi);
+  assert.ok(rep.results.itemKnn.overall['recall@30'].mean > rep.results.popularity.overall['recall@30'].hi);
   const seq = sequentialBaselineRankings(data, 'test', 30, 30);
   for (const rankings of [seq.cooccurrence.rankings, seq.itemKnn.rankings]) {
     rankings.forEach((r, i) => {

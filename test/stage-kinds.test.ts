@@ -16,6 +16,8 @@ import { buildSharedStages } from '../lib/pipeline/runner';
 import { planSlurmJobs } from '../lib/pipeline/slurm';
 import { runSmoke } from '../lib/pipeline/smoke';
 import { protocolsAmong, registerStageKind, stageKind, type StageKind } from '../lib/pipeline/stageKinds';
+import { quantizerNames, registerQuantizer, type QuantizerDefinition } from '../lib/quantize/quantizer';
+import { Rng } from '../lib/util/random';
 import { createContext, dataStage } from '../lib/pipeline/stages';
 import { experimentsFor } from '../lib/pipeline/tables';
 import { projectRoot } from '../lib/util/fs';
@@ -44,24 +46,71 @@ const genreCounts: StageKind = {
     });
     return { key: res.key, cached: res.cached, dirs: [ctx.cache.dirOf('genre-counts', res.key)] };
   },
+  units: [],
   unit: () => null,
   runsIn: (specs) => protocolsAmong(specs),
 };
 
-test('a stage kind registered outside lib is built by the runner, planned for Slurm and measured by the smoke run', { timeout: 10 * 60 * 1000 }, async () => {
+/**
+ * Random-hyperplane codes: at each level, the signs of log2(k) seeded random projections of the
+ * residual from the previous levels' cell means. Each item is reconstructed as its final cell's mean.
+ */
+const signLsh: QuantizerDefinition = {
+  label: 'Sign LSH',
+  fit(x, { levels, k, seed }) {
+    const ks = Array.isArray(k) ? k : Array.from({ length: levels }, () => k);
+    const rng = new Rng(seed);
+    const codes = new Int32Array(x.rows * ks.length);
+    const residual = Float64Array.from(x.data);
+    for (let l = 0; l < ks.length; l++) {
+      const bits = Math.log2(ks[l]);
+      assert.ok(Number.isInteger(bits), 'sign-lsh needs powers of two');
+      const planes = Array.from({ length: bits }, () => Array.from({ length: x.cols }, () => rng.normal()));
+      const sums = new Float64Array(ks[l] * x.cols);
+      const counts = new Int32Array(ks[l]);
+      for (let i = 0; i < x.rows; i++) {
+        let c = 0;
+        for (let b = 0; b < bits; b++) {
+          let dot = 0;
+          for (let j = 0; j < x.cols; j++) dot += planes[b][j] * residual[i * x.cols + j];
+          if (dot > 0) c |= 1 << b;
+        }
+        codes[i * ks.length + l] = c;
+        counts[c]++;
+        for (let j = 0; j < x.cols; j++) sums[c * x.cols + j] += residual[i * x.cols + j];
+      }
+      for (let i = 0; i < x.rows; i++) {
+        const c = codes[i * ks.length + l];
+        for (let j = 0; j < x.cols; j++) residual[i * x.cols + j] -= sums[c * x.cols + j] / counts[c];
+      }
+    }
+    const reconstruct = () => Float32Array.from(x.data, (v, i) => v - residual[i]);
+    return { codes, ks, model: { ks }, reconstruct };
+  },
+};
+
+test('a stage kind and a quantizer registered outside lib are built by the runner, planned for Slurm and measured by the smoke run', { timeout: 15 * 60 * 1000 }, async () => {
   await initBackend();
   const unregister = registerStageKind(genreCounts);
+  const unregisterQuantizer = registerQuantizer('sign-lsh', signLsh);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-stage-kinds-'));
   try {
     assert.equal(stageKind('genre-counts'), genreCounts);
     assert.throws(() => registerStageKind(genreCounts), /a stage kind "genre-counts" exists already/);
-    const specs = experimentsFor(['shared-vs-separate'], 1);
+    assert.throws(() => registerQuantizer('rq-kmeans', signLsh), /a quantizer "rq-kmeans" exists already/);
+    assert.throws(() => registerQuantizer('Sign LSH', signLsh), /lower-case letters, digits and dashes/);
+    // The quantizers table gains its row; run-stage's parser accepts its ID set.
+    const lshSpec = experimentsFor(['quantizers'], 1).find((s) => s.quantizer === 'sign-lsh');
+    assert.deepEqual(lshSpec, { embedding: 'multitask', quantizer: 'sign-lsh', space: 'shared' });
+    assert.equal(stageKind('ids')!.parseArg('multitask/sign-lsh'), 'multitask/sign-lsh');
+    const specs = [...experimentsFor(['shared-vs-separate'], 1), lshSpec];
 
     // The local runner builds it with the other shared stages, then finds it cached.
     const cache = new ArtifactCache(path.join(dir, 'cache'));
     const lines: string[] = [];
     await buildSharedStages(createContext(tiny, cache), specs, (l) => lines.push(l));
     assert.ok(lines.some((l) => /^\[reproduce\] genre counts: built in/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^\[reproduce\] IDs multitask\/sign-lsh: built in/.test(l)), lines.join('\n'));
     const again: string[] = [];
     await buildSharedStages(createContext(tiny, cache), specs, (l) => again.push(l));
     assert.ok(again.includes('[reproduce] genre counts: cached'), again.join('\n'));
@@ -76,20 +125,26 @@ test('a stage kind registered outside lib is built by the runner, planned for Sl
     const first = jobs.find((j) => j.name === 'sid-embeddings')!;
     assert.ok(first.tasks.some((t) => t.label === 'genre counts' && t.args.join(' ') === 'run-stage --profile tiny genre-counts'), JSON.stringify(first.tasks));
     assert.match(first.script, /# genre counts\n\s+exec \S+ bin\/sid\.mjs run-stage --profile tiny genre-counts ;;/);
+    const idJob = jobs.find((j) => j.name === 'sid-ids')!;
+    assert.ok(idJob.tasks.some((t) => t.args.join(' ') === 'run-stage --profile tiny ids multitask/sign-lsh'), JSON.stringify(idJob.tasks));
 
     // The smoke run measures it once (no unit of work), as often as the full run builds it.
-    const report = await runSmoke(tiny, { outDir: path.join(dir, 'smoke'), tables: ['shared-vs-separate'], jobs: [1], log: () => {} });
+    const report = await runSmoke(tiny, { outDir: path.join(dir, 'smoke'), tables: ['shared-vs-separate', 'quantizers'], jobs: [1], log: () => {} });
     const measured = report.stages.find((s) => s.stage === 'genre counts');
     assert.ok(measured, report.stages.map((s) => s.stage).join(', '));
     assert.equal(measured.unit, null);
     assert.equal(measured.runs, 1);
     assert.deepEqual(measured.levels[1], measured.levels[0]);
     assert.ok(measured.levels[0].artifactBytes > 0);
+    const lsh = report.stages.find((s) => s.stage === 'IDs multitask/sign-lsh');
+    assert.ok(lsh && lsh.runs === 1 && lsh.unit === null, JSON.stringify(lsh));
   } finally {
     unregister();
+    unregisterQuantizer();
     fs.rmSync(dir, { recursive: true, force: true });
   }
   assert.equal(stageKind('genre-counts'), undefined);
+  assert.ok(!quantizerNames().includes('sign-lsh'));
 });
 
 test('sid run-stage: instances by kind and argument, usage errors naming the problem, former quantizer names spelled anew', () => {

@@ -7,13 +7,11 @@
  *   history items.
  * Recall@K and NDCG@K with 95% bootstrap intervals, overall and by popularity bucket of the target.
  */
-import type { PreparedData, RecExample } from '../types';
+import type { PreparedData, RecExample, Task } from '../types';
 import { Rng } from '../util/random';
-import { buildBm25Index, bm25Search, type Bm25Options } from './bm25';
+import { buildBm25Index, bm25Search, type Bm25Index, type Bm25Options } from './bm25';
 import { popularityRankings } from './popularity';
-import { sequentialBaselineRankings, type Selection } from './sequentialBaselines';
-import type { CooccurrenceParams } from './cooccurrence';
-import type { ItemKnnParams } from './itemKnn';
+import { cooccurrenceBaseline, itemKnnBaseline, type Selection, type TunedRankings } from './sequentialBaselines';
 import { summarizeTask, type TaskResult } from '../eval/summary';
 
 
@@ -29,18 +27,41 @@ export interface BaselineOptions {
   bm25?: Bm25Options;
 }
 
+/** What a baseline fits on and ranks: the prepared data, the split it is scored on, the ranking length. */
+export interface BaselineInput {
+  data: PreparedData;
+  split: 'valid' | 'test';
+  kMax: number;
+  /** Seed of the baseline's randomness (the random rankings). */
+  seed: number;
+  bm25?: Bm25Options;
+}
+
+/**
+ * A baseline: fitted on the training data (its settings chosen on validation, where it has any),
+ * then ranking the split's examples. `F` is what it fits.
+ */
+export interface Baseline<F = unknown> {
+  /** Its key in BaselineReport (and in results.json's baselineSelection, when it chooses settings). */
+  name: string;
+  /** The method's name in tables and figures. */
+  label: string;
+  task: Task;
+  /** Also a row of the last-n table (the rec baselines that read a user's history). */
+  lastN: boolean;
+  /** A chance-level reference (listed after the real baselines). */
+  chance?: boolean;
+  fit(input: BaselineInput): F;
+  /** The top kMax items for each of the split's examples of its task (history items left out). */
+  rank(fitted: F, input: BaselineInput): Int32Array[];
+  /** The settings it chose on validation, where it chooses any. */
+  selection?(fitted: F): Selection<unknown>;
+}
+
+/** Every untrained baseline's result and the settings the tuned ones chose, by baseline name. */
 export interface BaselineReport {
-  /** BM25 search over item texts. */
-  bm25: TaskResult;
-  random: { search: TaskResult; rec: TaskResult };
-  /** Most-popular recommendation. */
-  popularity: TaskResult;
-  /** Directed next-item co-occurrence over the last items of the history. */
-  cooccurrence: TaskResult;
-  /** Item-based kNN, cosine over the training interactions. */
-  itemKnn: TaskResult;
-  /** The settings of the two tuned baselines, chosen on validation. */
-  selection: { cooccurrence: Selection<CooccurrenceParams>; itemKnn: Selection<ItemKnnParams> };
+  results: Record<string, TaskResult>;
+  selection: Record<string, Selection<unknown>>;
 }
 
 /**
@@ -79,11 +100,61 @@ export function randomRankings(
 }
 
 
-/** BM25 top-k items for each query text, over the items' `text`. */
-function bm25Rankings(data: Pick<PreparedData, 'dataset'>, queries: string[], k: number, opts: Bm25Options = {}): Int32Array[] {
-  const index = buildBm25Index(data.dataset.items.map((it) => it.text), opts);
-  return bm25Search(index, queries, k);
+const recExamples = (i: BaselineInput): RecExample[] => i.data.rec[i.split];
+const queriesOf = (i: BaselineInput) => i.data.queries[i.split];
+
+const bm25: Baseline<Bm25Index> = {
+  name: 'bm25',
+  label: 'BM25',
+  task: 'search',
+  lastN: false,
+  fit: (i) => buildBm25Index(i.data.dataset.items.map((it) => it.text), i.bm25),
+  rank: (index, i) => bm25Search(index, queriesOf(i).map((q) => q.text), i.kMax),
+};
+
+const popularity: Baseline<null> = {
+  name: 'popularity',
+  label: 'Popularity',
+  task: 'rec',
+  lastN: true,
+  fit: () => null,
+  rank: (_, i) => popularityRankings(i.data.buckets.counts, recExamples(i), i.kMax),
+};
+
+/** A baseline of sequentialBaselines.ts: its fit ranks the split with the setting chosen on validation. */
+function tuned<P>(name: string, label: string, fit: (i: BaselineInput) => TunedRankings<P>): Baseline<TunedRankings<P>> {
+  return { name, label, task: 'rec', lastN: true, fit, rank: (fitted) => fitted.rankings, selection: (fitted) => fitted.selection };
 }
+
+/** Uniformly random rankings; the two tasks draw distinct streams, both fixed by the seed. */
+const randomSearch: Baseline<null> = {
+  name: 'randomSearch',
+  label: 'Random',
+  task: 'search',
+  lastN: false,
+  chance: true,
+  fit: () => null,
+  rank: (_, i) => randomRankings(i.data.dataset.items.length, queriesOf(i).length, i.kMax, (i.seed ^ 0x5ea4c4) >>> 0),
+};
+const randomRec: Baseline<null> = {
+  name: 'randomRec',
+  label: 'Random',
+  task: 'rec',
+  lastN: false,
+  chance: true,
+  fit: () => null,
+  rank: (_, i) => randomRankings(i.data.dataset.items.length, recExamples(i).length, i.kMax, (i.seed ^ 0x4ec0) >>> 0, (r) => recExamples(i)[r].history),
+};
+
+/** The untrained baselines, in the order of results.json's rows. Adding one: its module here and an entry in this list. */
+export const UNTRAINED_BASELINES: readonly Baseline<any>[] = [
+  bm25,
+  popularity,
+  tuned('cooccurrence', 'Co-occurrence', (i) => cooccurrenceBaseline(i.data, i.split, i.kMax, i.kMax)),
+  tuned('itemKnn', 'Item-kNN', (i) => itemKnnBaseline(i.data, i.split, i.kMax, i.kMax)),
+  randomSearch,
+  randomRec,
+];
 
 export function evaluateBaselines(data: PreparedData, opts: BaselineOptions = {}): BaselineReport {
   const ks = opts.ks ?? [10, 30];
@@ -94,25 +165,17 @@ export function evaluateBaselines(data: PreparedData, opts: BaselineOptions = {}
   if (split !== 'test' && split !== 'valid') throw new Error(`lib/baselines/baselines.ts: option split must be 'valid' or 'test', got ${JSON.stringify(opts.split)}`);
   const iterations = opts.bootstrapIterations ?? 1000;
   const seed = opts.seed ?? 12345;
-  const kMax = Math.max(...ks);
   const numItems = data.dataset.items.length;
   if (data.buckets.counts.length !== numItems) {
     throw new Error(`lib/baselines/baselines.ts: buckets.counts has ${data.buckets.counts.length} entries, data set has ${numItems} items`);
   }
-  const queries = data.queries[split];
-  const examples: RecExample[] = data.rec[split];
-  const queryTargets = queries.map((q) => q.item);
-  const recTargets = examples.map((e) => e.target);
-  const summarize = (r: Int32Array[], t: number[]) => summarizeTask(r, t, data, ks, { iterations, seed });
-
-  const bm25 = summarize(bm25Rankings(data, queries.map((q) => q.text), kMax, opts.bm25), queryTargets);
-  const popularity = summarize(popularityRankings(data.buckets.counts, examples, kMax), recTargets);
-  // Distinct streams for the two random baselines, both fixed by the seed.
-  const randomSearch = summarize(randomRankings(numItems, queries.length, kMax, (seed ^ 0x5ea4c4) >>> 0), queryTargets);
-  const randomRec = summarize(randomRankings(numItems, examples.length, kMax, (seed ^ 0x4ec0) >>> 0, (r) => examples[r].history), recTargets);
-  const seq = sequentialBaselineRankings(data, split, kMax, kMax);
-  const cooccurrence = summarize(seq.cooccurrence.rankings, recTargets);
-  const itemKnn = summarize(seq.itemKnn.rankings, recTargets);
-  const selection = { cooccurrence: seq.cooccurrence.selection, itemKnn: seq.itemKnn.selection };
-  return { bm25, random: { search: randomSearch, rec: randomRec }, popularity, cooccurrence, itemKnn, selection };
+  const input: BaselineInput = { data, split, kMax: Math.max(...ks), seed, bm25: opts.bm25 };
+  const targets = { search: data.queries[split].map((q) => q.item), rec: data.rec[split].map((e) => e.target) };
+  const report: BaselineReport = { results: {}, selection: {} };
+  for (const b of UNTRAINED_BASELINES) {
+    const fitted = b.fit(input);
+    report.results[b.name] = summarizeTask(b.rank(fitted, input), targets[b.task], data, ks, { iterations, seed });
+    if (b.selection) report.selection[b.name] = b.selection(fitted);
+  }
+  return report;
 }

@@ -27,10 +27,17 @@ export interface Selection<P> {
   grid: { params: P; validRecall: number }[];
 }
 
-export interface SequentialBaselineRankings {
-  cooccurrence: { rankings: Int32Array[]; selection: Selection<CooccurrenceParams> };
-  itemKnn: { rankings: Int32Array[]; selection: Selection<ItemKnnParams> };
+export interface TunedRankings<P> {
+  rankings: Int32Array[];
+  selection: Selection<P>;
 }
+
+export interface SequentialBaselineRankings {
+  cooccurrence: TunedRankings<CooccurrenceParams>;
+  itemKnn: TunedRankings<ItemKnnParams>;
+}
+
+type SequentialData = Pick<PreparedData, 'dataset' | 'rec' | 'buckets'>;
 
 function meanOf(v: Float64Array): number {
   let s = 0;
@@ -48,33 +55,31 @@ export function selectOnValidation<P>(grid: P[], valid: RecExample[], k: number,
   return { chosen: best.params, validRecall: best.validRecall, metric: `recall@${k}`, grid: tried };
 }
 
-/**
- * Rankings of `split`'s examples by both baselines, each with the setting chosen on validation.
- * `kMax` is the ranking length, `selectK` the cut-off of the selection metric.
- */
+/** Co-occurrence rankings of `split`'s examples with the setting chosen on validation (`selectK`: the selection metric's cut-off). */
+export function cooccurrenceBaseline(data: SequentialData, split: 'valid' | 'test', kMax: number, selectK: number, grid = COOCCURRENCE_GRID): TunedRankings<CooccurrenceParams> {
+  const order = popularityOrder(data.buckets.counts);
+  const transitions = fitTransitions(data.rec.train, data.dataset.items.length);
+  const rank = (ex: RecExample[], p: CooccurrenceParams) => cooccurrenceRankings(transitions, order, ex, kMax, p);
+  const selection = selectOnValidation(grid, data.rec.valid, selectK, rank);
+  return { rankings: rank(data.rec[split], selection.chosen), selection };
+}
+
+/** Item-kNN rankings of `split`'s examples with the setting chosen on validation. */
+export function itemKnnBaseline(data: SequentialData, split: 'valid' | 'test', kMax: number, selectK: number, grid = ITEM_KNN_GRID): TunedRankings<ItemKnnParams> {
+  const order = popularityOrder(data.buckets.counts);
+  const neighbours = fitItemNeighbours(data.rec.train, data.dataset.items.length, Math.max(...grid.map((p) => p.neighbours)));
+  const rank = (ex: RecExample[], p: ItemKnnParams) => itemKnnRankings(neighbours, order, ex, kMax, p);
+  const selection = selectOnValidation(grid, data.rec.valid, selectK, rank);
+  return { rankings: rank(data.rec[split], selection.chosen), selection };
+}
+
+/** Both sequential baselines' rankings of `split`'s examples, each with the setting chosen on validation. */
 export function sequentialBaselineRankings(
-  data: Pick<PreparedData, 'dataset' | 'rec' | 'buckets'>,
+  data: SequentialData,
   split: 'valid' | 'test',
   kMax: number,
   selectK: number,
   grids: { cooccurrence?: CooccurrenceParams[]; itemKnn?: ItemKnnParams[] } = {},
 ): SequentialBaselineRankings {
-  const numItems = data.dataset.items.length;
-  const order = popularityOrder(data.buckets.counts);
-  const valid = data.rec.valid;
-  const examples = data.rec[split];
-
-  const transitions = fitTransitions(data.rec.train, numItems);
-  const coRank = (ex: RecExample[], p: CooccurrenceParams) => cooccurrenceRankings(transitions, order, ex, kMax, p);
-  const coSel = selectOnValidation(grids.cooccurrence ?? COOCCURRENCE_GRID, valid, selectK, coRank);
-
-  const knnGrid = grids.itemKnn ?? ITEM_KNN_GRID;
-  const neighbours = fitItemNeighbours(data.rec.train, numItems, Math.max(...knnGrid.map((p) => p.neighbours)));
-  const knnRank = (ex: RecExample[], p: ItemKnnParams) => itemKnnRankings(neighbours, order, ex, kMax, p);
-  const knnSel = selectOnValidation(knnGrid, valid, selectK, knnRank);
-
-  return {
-    cooccurrence: { rankings: coRank(examples, coSel.chosen), selection: coSel },
-    itemKnn: { rankings: knnRank(examples, knnSel.chosen), selection: knnSel },
-  };
+  return { cooccurrence: cooccurrenceBaseline(data, split, kMax, selectK, grids.cooccurrence), itemKnn: itemKnnBaseline(data, split, kMax, selectK, grids.itemKnn) };
 }

@@ -1,7 +1,7 @@
 /** `sid embed`, `sid ids`, `sid train`, `sid eval`: one configuration at a time, reusing cached stages. */
 import { TASKS } from '../types';
 import { EMBEDDING_STRATEGIES, type EmbeddingStrategy } from '../embed/index';
-import { parseQuantizerName, QUANTIZER_NAMES, type QuantizerName } from '../quantize/quantizer';
+import { parseQuantizerName, quantizerNames, type QuantizerName } from '../quantize/quantizer';
 import { initBackend } from '../backend/index';
 import {
   createContext, dataStage, embeddingStage, experimentStage, idStage, parseSpecId, replicatesOf, specId,
@@ -22,7 +22,7 @@ function quantizerOption(options: Record<string, string>): QuantizerName {
   if (flag === 'tokenizer' && raw !== undefined) process.stderr.write('sid: --tokenizer is deprecated; use --quantizer\n');
   if (raw === undefined) return 'rq-kmeans';
   const name = parseQuantizerName(raw, `--${flag}`);
-  if (!name) throw new UsageError(`--${flag} must be one of ${QUANTIZER_NAMES.join(', ')}, got "${raw}"`);
+  if (!name) throw new UsageError(`--${flag} must be one of ${quantizerNames().join(', ')}, got "${raw}"`);
   return name;
 }
 

@@ -10,12 +10,12 @@ import { recallUnderTraffic, TRAFFIC_MODELS, type TrafficModel } from '../eval/r
 import { loadModel, makeTries, splitExamples } from '../generate/jointModel';
 import type { IdDiagnostics } from '../quantize/diagnostics';
 import { asMatrix } from '../quantize/matrix';
-import { fitQuantizer, QUANTIZER_NAMES, type QuantizerName } from '../quantize/quantizer';
+import { fitQuantizer, quantizerNames, type QuantizerName } from '../quantize/quantizer';
 import { TASKS, type PreparedData, type SemanticIdSet, type Task } from '../types';
 import type { Estimate } from '../util/metrics';
 import { Rng } from '../util/random';
 import { dataStage, embeddingStage, experimentStage, idStage, specId, vocabularyStage, type ExperimentSpec, type PipelineContext } from './stages';
-import { HEAD_TORSO } from './tables';
+import { TABLES } from './tables';
 
 export interface QuantizerSummary {
   quantizer: QuantizerName;
@@ -27,7 +27,7 @@ export interface QuantizerSummary {
 }
 
 /** Every quantizer's IDs and diagnostics on one embedding. */
-export async function quantizerSummaries(ctx: PipelineContext, strategy: EmbeddingStrategy, quantizers: readonly QuantizerName[] = QUANTIZER_NAMES): Promise<QuantizerSummary[]> {
+export async function quantizerSummaries(ctx: PipelineContext, strategy: EmbeddingStrategy, quantizers: readonly QuantizerName[] = quantizerNames()): Promise<QuantizerSummary[]> {
   const out: QuantizerSummary[] = [];
   for (const quantizer of quantizers) {
     const { ids } = await idStage(ctx, strategy, quantizer);
@@ -66,7 +66,7 @@ export interface TrafficRow {
 /** Recall@k of every head/torso method's stored rankings, reweighted under each traffic model. */
 export async function trafficRows(ctx: PipelineContext, data: PreparedData, k = 30): Promise<TrafficRow[]> {
   const out: TrafficRow[] = [];
-  for (const r of HEAD_TORSO) {
+  for (const r of TABLES['head-torso']) {
     const exp = await experimentStage(ctx, r.spec);
     for (const task of TASKS) {
       const ev = exp.result.evaluation[task];

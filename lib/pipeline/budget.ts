@@ -7,72 +7,21 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { BiEncoderOptions } from '../embed/index';
 import { resolveGenerativeEval } from '../eval/generativeEval';
-import { SASREC_DEFAULTS } from '../baselines/sasrec';
 import type { PreparedData } from '../types';
 import { getProfile, type Profile } from './profiles';
+import { stageKinds } from './stageKinds';
+import type { WorkUnit } from './workUnits';
 
 export type BudgetName = 'full' | 'smoke';
 const BUDGET_NAMES: readonly BudgetName[] = ['full', 'smoke'];
 
-/** Work per unit of `scale` in a smoke run. */
-const SMOKE_UNITS = {
-  /** Bi-encoder optimizer steps (one epoch): enough that twice as many take measurably longer. */
-  biencoderSteps: 100,
-  /** ALS sweeps. */
-  alsIterations: 1,
-  /** SASRec epochs (no early stop). */
-  sasrecEpochs: 1,
-  /** Generative training optimizer steps (one epoch). */
-  trainSteps: 12,
-  /** Validation examples per task decoded after the epoch, and per task for choosing the decoding. */
-  validExamples: 10,
-  /** Test examples decoded per task. */
-  testExamples: 40,
-} as const;
-
-/** The profile with the repeated work cut to `scale` smoke units (sizes and data unchanged). */
-export function smokeProfile(full: Profile, scale: number): Profile {
-  if (!Number.isInteger(scale) || scale < 1) throw new Error(`smokeProfile: scale must be a positive integer, got ${scale}`);
-  const u = SMOKE_UNITS;
-  const biencoderCut = { epochs: 1, stepsPerEpoch: u.biencoderSteps * scale };
-  const train = full.generate.train;
-  const batch = train.batchSize ?? 256;
-  const { patience: _, ...trainNoPatience } = train;
-  return {
-    ...full,
-    budget: 'smoke',
-    embed: {
-      ...full.embed,
-      biencoder: { ...full.embed.biencoder, ...biencoderCut },
-      ...(full.embed.multitask ? { multitask: { ...full.embed.multitask, ...biencoderCut } } : {}),
-      cf: { ...full.embed.cf, iterations: u.alsIterations * scale },
-    },
-    baselines: { ...full.baselines, sasrec: { ...full.baselines.sasrec, maxEpochs: u.sasrecEpochs * scale, patience: u.sasrecEpochs * scale } },
-    generate: {
-      ...full.generate,
-      train: { ...trainNoPatience, epochs: 1, examplesPerEpoch: u.trainSteps * scale * batch, validLimit: u.validExamples * scale },
-      eval: { ...full.generate.eval, selectionLimit: u.validExamples * scale, limit: u.testExamples * scale, taskLimits: {} },
-      replicates: 1,
-    },
-  };
-}
-
-/** The units of repeated work each stage kind does under a profile (what the extrapolation scales). */
-export interface StageWork {
-  /** Bi-encoder optimizer steps of the search-tuned and of the multi-task encoder. */
-  biencoderSteps: { search: number; multitask: number };
-  alsIterations: number;
-  /** SASRec epochs at most (a full run may stop earlier on its plateau: an upper bound). */
-  sasrecEpochs: number;
-  /** Generative training examples, all epochs (at most, where the profile stops on a plateau). */
-  trainExamples: number;
-  /** Validation examples decoded during training (both tasks, every epoch). */
-  validationDecodes: number;
-  /** Examples decoded by one experiment's evaluation: the choice of decoding and the test split. */
-  evalDecodes: number;
-}
+/** Generative training optimizer steps per smoke unit (one epoch). */
+const SMOKE_TRAIN_STEPS = 12;
+/** Validation examples per task decoded after the epoch, and per task for choosing the decoding, per smoke unit. */
+const SMOKE_VALID_EXAMPLES = 10;
+/** Test examples decoded per task, per smoke unit. */
+const SMOKE_TEST_EXAMPLES = 40;
 
 /** Generative training examples per epoch when a profile does not cap it: every search pair and rec window. */
 export function examplesPerFullEpoch(data: PreparedData, maxRecWindowsPerUser = Infinity): number {
@@ -82,37 +31,63 @@ export function examplesPerFullEpoch(data: PreparedData, maxRecWindowsPerUser = 
   return data.queries.train.length + rec;
 }
 
-/** Bi-encoder steps: the fixed count when given, else one pass over `pairs` capped per epoch (lib/embed/biencoder.ts's defaults). */
-function biencoderSteps(o: BiEncoderOptions, pairs: number | null): number {
-  const epochs = o.epochs ?? 10;
-  if (o.stepsPerEpoch !== undefined) return epochs * o.stepsPerEpoch;
-  const cap = o.maxStepsPerEpoch ?? 400;
-  // The multi-task encoder also trains on item pairs (not counted here): its cap is the bound used for it.
-  return epochs * (pairs === null ? cap : Math.max(1, Math.min(cap, Math.ceil(pairs / (o.batchSize ?? 256)))));
+const capped = (n: number, lim: number | null | undefined) => (lim === null || lim === undefined ? n : Math.min(lim, n));
+
+/** The units of a generative training (an experiment): its examples, its validation decodes, its evaluation's decodes. */
+export const TRAINING_UNITS: readonly WorkUnit[] = [
+  {
+    name: 'trainExamples',
+    cut(p, scale) {
+      const { patience: _, ...train } = p.generate.train;
+      return { ...p, generate: { ...p.generate, train: { ...train, epochs: 1, examplesPerEpoch: SMOKE_TRAIN_STEPS * scale * (train.batchSize ?? 256) } } };
+    },
+    count(p, data) {
+      const t = p.generate.train;
+      return (t.epochs ?? 1) * (t.examplesPerEpoch ?? examplesPerFullEpoch(data, t.maxRecWindowsPerUser));
+    },
+  },
+  {
+    name: 'validationDecodes',
+    cut: (p, scale) => ({ ...p, generate: { ...p.generate, train: { ...p.generate.train, validLimit: SMOKE_VALID_EXAMPLES * scale } } }),
+    count(p, data) {
+      const t = p.generate.train;
+      const validLimit = t.validLimit ?? 300;
+      return validLimit > 0 ? (t.epochs ?? 1) * (capped(data.queries.valid.length, validLimit) + capped(data.rec.valid.length, validLimit)) : 0;
+    },
+  },
+  {
+    name: 'evalDecodes',
+    cut: (p, scale) => ({ ...p, generate: { ...p.generate, eval: { ...p.generate.eval, selectionLimit: SMOKE_VALID_EXAMPLES * scale, limit: SMOKE_TEST_EXAMPLES * scale, taskLimits: {} } } }),
+    count(p, data) {
+      const e = resolveGenerativeEval(p.generate.eval);
+      const selection = e.decodeCandidates.length * (capped(data.queries.valid.length, e.selectionLimit) + capped(data.rec.valid.length, e.selectionLimit));
+      // As evaluateGenerative samples each task's test examples.
+      const testLimit = (task: 'search' | 'rec') => (e.taskLimits[task] !== undefined ? e.taskLimits[task] : e.limit);
+      return selection + capped(data.queries.test.length, testLimit('search')) + capped(data.rec.test.length, testLimit('rec'));
+    },
+  },
+];
+
+/** Every unit of repeated work: the stage kinds' (as their descriptors list them) and the training's. */
+function workUnits(): WorkUnit[] {
+  const byName = new Map<string, WorkUnit>();
+  for (const u of [...stageKinds().flatMap((k) => k.units), ...TRAINING_UNITS]) byName.set(u.name, u);
+  return [...byName.values()];
 }
+
+/** The profile with the repeated work cut to `scale` smoke units (sizes and data unchanged). */
+export function smokeProfile(full: Profile, scale: number): Profile {
+  if (!Number.isInteger(scale) || scale < 1) throw new Error(`smokeProfile: scale must be a positive integer, got ${scale}`);
+  const cut = workUnits().reduce((p, u) => u.cut(p, scale), full);
+  return { ...cut, budget: 'smoke', generate: { ...cut.generate, replicates: 1 } };
+}
+
+/** How much of each unit of repeated work a profile does, by unit name. */
+export type StageWork = Record<string, number>;
 
 /** What a profile's stages do, counted on its prepared data. */
 export function stageWork(p: Profile, data: PreparedData): StageWork {
-  const bi = p.embed.biencoder ?? {};
-  const t = p.generate.train;
-  const e = resolveGenerativeEval(p.generate.eval);
-  const epochs = t.epochs ?? 1;
-  const validLimit = t.validLimit ?? 300;
-  const valid = { search: data.queries.valid.length, rec: data.rec.valid.length };
-  const test = { search: data.queries.test.length, rec: data.rec.test.length };
-  const capped = (n: number, lim: number | null | undefined) => (lim === null || lim === undefined ? n : Math.min(lim, n));
-  const candidates = e.decodeCandidates.length;
-  const selection = candidates * (capped(valid.search, e.selectionLimit) + capped(valid.rec, e.selectionLimit));
-  // As evaluateGenerative samples each task's test examples.
-  const testLimit = (task: 'search' | 'rec') => (e.taskLimits[task] !== undefined ? e.taskLimits[task] : e.limit);
-  return {
-    biencoderSteps: { search: biencoderSteps(bi, data.queries.train.length), multitask: biencoderSteps({ ...bi, ...(p.embed.multitask ?? {}) }, null) },
-    alsIterations: p.embed.cf?.iterations ?? 15,
-    sasrecEpochs: p.baselines.sasrec.maxEpochs ?? SASREC_DEFAULTS.maxEpochs,
-    trainExamples: epochs * (t.examplesPerEpoch ?? examplesPerFullEpoch(data, t.maxRecWindowsPerUser)),
-    validationDecodes: validLimit > 0 ? epochs * (capped(valid.search, validLimit) + capped(valid.rec, validLimit)) : 0,
-    evalDecodes: selection + capped(test.search, testLimit('search')) + capped(test.rec, testLimit('rec')),
-  };
+  return Object.fromEntries(workUnits().map((u) => [u.name, u.count(p, data)]));
 }
 
 /** What names a profile on a command line: its name, a budget and a MovieLens folder. */

@@ -11,13 +11,15 @@ import {
   baselinesStage, createContext, dataStage, embeddingStage, experimentStage, protocolContext, replicatesOf, sasrecStage, specId, trainingSeed,
   type ExperimentSpec, type PipelineContext, type StoredExperiment,
 } from './stages';
-import { BASELINE_ROWS, type BaselineResults } from './baselineRows';
+import { BASELINE_ROWS, SASREC_ROW, type BaselineResults } from './baselineRows';
 import { TABLE_DEFINITIONS, TABLES, type TableName } from './tables';
 import { compareReplicates, replicateRankings } from '../eval/compare';
 import { summarizeReplicates, type TaskResult } from '../eval/summary';
 import { TASKS, type PreparedData, type Task } from '../types';
 import { EMBEDDING_STRATEGIES } from '../embed/index';
-import type { BaselineReport } from '../baselines/baselines';
+import type { CooccurrenceParams } from '../baselines/cooccurrence';
+import type { ItemKnnParams } from '../baselines/itemKnn';
+import type { Selection } from '../baselines/sequentialBaselines';
 
 export interface ExperimentInfo {
   /** The training's id: the row's, with `/r<N>` for replicate N > 0. */
@@ -50,7 +52,7 @@ export interface ResultsDocument {
   comparisons: RowComparison[];
   experiments: ExperimentInfo[];
   /** Settings of the tuned baselines, chosen on the validation split (with every setting tried). */
-  baselineSelection: BaselineReport['selection'];
+  baselineSelection: { cooccurrence: Selection<CooccurrenceParams>; itemKnn: Selection<ItemKnnParams> };
   /** The leave-last-N-out table's split, when it was collected. */
   lastN?: { targets: number; recTest: number; users: number };
 }
@@ -150,7 +152,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     rows.push(...retrievalRows('embeddings', s, emb.embedding.retrieval));
   }
   const base = await baselineResults(ctx);
-  for (const b of BASELINE_ROWS) rows.push(...baselineRows(b.label, b.task, b.result(base)));
+  for (const b of BASELINE_ROWS) rows.push(...baselineRows(b.label, b.task, base[b.name]));
   const lastN = tables.some((t) => TABLE_DEFINITIONS[t].protocol === 'last-n') ? await lastNBaselines(ctx, rows) : undefined;
   const st = dataStats(data);
   return {
@@ -162,7 +164,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     rows,
     comparisons,
     experiments: [...experiments.values()],
-    baselineSelection: base.untrained.selection,
+    baselineSelection: (await baselinesStage(ctx)).value.selection as ResultsDocument['baselineSelection'],
     ...(lastN ? { lastN } : {}),
   };
 }
@@ -172,14 +174,14 @@ async function lastNBaselines(ctx: PipelineContext, rows: ResultRow[]): Promise<
   const lctx = protocolContext(ctx, 'last-n');
   const { data } = await dataStage(lctx);
   const base = await baselineResults(lctx);
-  for (const b of BASELINE_ROWS.filter((x) => x.lastN)) rows.push(...baselineRows(b.label, b.task, b.result(base), 'last-n'));
+  for (const b of BASELINE_ROWS.filter((x) => x.lastN)) rows.push(...baselineRows(b.label, b.task, base[b.name], 'last-n'));
   return { targets: lctx.profile.lastN.targets, recTest: data.rec.test.length, users: data.rec.train.length };
 }
 
 /** Every baseline's stored result in this context (SASRec trained first, as before the untrained ones). */
 async function baselineResults(ctx: PipelineContext): Promise<BaselineResults> {
   const sasrec = (await sasrecStage(ctx)).value;
-  return { untrained: (await baselinesStage(ctx)).value, sasrec };
+  return { ...(await baselinesStage(ctx)).value.results, [SASREC_ROW.name]: sasrec.result };
 }
 
 /** Writes results.json and results.md into `outDir` (atomically). */

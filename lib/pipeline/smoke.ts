@@ -16,7 +16,7 @@ import { smokeProfile, stageWork, type StageWork } from './budget';
 import { ArtifactCache } from './cache';
 import type { Profile } from './profiles';
 import { importClosure } from './sourceClosure';
-import { protocolsAmong, sharedStageInstances, trainingInputs, type StageKind, type WorkUnit } from './stageKinds';
+import { protocolsAmong, sharedStageInstances, trainingInputs, type StageKind } from './stageKinds';
 import { codeVersion, createContext, dataStage, experimentStage, specId, type ExperimentSpec, type PipelineContext } from './stages';
 import { meterStage, type StageMeasurement } from './stageMeter';
 import { experimentsFor, TABLE_NAMES, type TableName } from './tables';
@@ -24,7 +24,8 @@ import { experimentsFor, TABLE_NAMES, type TableName } from './tables';
 
 export interface SmokeStage {
   stage: string;
-  unit: WorkUnit;
+  /** The name of the unit of work its cost grows with (null: the same work under every budget). */
+  unit: string | null;
   /** How many times the full run runs this stage (its protocols, and for a training its rows and seeds). */
   runs: number;
   /** Measurements at work level 1 and 2 (a stage the budget does not scale is measured once, at level 1: both entries are that one). */
@@ -83,16 +84,6 @@ export function linearCost(w: [number, number], t: [number, number]): { fixed: n
     perUnit = t[1] / w[1];
   }
   return { fixed, perUnit };
-}
-
-function unitWork(unit: WorkUnit, w: StageWork): number {
-  switch (unit) {
-    case 'searchSteps': return w.biencoderSteps.search;
-    case 'multitaskSteps': return w.biencoderSteps.multitask;
-    case 'alsIterations': return w.alsIterations;
-    case 'sasrecEpochs': return w.sasrecEpochs;
-    default: return 1;
-  }
 }
 
 
@@ -255,9 +246,9 @@ function fitSmoke({ fullSpecs, instances, perLevel, loopSeconds, experiments, wo
     // Prepared data is not cached: the main process prepares each protocol's (and every training
     // worker its own, counted with the training below).
     const instance = byLabel.get(name);
-    const unit: WorkUnit = instance ? instance.kind.unit(instance.arg) : null;
+    const unit = instance ? (instance.kind.unit(instance.arg)?.name ?? null) : null;
     const runs = instance ? instance.kind.runsIn(fullSpecs, instance.arg) : protocolsAmong(fullSpecs);
-    const work = unit ? { smoke: [unitWork(unit, works[0]), unitWork(unit, works[1])] as [number, number], full: unitWork(unit, W) } : null;
+    const work = unit ? { smoke: [works[0][unit], works[1][unit]] as [number, number], full: W[unit] } : null;
     const [la, lb] = [loopSeconds[0].get(name), loopSeconds[1].get(name)];
     const loops: [number, number] | undefined = la !== undefined && lb !== undefined ? [la, lb] : undefined;
     let fullSeconds: number;

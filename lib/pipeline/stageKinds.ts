@@ -5,12 +5,12 @@
  * budget and `sid run-stage` read these descriptors and name no stage kind themselves; adding a kind
  * is a descriptor and one `registerStageKind` (or an entry in the list below).
  */
-import { EMBEDDING_STRATEGIES, QUANTIZER_NAMES, type EmbeddingStrategy, type QuantizerName } from '../names';
-import { parseQuantizerName } from '../quantize/quantizer';
+import type { BiEncoderOptions } from '../embed/index';
+import { EMBEDDING_STRATEGIES, type EmbeddingStrategy, type QuantizerName } from '../names';
+import { SASREC_DEFAULTS } from '../baselines/sasrec';
+import { parseQuantizerName, quantizerNames } from '../quantize/quantizer';
 import { baselinesStage, embeddingStage, idStage, sasrecStage, type ExperimentSpec, type PipelineContext } from './stages';
-
-/** Which unit of repeated work a stage's cost grows with (null: the same work under every budget). */
-export type WorkUnit = 'searchSteps' | 'multitaskSteps' | 'alsIterations' | 'sasrecEpochs' | null;
+import type { WorkUnit } from './workUnits';
 
 /** What running one instance of a stage kind gave. */
 export interface StageRun {
@@ -46,8 +46,10 @@ export interface StageKind {
   /** How progress lines and the smoke report name an instance ("embeddings search"). */
   label(arg: string): string;
   run(ctx: PipelineContext, arg: string): Promise<StageRun>;
-  /** The repeated work of an instance that a budget scales. */
-  unit(arg: string): WorkUnit;
+  /** Every unit of repeated work its instances do (what a smoke budget cuts). */
+  units: readonly WorkUnit[];
+  /** The repeated work of an instance that a budget scales (null: the same work under every budget). */
+  unit(arg: string): WorkUnit | null;
   /** How many times a full run of `specs` builds the instance: once per protocol whose rows need it. */
   runsIn(specs: readonly ExperimentSpec[], arg: string): number;
 }
@@ -75,14 +77,52 @@ function idSetsOf(specs: readonly ExperimentSpec[]): [EmbeddingStrategy, Quantiz
   return [...pairs.values()];
 }
 
-const EMBEDDING_UNIT: Record<EmbeddingStrategy, WorkUnit> = {
-  search: 'searchSteps',
-  rec: 'alsIterations',
+/** Bi-encoder steps: the fixed count when given, else one pass over `pairs` capped per epoch (lib/embed/biencoder.ts's defaults). */
+function biencoderSteps(o: BiEncoderOptions, pairs: number | null): number {
+  const epochs = o.epochs ?? 10;
+  if (o.stepsPerEpoch !== undefined) return epochs * o.stepsPerEpoch;
+  const cap = o.maxStepsPerEpoch ?? 400;
+  // The multi-task encoder also trains on item pairs (not counted here): its cap is the bound used for it.
+  return epochs * (pairs === null ? cap : Math.max(1, Math.min(cap, Math.ceil(pairs / (o.batchSize ?? 256)))));
+}
+
+/** Bi-encoder optimizer steps per smoke unit (one epoch): enough that twice as many take measurably longer. */
+const SMOKE_BIENCODER_STEPS = 100;
+
+const searchSteps: WorkUnit = {
+  name: 'searchSteps',
+  cut: (p, scale) => ({ ...p, embed: { ...p.embed, biencoder: { ...p.embed.biencoder, epochs: 1, stepsPerEpoch: SMOKE_BIENCODER_STEPS * scale } } }),
+  count: (p, data) => biencoderSteps(p.embed.biencoder ?? {}, data.queries.train.length),
+};
+
+/** The multi-task encoder's settings are the search-tuned one's with its own on top: cut where it has its own. */
+const multitaskSteps: WorkUnit = {
+  name: 'multitaskSteps',
+  cut: (p, scale) => (p.embed.multitask ? { ...p, embed: { ...p.embed, multitask: { ...p.embed.multitask, epochs: 1, stepsPerEpoch: SMOKE_BIENCODER_STEPS * scale } } } : p),
+  count: (p) => biencoderSteps({ ...(p.embed.biencoder ?? {}), ...(p.embed.multitask ?? {}) }, null),
+};
+
+const alsIterations: WorkUnit = {
+  name: 'alsIterations',
+  cut: (p, scale) => ({ ...p, embed: { ...p.embed, cf: { ...p.embed.cf, iterations: scale } } }),
+  count: (p) => p.embed.cf?.iterations ?? 15,
+};
+
+const EMBEDDING_UNIT: Record<EmbeddingStrategy, WorkUnit | null> = {
+  search: searchSteps,
+  rec: alsIterations,
   content: null,
   // The fused strategies reuse the search and rec models built before them in this process.
   'fused-concat': null,
   'fused-svd': null,
-  multitask: 'multitaskSteps',
+  multitask: multitaskSteps,
+};
+
+/** SASRec epochs (no early stop in a smoke run; at most, in a full one). */
+const sasrecEpochs: WorkUnit = {
+  name: 'sasrecEpochs',
+  cut: (p, scale) => ({ ...p, baselines: { ...p.baselines, sasrec: { ...p.baselines.sasrec, maxEpochs: scale, patience: scale } } }),
+  count: (p) => p.baselines.sasrec.maxEpochs ?? SASREC_DEFAULTS.maxEpochs,
 };
 
 const embeddings: StageKind = {
@@ -111,6 +151,7 @@ const embeddings: StageKind = {
     const loop = typeof stepSeconds === 'number' ? stepSeconds : seconds;
     return { key: r.key, cached: r.cached, dirs: [ctx.cache.dirOf(`embed-${arg}`, r.key)], ...(typeof loop === 'number' ? { loopSeconds: loop } : {}) };
   },
+  units: [searchSteps, multitaskSteps, alsIterations],
   unit: (arg) => EMBEDDING_UNIT[arg as EmbeddingStrategy] ?? null,
   runsIn: (specs, arg) => protocolsAmong(specs, (s) => needsEmbedding(s, arg)),
 };
@@ -127,7 +168,7 @@ const idSets: StageKind = {
     if (!e || !q || extra !== undefined) throw new Error(`expected <embedding>/<quantizer>, got "${arg}"`);
     if (!(EMBEDDING_STRATEGIES as readonly string[]).includes(e)) throw new Error(`unknown embedding strategy "${e}" (known: ${EMBEDDING_STRATEGIES.join(', ')})`);
     const quantizer = parseQuantizerName(q, 'sid run-stage');
-    if (!quantizer) throw new Error(`unknown quantizer "${q}" (known: ${QUANTIZER_NAMES.join(', ')})`);
+    if (!quantizer) throw new Error(`unknown quantizer "${q}" (known: ${quantizerNames().join(', ')})`);
     return `${e}/${quantizer}`;
   },
   label: (arg) => `IDs ${arg}`,
@@ -136,6 +177,7 @@ const idSets: StageKind = {
     const r = await idStage(ctx, e as EmbeddingStrategy, q as QuantizerName);
     return { key: r.key, cached: r.cached, dirs: [ctx.cache.dirOf('ids', r.key)] };
   },
+  units: [],
   unit: () => null,
   runsIn(specs, arg) {
     const [e, q] = arg.split('/');
@@ -144,7 +186,7 @@ const idSets: StageKind = {
 };
 
 /** A stage with a single instance (no argument). */
-function single(o: Pick<StageKind, 'name' | 'wave' | 'slurmJob'> & { label: string; unit: WorkUnit; build: (ctx: PipelineContext) => Promise<{ key: string; cached: boolean }>; stage: string }): StageKind {
+function single(o: Pick<StageKind, 'name' | 'wave' | 'slurmJob'> & { label: string; unit: WorkUnit | null; build: (ctx: PipelineContext) => Promise<{ key: string; cached: boolean }>; stage: string }): StageKind {
   return {
     name: o.name,
     argUsage: '',
@@ -161,13 +203,14 @@ function single(o: Pick<StageKind, 'name' | 'wave' | 'slurmJob'> & { label: stri
       const r = await o.build(ctx);
       return { key: r.key, cached: r.cached, dirs: [ctx.cache.dirOf(o.stage, r.key)] };
     },
+    units: o.unit ? [o.unit] : [],
     unit: () => o.unit,
     runsIn: (specs) => protocolsAmong(specs),
   };
 }
 
 const untrainedBaselines = single({ name: 'baselines', wave: 0, slurmJob: 'sid-embeddings', label: 'baselines', unit: null, build: baselinesStage, stage: 'baselines' });
-const sasrec = single({ name: 'sasrec', wave: 0, slurmJob: 'sid-embeddings', label: 'SASRec', unit: 'sasrecEpochs', build: sasrecStage, stage: 'sasrec' });
+const sasrec = single({ name: 'sasrec', wave: 0, slurmJob: 'sid-embeddings', label: 'SASRec', unit: sasrecEpochs, build: sasrecStage, stage: 'sasrec' });
 
 const kinds: StageKind[] = [embeddings, idSets, untrainedBaselines, sasrec];
 

@@ -16,7 +16,7 @@ import type { EpochRecord } from '../generate/train';
 import { buildIdVocabulary, type IdVocabulary } from '../quantize/vocabulary';
 import { evaluateRetrieval, type RetrievalReport } from '../eval/retrieval';
 import { asMatrix } from '../quantize/matrix';
-import { fitQuantizer, parseQuantizerName, QUANTIZER_NAMES, type QuantizerName } from '../quantize/quantizer';
+import { fitQuantizer, parseQuantizerName, quantizerNames, type QuantizerName } from '../quantize/quantizer';
 import { makeSemanticIds, type CollisionMode } from '../quantize/ids';
 import type { IdDiagnostics } from '../quantize/diagnostics';
 import type { SemanticIdSet } from '../types';
@@ -259,7 +259,7 @@ export function parseSpecId(id: string): ExperimentSpec {
   const replicate = rep === undefined ? 0 : /^r[0-9]+$/.test(rep) ? Number(rep.slice(1)) : NaN;
   if (!strategies.includes(embedding) || !quantizer || (space !== 'shared' && space !== 'separate') || !Number.isSafeInteger(replicate) || tail.length) {
     throw new Error(
-      `experiment id "${id}" must be <embedding>/<quantizer>/<shared|separate>[/last-n][/r<replicate>] with embedding in ${strategies.join(', ')} and quantizer in ${QUANTIZER_NAMES.join(', ')}`,
+      `experiment id "${id}" must be <embedding>/<quantizer>/<shared|separate>[/last-n][/r<replicate>] with embedding in ${strategies.join(', ')} and quantizer in ${quantizerNames().join(', ')}`,
     );
   }
   if (embedding === 'separate' && space !== 'separate') throw new Error(`experiment id "${id}": the separate embeddings need --space separate`);

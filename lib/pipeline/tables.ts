@@ -4,8 +4,8 @@
  */
 import { replicatesOf, specId, type ExperimentSpec } from './stages';
 
-import { QUANTIZER_NAMES, type TableName } from '../names';
-import { QUANTIZERS } from '../quantize/quantizer';
+import type { TableName } from '../names';
+import { quantizerDefinition, quantizerNames } from '../quantize/quantizer';
 
 export { TABLE_NAMES, type TableName } from '../names';
 
@@ -27,8 +27,10 @@ const TASK_TRADEOFF: TableRowSpec[] = [
   { method: 'Multi-task', spec: { embedding: 'multitask', quantizer: rq, space: 'shared' } },
 ];
 
-/** Every quantizer of the registry on the multi-task embeddings, RQ-KMeans first. */
-const QUANTIZER_ROWS: TableRowSpec[] = QUANTIZER_NAMES.map((q) => ({ method: QUANTIZERS[q].label, spec: { embedding: 'multitask', quantizer: q, space: 'shared' } }));
+/** Every quantizer of the registry on the multi-task embeddings, RQ-KMeans first (read when asked: the registry may grow). */
+function quantizerRows(): TableRowSpec[] {
+  return quantizerNames().map((q) => ({ method: quantizerDefinition(q)!.label, spec: { embedding: 'multitask', quantizer: q, space: 'shared' } }));
+}
 
 const SHARED_VS_SEPARATE: TableRowSpec[] = [
   { method: 'Multi-task, shared tokens', spec: { embedding: 'multitask', quantizer: rq, space: 'shared' } },
@@ -47,7 +49,9 @@ const LAST_N: TableRowSpec[] = [
 ];
 
 /** Every method of the other tables, split by popularity bucket. */
-export const HEAD_TORSO: TableRowSpec[] = dedupe([...TASK_TRADEOFF, ...QUANTIZER_ROWS.slice(1)]);
+function headTorsoRows(): TableRowSpec[] {
+  return dedupe([...TASK_TRADEOFF, ...quantizerRows().slice(1)]);
+}
 
 export interface TableDefinition {
   rows: TableRowSpec[];
@@ -59,17 +63,34 @@ export interface TableDefinition {
   protocol?: ExperimentSpec['protocol'];
 }
 
-/** Every table: adding one is its rows, its name in lib/names.ts and an entry here. */
+/**
+ * Every table: adding one is its rows, its name in lib/names.ts and an entry here. The rows that
+ * follow the quantizer registry are read when asked.
+ */
 export const TABLE_DEFINITIONS: Record<TableName, TableDefinition> = {
   'task-tradeoff': { rows: TASK_TRADEOFF, reference: 'Multi-task', perBucket: false },
-  quantizers: { rows: QUANTIZER_ROWS, reference: QUANTIZERS['rq-kmeans'].label, perBucket: false },
+  quantizers: {
+    get rows() {
+      return quantizerRows();
+    },
+    reference: quantizerDefinition('rq-kmeans')!.label,
+    perBucket: false,
+  },
   'shared-vs-separate': { rows: SHARED_VS_SEPARATE, reference: 'Multi-task, shared tokens', perBucket: false },
-  'head-torso': { rows: HEAD_TORSO, perBucket: true },
+  'head-torso': {
+    get rows() {
+      return headTorsoRows();
+    },
+    perBucket: true,
+  },
   'last-n': { rows: LAST_N, reference: 'Multi-task', perBucket: false, protocol: 'last-n' },
 };
 
-/** Each table's rows. */
-export const TABLES = Object.fromEntries(Object.entries(TABLE_DEFINITIONS).map(([t, d]) => [t, d.rows])) as Record<TableName, TableRowSpec[]>;
+/** Each table's rows (read from its definition when asked). */
+export const TABLES = Object.defineProperties(
+  {},
+  Object.fromEntries(Object.keys(TABLE_DEFINITIONS).map((t) => [t, { get: () => TABLE_DEFINITIONS[t as TableName].rows, enumerable: true }])),
+) as Record<TableName, TableRowSpec[]>;
 
 function key(s: ExperimentSpec): string {
   return specId(s);

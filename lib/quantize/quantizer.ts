@@ -14,7 +14,7 @@ import { RlfqOptions, fitRlfq } from './rlfq';
 import { decodeResidual, DEFAULT_CODES, DEFAULT_LEVELS, fitRqKMeans } from './rqKmeans';
 import { RqVaeOptions, fitRqVae } from './rqVae';
 
-import { DEPRECATED_QUANTIZER_NAMES, QUANTIZER_NAMES, type QuantizerName } from '../names';
+import { DEPRECATED_QUANTIZER_NAMES, type BuiltinQuantizerName, type QuantizerName } from '../names';
 
 export { QUANTIZER_NAMES, type QuantizerName } from '../names';
 
@@ -23,7 +23,7 @@ export { QUANTIZER_NAMES, type QuantizerName } from '../names';
  * with one line on stderr saying what to write instead.
  */
 export function parseQuantizerName(name: string, where: string): QuantizerName | null {
-  if ((QUANTIZER_NAMES as readonly string[]).includes(name)) return name as QuantizerName;
+  if (registry.has(name)) return name;
   const now = DEPRECATED_QUANTIZER_NAMES[name];
   if (!now) return null;
   process.stderr.write(`${where}: quantizer "${name}" is deprecated; it is now called "${now}"\n`);
@@ -79,10 +79,11 @@ export interface QuantizerDefinition {
 }
 
 /**
- * Every quantizer, by name. Adding one: its module in lib/quantize, its name in lib/names.ts and an
- * entry here (the record's type asks for it); profiles, the CLI and the tables then know it.
+ * The quantizers the project ships, by name. Adding one to the project: its module in lib/quantize,
+ * its name in lib/names.ts and an entry here (the record's type asks for it); profiles, the CLI and
+ * the tables then know it. Code outside the project adds one with `registerQuantizer`.
  */
-export const QUANTIZERS: Record<QuantizerName, QuantizerDefinition> = {
+const BUILTIN_QUANTIZERS: Record<BuiltinQuantizerName, QuantizerDefinition> = {
   'rq-kmeans': {
     label: 'RQ-KMeans',
     fit(x, { levels, k, seed }, opts) {
@@ -113,10 +114,35 @@ export const QUANTIZERS: Record<QuantizerName, QuantizerDefinition> = {
   },
 };
 
+const registry = new Map<string, QuantizerDefinition>(Object.entries(BUILTIN_QUANTIZERS));
+
+/** Every quantizer's name, the built-in ones first, in the order of the quantizers table. */
+export function quantizerNames(): QuantizerName[] {
+  return [...registry.keys()];
+}
+
+/** A quantizer's definition, or undefined for a name nothing registered. */
+export function quantizerDefinition(name: string): QuantizerDefinition | undefined {
+  return registry.get(name);
+}
+
+/**
+ * Adds a quantizer: stages fit it by name, the quantizers table gains its row, `sid run-stage ids`
+ * accepts it. Returns a function that removes it again.
+ */
+export function registerQuantizer(name: string, definition: QuantizerDefinition): () => void {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error(`registerQuantizer: a quantizer's name is lower-case letters, digits and dashes, got "${name}"`);
+  if (registry.has(name) || name in DEPRECATED_QUANTIZER_NAMES) throw new Error(`registerQuantizer: a quantizer "${name}" exists already`);
+  registry.set(name, definition);
+  return () => {
+    if (registry.get(name) === definition) registry.delete(name);
+  };
+}
+
 export async function fitQuantizer(name: QuantizerName, x: Matrix, opts: QuantizerOptions = {}): Promise<QuantizerFit> {
   checkMatrix(x, `fitQuantizer(${name})`);
-  const definition = QUANTIZERS[name];
-  if (!definition) throw new Error(`fitQuantizer: unknown quantizer "${String(name)}" (expected ${QUANTIZER_NAMES.join(', ')})`);
+  const definition = registry.get(name);
+  if (!definition) throw new Error(`fitQuantizer: unknown quantizer "${String(name)}" (expected ${quantizerNames().join(', ')})`);
   const levels = opts.levels ?? (Array.isArray(opts.k) ? opts.k.length : DEFAULT_LEVELS);
   const shape: LevelShape = { levels, k: opts.k ?? DEFAULT_CODES, seed: opts.seed ?? 0 };
   const t0 = performance.now();

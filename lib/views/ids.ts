@@ -1,12 +1,12 @@
 /** Tables and figures about Semantic IDs (notebooks 02 and 05), from lib/pipeline/analyses.ts results. */
 import type { Figure } from '../display/plot';
 import type { CollisionPoint, QuantizerSummary } from '../pipeline/analyses';
-import { QUANTIZERS, type QuantizerName } from '../quantize/quantizer';
+import { quantizerDefinition } from '../quantize/quantizer';
 import type { SemanticIdSet } from '../types';
 
 /** The row label the quantizers table uses for a quantizer (`rq-kmeans` -> `RQ-KMeans`). */
 export function quantizerLabel(name: string): string {
-  return QUANTIZERS[name as QuantizerName]?.label ?? name;
+  return quantizerDefinition(name)?.label ?? name;
 }
 
 /** One row per quantizer: usage and entropy per level, collisions and reconstruction error. */
