@@ -107,14 +107,15 @@ else
   npm ci --no-audit --no-fund
 fi
 
-# --- 2b. native kernels (OpenBLAS) -----------------------------------------------------------------
-# native/build.sh compiles the Node-API addon that runs the wasm backend's matmuls on OpenBLAS
-# (lib/backend/nativeMatMul.ts). It needs gcc (build-essential), OpenBLAS (libopenblas-dev) and Node's
-# headers (/usr/include/node, shipped with NodeSource's nodejs). Nothing here is fatal: without the
-# addon the project runs on the wasm kernels, and this step says why in one line.
+# --- 2b. native kernels (oneDNN, OpenBLAS) --------------------------------------------------------
+# native/build.sh compiles the Node-API addon that runs the wasm backend's matmuls on oneDNN or
+# OpenBLAS (lib/backend/nativeMatMul.ts). It needs gcc (build-essential), OpenBLAS (libopenblas-dev)
+# and Node's headers (/usr/include/node, shipped with NodeSource's nodejs); oneDNN (libdnnl-dev) is
+# optional. Nothing here is fatal: without the addon the project runs on the wasm kernels, and this
+# step says why in one line.
 native_setup() {
   local want=() p
-  for p in build-essential libopenblas-dev; do
+  for p in build-essential libopenblas-dev libdnnl-dev; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then want+=("$p"); fi
   done
   if [[ ${#want[@]} -gt 0 && "${SID_SKIP_APT:-0}" != "1" ]]; then
@@ -129,7 +130,7 @@ native_setup() {
 }
 NATIVE_STATUS=""
 if native_setup; then
-  NATIVE_STATUS="native/build/sid_native.node (OpenBLAS matmuls; SID_NATIVE=0 turns them off)"
+  NATIVE_STATUS="${NATIVE_STATUS#built $ROOT/} (SID_NATIVE=0 turns them off)"
 else
   NATIVE_STATUS="not built, the wasm kernels are used: ${NATIVE_STATUS}"
   log "native: $NATIVE_STATUS"

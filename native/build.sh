@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds native/build/sid_native.node (Node-API, OpenBLAS) with gcc; nothing is downloaded.
+# Builds native/build/sid_native.node (Node-API, OpenBLAS, and oneDNN where installed) with gcc; nothing is downloaded.
 # Prints one line and exits non-zero when a compiler, Node's headers or OpenBLAS is missing.
 # Environment: NODE_INCLUDE (default: the first of /usr/include/node, <node prefix>/include/node).
 set -uo pipefail
@@ -22,13 +22,24 @@ fi
 printf '#include <cblas.h>\nint main(void){openblas_set_num_threads(1);return 0;}\n' |
   "$CC" -x c - -o /dev/null -lopenblas >/dev/null 2>&1 || fail "no OpenBLAS (cblas.h, -lopenblas): install libopenblas-dev"
 
+# oneDNN (libdnnl-dev) is optional: with it the larger products use its sgemm, which picks its kernels
+# by the CPU's instruction sets at run time; without it they go to OpenBLAS, as before.
+dnnl=()
+with="matmuls on oneDNN (small ones in its own loops), OpenBLAS as the alternative"
+if printf '#include <oneapi/dnnl/dnnl.h>\nint main(void){return dnnl_sgemm(0,0,0,0,0,0,0,0,0,0,0,0,0)!=0;}\n' |
+  "$CC" -x c - -o /dev/null -ldnnl >/dev/null 2>&1; then
+  dnnl=(-DSID_DNNL -fopenmp -ldnnl)
+else
+  with="matmuls on OpenBLAS (small ones in its own loops); oneDNN not found: install libdnnl-dev for AVX-512 matmuls"
+fi
+
 mkdir -p "$OUT"
 tmp="$OUT/sid_native.node.tmp.$$"
 # -march=native: the addon is built on the machine that runs it.
 if ! "$CC" -O3 -march=native -fno-math-errno -std=c11 -Wall -Wextra -shared -fPIC -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=sid_native \
-     -I"$inc" "$DIR/sid_native.c" "$DIR/fused.c" "$DIR/rows.c" -o "$tmp" -lopenblas -lm 2>"$OUT/build.log"; then
+     -I"$inc" "$DIR/sid_native.c" "$DIR/fused.c" "$DIR/rows.c" "$DIR/smallgemm.c" -o "$tmp" "${dnnl[@]}" -lopenblas -lm 2>"$OUT/build.log"; then
   rm -f "$tmp"
   fail "compiling native/*.c failed (see native/build/build.log)"
 fi
 mv -f "$tmp" "$OUT/sid_native.node"
-printf 'built %s\n' "$OUT/sid_native.node"
+printf 'built %s: %s\n' "$OUT/sid_native.node" "$with"

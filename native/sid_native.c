@@ -1,5 +1,5 @@
 /*
- * Node-API addon: OpenBLAS matmuls on the tfjs wasm backend's heap, without copies.
+ * Node-API addon: matmuls (oneDNN or OpenBLAS) on the tfjs wasm backend's heap, without copies.
  *
  * Every entry point takes the heap as a typed array (a view over the wasm memory, shared or not) and
  * byte offsets into it, so tensors are read and written where the wasm backend keeps them. Offsets
@@ -20,6 +20,10 @@
  *   sumMiddle(heap, xOffset, outOffset, A, R, B)
  *     out[a, b] = sum over r of x[a, r, b] (float32, accumulated in double).
  *   setThreads(n), getThreads(), config()
+ *   setGemmLibrary("onednn" | "openblas"), gemmLibrary(): where the larger products go (oneDNN's
+ *     sgemm when the addon was built with it: the default then)
+ *   setSmallGemm(on): whether sgemm computes products of at most SMALL_GEMM_MAX_MACS multiply-adds
+ *     itself (smallgemm.c) rather than through BLAS (default on)
  *   geluGate, geluGateGrad, rmsNorm, rmsNormGrad, adamw, softmaxXent, softmaxXentGrad: the fused
  *   kernels of fused.c
  *   bagSum, bagAccumulate, sparseAdam: the embedding-bag kernels of rows.c (on JS typed arrays)
@@ -33,6 +37,11 @@
 #include "heap.h"
 #include "fused.h"
 #include "rows.h"
+#include "smallgemm.h"
+#ifdef SID_DNNL
+#include <omp.h>
+#include <oneapi/dnnl/dnnl.h>
+#endif
 
 enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_SIGMOID = 3, ACT_LEAKYRELU = 4, ACT_ELU = 5, ACT_PRELU = 6 };
 
@@ -74,6 +83,30 @@ static void apply_epilogue(float *c, size_t rows, size_t n, const float *bias, s
         break;
     }
   }
+}
+
+/* Whether sgemm sends small products to small_sgemm (setSmallGemm; on by default). */
+static bool small_gemm_enabled = true;
+
+/*
+ * The library the larger products go to: oneDNN where the addon was built with it (it picks its
+ * kernels by the CPU's instruction sets at run time: AVX-512 where there is AVX-512), else OpenBLAS
+ * (whose kernels follow OPENBLAS_CORETYPE or its own CPU detection). setGemmLibrary switches.
+ */
+#ifdef SID_DNNL
+static bool use_dnnl = true;
+#else
+static const bool use_dnnl = false;
+#endif
+
+static void gemm_row_major(bool ta, bool tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc) {
+#ifdef SID_DNNL
+  if (use_dnnl) {
+    dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.f, a, lda, b, ldb, 0.f, c, ldc);
+    return;
+  }
+#endif
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.f, a, lda, b, ldb, 0.f, c, ldc);
 }
 
 static napi_value sgemm(napi_env env, napi_callback_info info) {
@@ -149,18 +182,30 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
     }
   }
   if (c_count == 0) return NULL;
+  /* Small products (the attention's per-(batch, head) ones) skip BLAS's per-call overhead. */
+  const bool small = small_gemm_enabled && k > 0 && (uint64_t)m * (uint64_t)n * (uint64_t)k <= SMALL_GEMM_MAX_MACS;
+  float *bt = NULL;
+  if (small && tb) {
+    bt = malloc(b_count * sizeof(float));
+    if (!bt) {
+      napi_throw_error(env, NULL, "sid_native.sgemm: out of memory");
+      return NULL;
+    }
+  }
   for (size_t i = 0; i < batch; i++) {
     const float *a = (const float *)(heap.base + (size_t)offsets[3 * i]);
     const float *b = (const float *)(heap.base + (size_t)offsets[3 * i + 1]);
     float *c = (float *)(heap.base + (size_t)offsets[3 * i + 2]);
     if (k == 0) {
       memset(c, 0, c_count * sizeof(float));
+    } else if (small) {
+      small_sgemm(ta, tb, (size_t)m, (size_t)n, (size_t)k, a, b, c, bt);
     } else {
-      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
-                  (int)k, 1.f, a, lda, b, ldb, 0.f, c, ldc);
+      gemm_row_major(ta, tb, (int)m, (int)n, (int)k, a, lda, b, ldb, c, ldc);
     }
     if (bias || act != ACT_LINEAR) apply_epilogue(c, (size_t)m, (size_t)n, bias, bias_len, act, alpha, prelu, prelu_len);
   }
+  free(bt);
   return NULL;
 }
 
@@ -392,6 +437,51 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
     return NULL;
   }
   openblas_set_num_threads((int)t);
+#ifdef SID_DNNL
+  omp_set_num_threads((int)t);
+#endif
+  return NULL;
+}
+
+static napi_value set_gemm_library(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char name[16];
+  size_t len = 0;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok ||
+      (strcmp(name, "openblas") != 0 && strcmp(name, "onednn") != 0)) {
+    napi_throw_type_error(env, NULL, "sid_native.setGemmLibrary: expected \"openblas\" or \"onednn\"");
+    return NULL;
+  }
+#ifdef SID_DNNL
+  use_dnnl = strcmp(name, "onednn") == 0;
+#else
+  if (strcmp(name, "onednn") == 0) {
+    napi_throw_error(env, NULL, "sid_native.setGemmLibrary: the addon was built without oneDNN (install libdnnl-dev and rerun bash native/build.sh)");
+    return NULL;
+  }
+#endif
+  return NULL;
+}
+
+static napi_value gemm_library(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  CHECK(env, napi_create_string_utf8(env, use_dnnl ? "onednn" : "openblas", NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
+static napi_value set_small_gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool on;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !get_bool(env, argv[0], &on)) {
+    napi_throw_type_error(env, NULL, "sid_native.setSmallGemm: expected a boolean");
+    return NULL;
+  }
+  small_gemm_enabled = on;
   return NULL;
 }
 
@@ -417,6 +507,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sumMiddle", NULL, sum_middle, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"setSmallGemm", NULL, set_small_gemm, NULL, NULL, NULL, napi_default, NULL},
+      {"setGemmLibrary", NULL, set_gemm_library, NULL, NULL, NULL, napi_default, NULL},
+      {"gemmLibrary", NULL, gemm_library, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_default, NULL},
       {"geluGate", NULL, sid_gelu_gate, NULL, NULL, NULL, napi_default, NULL},
       {"geluGateGrad", NULL, sid_gelu_gate_grad, NULL, NULL, NULL, napi_default, NULL},

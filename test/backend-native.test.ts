@@ -9,7 +9,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { initBackend, isNativeKernel, nativeCallCount, nativeKernelsInstalled, setNativeEnabled, tf } from '../lib/backend';
-import { nativeAddonPath } from '../lib/backend/native';
+import { loadNative, nativeAddonPath } from '../lib/backend/native';
 import { Rng } from '../lib/util/random';
 import { referenceMatMul } from './helpers/referenceMatMul';
 import { assertSame, bothPaths, maxRelDiff, randomTensor } from './helpers/nativePaths';
@@ -450,5 +450,59 @@ test('native Sum over a contiguous block of axes equals a float64 reference and 
     }
     assert.ok(maxRelDiff(native[0], ref) <= 1e-5, `${what}: against float64`);
     x.dispose();
+  }
+});
+
+type ProductShape = [batch: number[], M: number, K: number, N: number];
+
+/**
+ * For every shape and transpose, the product under each addon setting (`settings` switches it) against
+ * a float64 reference, within float32 rounding that grows with the inner dimension (about sqrt(K)).
+ */
+function productsAgainstReference(shapes: ProductShape[], seed: number, settings: Record<string, () => void>): void {
+  const rng = new Rng(seed);
+  for (const [batch, M, K, N] of shapes) {
+    for (const [ta, tb] of FLAGS) {
+      const what = `batch ${JSON.stringify(batch)} M=${M} K=${K} N=${N} ta=${ta} tb=${tb}`;
+      const a = randomTensor(stored([...batch, M, K], ta), rng);
+      const b = randomTensor(stored([...batch, K, N], tb), rng);
+      const ref = reference(a, b, ta, tb);
+      for (const [name, set] of Object.entries(settings)) {
+        set();
+        const err = maxRelDiff(tf.tidy(() => tf.matMul(a, b, ta, tb).dataSync().slice()), ref);
+        assert.ok(err < 1e-5 * Math.max(1, Math.sqrt(K / 64)), `${what}: ${name} against float64 (${err})`);
+      }
+      a.dispose();
+      b.dispose();
+    }
+  }
+}
+
+test('small products in the addon\'s own loops equal BLAS and a float64 reference: attention shapes, every transpose, at the size limit', { skip: expectNative ? false : 'native addon not built' }, () => {
+  const addon = loadNative().addon!;
+  // The attention's products at the small profile's sizes ([B, H, L, dh] x [B, H, dh, L] and back),
+  // one at 64^3 multiply-adds (the last size sent to the small loops) and one just above it (BLAS).
+  const shapes: ProductShape[] = [[[16, 4], 31, 16, 31], [[16, 4], 31, 31, 16], [[8, 4], 3, 16, 31], [[2], 64, 64, 64], [[2], 65, 64, 64]];
+  try {
+    productsAgainstReference(shapes, 23, { 'small loops': () => addon.setSmallGemm(true), BLAS: () => addon.setSmallGemm(false) });
+  } finally {
+    addon.setSmallGemm(process.env.SID_SMALL_GEMM !== '0');
+  }
+});
+
+test('oneDNN\'s and OpenBLAS\'s products equal a float64 reference: every transpose, batched, tall and wide', { skip: expectNative ? false : 'native addon not built' }, (t) => {
+  const addon = loadNative().addon!;
+  const before = addon.gemmLibrary();
+  try {
+    addon.setGemmLibrary('onednn');
+  } catch (err) {
+    t.skip(`addon built without oneDNN: ${(err as Error).message}`);
+    return;
+  }
+  const shapes: ProductShape[] = [[[], 1984, 64, 64], [[], 64, 1984, 256], [[3], 70, 90, 110], [[], 1, 300, 538]];
+  try {
+    productsAgainstReference(shapes, 24, { oneDNN: () => addon.setGemmLibrary('onednn'), OpenBLAS: () => addon.setGemmLibrary('openblas') });
+  } finally {
+    addon.setGemmLibrary(before);
   }
 });

@@ -59,7 +59,7 @@ export interface BackendInfo {
   threads: number;
   simd?: boolean;
   /** wasm: kernels running on the native addon (lib/backend/nativeKernels.ts), and its BLAS threads. */
-  native?: { kernels: string[]; threads?: number; reason?: string };
+  native?: { kernels: string[]; threads?: number; reason?: string; gemm?: string };
   /** webgpu: the adapter it runs on. */
   adapter?: WebGpuAdapterReport;
 }
@@ -85,7 +85,7 @@ function nativeDetail(info: BackendInfo): string {
   const n = info.native;
   if (!n) return '';
   if (!n.kernels.length) return `, native kernels off: ${n.reason}`;
-  return `, native ${n.kernels.join(' ')} (OpenBLAS, ${n.threads} thread${n.threads === 1 ? '' : 's'})`;
+  return `, native ${n.kernels.join(' ')} (${n.gemm === 'onednn' ? 'oneDNN' : 'OpenBLAS'}, ${n.threads} thread${n.threads === 1 ? '' : 's'})`;
 }
 
 function report(info: BackendInfo): void {

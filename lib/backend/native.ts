@@ -61,6 +61,11 @@ export interface NativeAddon {
   sparseAdam(weights: Float32Array, mv: Float32Array, grad: Float32Array, touched: Int32Array, count: number, d: number, params: Float64Array): void;
   setThreads(n: number): void;
   getThreads(): number;
+  /** Where the larger products go: oneDNN's sgemm (when the addon was built with it) or OpenBLAS. */
+  setGemmLibrary(name: 'onednn' | 'openblas'): void;
+  gemmLibrary(): 'onednn' | 'openblas';
+  /** Whether sgemm computes small products (at most 64^3 multiply-adds) in its own loops rather than through BLAS. */
+  setSmallGemm(on: boolean): void;
   /** OpenBLAS's build description (version, core, threading). */
   config(): string;
 }
@@ -84,7 +89,7 @@ export function nativeAddonPath(): string {
   return path.join(root, 'native', 'build', 'sid_native.node');
 }
 
-/** Loads the addon once; `SID_NATIVE=0` (or a missing or broken build) gives `addon: null`. */
+/** Loads the addon once; `SID_NATIVE=0` (or a missing, stale or broken build) gives `addon: null`. */
 export function loadNative(): NativeLoad {
   if (cached) return cached;
   if (process.env.SID_NATIVE === '0') {
@@ -99,6 +104,12 @@ export function loadNative(): NativeLoad {
   try {
     const addon = projectRequire()(file) as NativeAddon;
     if (typeof addon.sgemm !== 'function') throw new Error('no sgemm export');
+    if (typeof addon.setSmallGemm !== 'function' || typeof addon.setGemmLibrary !== 'function') throw new Error('built from older sources: rebuild with bash native/build.sh');
+    // SID_SMALL_GEMM=0 sends every product to the library; SID_GEMM=openblas keeps oneDNN out.
+    addon.setSmallGemm(process.env.SID_SMALL_GEMM !== '0');
+    const gemm = process.env.SID_GEMM;
+    if (gemm !== undefined && gemm !== '' && gemm !== 'onednn' && gemm !== 'openblas') throw new Error(`SID_GEMM must be onednn or openblas, got "${gemm}"`);
+    if (gemm) addon.setGemmLibrary(gemm);
     cached = { addon };
   } catch (err) {
     cached = { addon: null, reason: `native addon failed to load: ${(err as Error).message.split('\n')[0]}` };

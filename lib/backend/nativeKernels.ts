@@ -23,6 +23,8 @@ export interface NativeInstall {
   reason?: string;
   /** BLAS threads set. */
   threads?: number;
+  /** The library the larger products run on: 'onednn' or 'openblas'. */
+  gemm?: string;
 }
 
 const installed = new Map<string, string[]>();
@@ -38,7 +40,7 @@ export function nativeKernelsInstalled(backendName = 'wasm'): string[] {
  */
 export function installNativeKernels(backendName: string, threads: number): NativeInstall {
   const done = installed.get(backendName);
-  if (done) return { kernels: done, threads: loadNative().addon?.getThreads() };
+  if (done) return { kernels: done, threads: loadNative().addon?.getThreads(), gemm: loadNative().addon?.gemmLibrary() };
   if (backendName !== 'wasm') return { kernels: [], reason: `native kernels target the wasm backend, not ${backendName}` };
   const { addon, reason } = loadNative();
   if (!addon) return { kernels: [], reason };
@@ -55,5 +57,5 @@ export function installNativeKernels(backendName: string, threads: number): Nati
   const kernels = table.filter(([name, make]) => replaceKernel(name, backendName, make)).map(([name]) => name);
   kernels.push(...registerFusedKernels(addon, backendName));
   installed.set(backendName, kernels);
-  return { kernels, threads: addon.getThreads() };
+  return { kernels, threads: addon.getThreads(), gemm: addon.gemmLibrary() };
 }

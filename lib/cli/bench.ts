@@ -3,10 +3,10 @@ import { formatAdapter, initBackend, type BackendName } from '../backend/index';
 import { kernelSets, withKernels } from '../bench/kernels';
 import { intOption, optionalIntOption, parseArgs, UsageError } from './args';
 
-const BENCHES = ['matmul', 'contrastive', 'kmeans', 'seq2seq'] as const;
+const BENCHES = ['matmul', 'contrastive', 'kmeans', 'seq2seq', 'train-step'] as const;
 
 export async function benchCommand(argv: string[]): Promise<number> {
-  const { positional, flags, options } = parseArgs(argv, { flags: ['json'], options: ['n', 'prompts', 'steps', 'd-model', 'd-ff', 'layers', 'batch', 'backend', 'kernels'] });
+  const { positional, flags, options } = parseArgs(argv, { flags: ['json'], options: ['n', 'prompts', 'steps', 'd-model', 'd-ff', 'layers', 'batch', 'backend', 'kernels', 'profile', 'task-batches'] });
   const name = positional[0];
   if (!name || !(BENCHES as readonly string[]).includes(name)) {
     throw new UsageError(`expected a benchmark name: ${BENCHES.join(', ')}`);
@@ -41,6 +41,26 @@ export async function benchCommand(argv: string[]): Promise<number> {
         set('layers', 'layers');
         set('batch', 'batchSize', 'microBatch');
         return (await import('../bench/seq2seq')).runSeq2SeqBench(o);
+      }
+      case 'train-step': {
+        // A real training of a profile (default small): its data, sizes and training settings.
+        const { dataStage, createContext } = await import('../pipeline/stages');
+        const { selectProfile } = await import('../pipeline/budget');
+        const profile = selectProfile({ name: options.profile ?? 'small' });
+        const { data } = await dataStage(createContext(profile));
+        const train = profile.generate.train;
+        const batch = optionalIntOption(options, 'batch');
+        const taskBatches = options['task-batches'];
+        if (taskBatches !== undefined && taskBatches !== 'single' && taskBatches !== 'mixed') throw new UsageError(`--task-batches must be single or mixed, got "${taskBatches}"`);
+        return (await import('../bench/trainStep')).benchTrainStep({
+          data,
+          train: { ...train, ...(batch === undefined ? {} : { batchSize: batch, microBatch: batch }), ...(taskBatches ? { taskBatches } : {}) },
+          k: profile.ids.k,
+          levels: profile.ids.levels,
+          steps: intOption(options, 'steps', 60),
+          seed: profile.seed,
+          log: (l) => process.stderr.write(l + '\n'),
+        });
       }
     }
     return undefined;

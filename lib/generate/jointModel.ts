@@ -115,12 +115,16 @@ function tokenizerTexts(data: PreparedData): string[] {
   return [...data.queries.train.map((q) => q.text), ...data.dataset.items.map((i) => i.text)];
 }
 
-export async function trainGenerativeModel(
-  data: PreparedData,
-  vocab: IdVocabularyLike,
-  spaces: TaskSpaces,
-  opts: GenerativeTrainOptions,
-): Promise<{ model: GenerativeModel; history: EpochRecord[]; bestEpoch: number; stop: 'cap' | 'plateau' }> {
+/** A joint model before training: the network, its training and validation examples, and its validation. */
+export interface PreparedTraining {
+  model: GenerativeModel;
+  sets: ExampleSets;
+  /** Validation Recall@k of both tasks on the sampled validation examples (absent when validLimit is 0). */
+  validate?: TrainOptions['validate'];
+}
+
+/** Builds the tokenizer, prompts, network and examples of a joint model, and its validation. */
+export function prepareGenerativeTraining(data: PreparedData, vocab: IdVocabularyLike, spaces: TaskSpaces, opts: GenerativeTrainOptions): PreparedTraining {
   for (const name of [spaces.search, spaces.rec]) {
     const sp = findSpace(vocab, name);
     if (sp.ids.numItems !== data.dataset.items.length) {
@@ -142,20 +146,28 @@ export async function trainGenerativeModel(
   const model: GenerativeModel = { net, prompts, spaces, vocab };
   const sets = buildExampleSets(data, prompts, vocab, spaces, opts.maxRecWindowsPerUser);
   const validLimit = opts.validLimit ?? 300;
-  let validate: TrainOptions['validate'];
-  if (validLimit > 0) {
-    const rng = new Rng(opts.seed ?? 0).fork('valid');
-    const vs = rng.sample(sets.valid.search, validLimit);
-    const vr = rng.sample(sets.valid.rec, validLimit);
-    const tries = makeTries(model, opts.makeTrie);
-    const k = opts.validK ?? 30;
-    const decode = { ...DEFAULT_DECODE, ...opts.validDecode };
-    validate = async () => ({
-      search: recallOf(await decodeExamples({ model, task: 'search', tries, options: decode }, vs), vs, k),
-      rec: recallOf(await decodeExamples({ model, task: 'rec', tries, options: decode }, vr), vr, k),
-    });
-  }
-  const res = await trainSeq2Seq(net, sets.train, { ...opts, validate });
+  if (validLimit <= 0) return { model, sets };
+  const rng = new Rng(opts.seed ?? 0).fork('valid');
+  const vs = rng.sample(sets.valid.search, validLimit);
+  const vr = rng.sample(sets.valid.rec, validLimit);
+  const tries = makeTries(model, opts.makeTrie);
+  const k = opts.validK ?? 30;
+  const decode = { ...DEFAULT_DECODE, ...opts.validDecode };
+  const validate = async () => ({
+    search: recallOf(await decodeExamples({ model, task: 'search', tries, options: decode }, vs), vs, k),
+    rec: recallOf(await decodeExamples({ model, task: 'rec', tries, options: decode }, vr), vr, k),
+  });
+  return { model, sets, validate };
+}
+
+export async function trainGenerativeModel(
+  data: PreparedData,
+  vocab: IdVocabularyLike,
+  spaces: TaskSpaces,
+  opts: GenerativeTrainOptions,
+): Promise<{ model: GenerativeModel; history: EpochRecord[]; bestEpoch: number; stop: 'cap' | 'plateau' }> {
+  const { model, sets, validate } = prepareGenerativeTraining(data, vocab, spaces, opts);
+  const res = await trainSeq2Seq(model.net, sets.train, { ...opts, validate });
   return { model, history: res.history, bestEpoch: res.bestEpoch, stop: res.stop };
 }
 

@@ -29,8 +29,14 @@ export interface TrainConfig {
   weightDecay?: number;
   clipNorm?: number;
   seed?: number;
-  /** Share of search examples in every batch (default: the search pool's share of all examples). */
+  /** Share of search examples among an epoch's examples (default: the search pool's share of all examples). */
   searchFraction?: number;
+  /**
+   * 'single' (default): each batch holds one task's examples, so short search prompts are not padded
+   * to the rec prompts' length; 'mixed': every batch mixes both tasks in the search share. Either way
+   * an epoch draws the same examples.
+   */
+  taskBatches?: 'single' | 'mixed';
   /** Examples drawn per epoch (default: both pools once). Pools are cycled through in shuffled passes. */
   examplesPerEpoch?: number;
   /** Batches sorted by length together (default 32). */
@@ -112,6 +118,7 @@ function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
     clipNorm: c.clipNorm ?? 1,
     seed: c.seed ?? 0,
     bucketBatches: c.bucketBatches ?? 32,
+    taskBatches: c.taskBatches ?? 'single',
     restoreBest: c.restoreBest ?? true,
     searchFraction: c.searchFraction,
     examplesPerEpoch: c.examplesPerEpoch,
@@ -120,6 +127,7 @@ function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
   for (const k of ['epochs', 'batchSize', 'microBatch', 'bucketBatches'] as const) {
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new Error(`TrainOptions.${k} must be a positive integer, got ${r[k]}`);
   }
+  if (r.taskBatches !== 'single' && r.taskBatches !== 'mixed') throw new Error(`TrainOptions.taskBatches must be 'single' or 'mixed', got ${JSON.stringify(r.taskBatches)}`);
   if (r.patience !== undefined && !(Number.isInteger(r.patience) && r.patience >= 1)) {
     throw new Error(`TrainOptions.patience must be a positive integer, got ${r.patience}`);
   }
@@ -127,11 +135,12 @@ function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
 }
 
 /** How each epoch's batches are drawn: a function of these and the epoch only (so a resumed run sees the same data). */
-interface BatchPlan {
+export interface BatchPlan {
   perEpoch: number;
   batchSize: number;
   searchFraction: number;
   bucketBatches: number;
+  taskBatches: 'single' | 'mixed';
   seed: number;
 }
 
@@ -182,13 +191,13 @@ export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2Seq
   if (o.patience !== undefined && !o.validate) throw new Error('trainSeq2Seq: TrainOptions.patience needs a validate callback');
   const searchFraction = nS === 0 ? 0 : nR === 0 ? 1 : o.searchFraction ?? nS / (nS + nR);
   if (!(searchFraction >= 0 && searchFraction <= 1)) throw new Error(`TrainOptions.searchFraction must be in [0, 1], got ${o.searchFraction}`);
-  const plan: BatchPlan = { perEpoch: o.examplesPerEpoch ?? nS + nR, batchSize: o.batchSize, searchFraction, bucketBatches: o.bucketBatches, seed: o.seed };
-  const batchesPerEpoch = Math.ceil(plan.perEpoch / o.batchSize);
+  const plan: BatchPlan = { perEpoch: o.examplesPerEpoch ?? nS + nR, batchSize: o.batchSize, searchFraction, bucketBatches: o.bucketBatches, taskBatches: o.taskBatches, seed: o.seed };
+  const batchesPerEpoch = epochBatchCount(nS, nR, plan);
   const totalSteps = batchesPerEpoch * o.epochs;
   const schedule = { peakLr: o.lr, totalSteps, warmupSteps: Math.round(o.warmupFraction * totalSteps), decay: o.decay };
   const decayMask = model.names.map((n) => !(n.includes('.ln_') || n.endsWith('rel_bias')));
   const optimizer = new AdamW(model.variables, decayMask, { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
-  const fingerprint = JSON.stringify({ config: model.config, nS, nR, perEpoch: plan.perEpoch, b: o.batchSize, e: o.epochs, seed: o.seed });
+  const fingerprint = JSON.stringify({ config: model.config, nS, nR, perEpoch: plan.perEpoch, b: o.batchSize, e: o.epochs, seed: o.seed, ...(o.taskBatches === 'mixed' ? {} : { taskBatches: o.taskBatches }) });
   const statePath = o.checkpointDir ? path.join(o.checkpointDir, 'state') : null;
   const bestPath = o.checkpointDir ? path.join(o.checkpointDir, 'best') : null;
 
@@ -364,25 +373,59 @@ function streamSlice(n: number, from: number, count: number, seed: number): numb
   return out;
 }
 
+/** Search and rec examples an epoch draws: per batch of the mixed plan, the search share rounded, times the batches. */
+function epochTaskCounts(nS: number, nR: number, { perEpoch, batchSize, searchFraction }: BatchPlan): { nBatches: number; search: number; rec: number } {
+  const nBatches = Math.ceil(perEpoch / batchSize);
+  const perSearch = nS ? Math.round(batchSize * searchFraction) : 0;
+  const perRec = nR ? batchSize - perSearch : 0;
+  return { nBatches, search: nBatches * perSearch, rec: nBatches * perRec };
+}
+
+/** Optimizer steps of one epoch. */
+function epochBatchCount(nS: number, nR: number, plan: BatchPlan): number {
+  const c = epochTaskCounts(nS, nR, plan);
+  if (plan.taskBatches === 'mixed') return c.search + c.rec > 0 ? c.nBatches : 0;
+  return Math.ceil(c.search / plan.batchSize) + Math.ceil(c.rec / plan.batchSize);
+}
+
+/** Batches of `batchSize` from `examples`, each group of `bucketBatches` batches sorted by prompt length first. */
+function lengthBucketed(examples: Seq2SeqExample[], batchSize: number, bucketBatches: number): Seq2SeqExample[][] {
+  const out: Seq2SeqExample[][] = [];
+  const group = batchSize * bucketBatches;
+  for (let g = 0; g < examples.length; g += group) {
+    const chunk = examples.slice(g, g + group).sort((a, b) => a.input.length - b.input.length);
+    for (let b = 0; b < chunk.length; b += batchSize) out.push(chunk.slice(b, b + batchSize));
+  }
+  return out;
+}
+
 /**
  * The batches of one epoch, a function of (seed, epoch) only so that a resumed run sees the same data.
- * Every batch mixes tasks in the configured ratio; within groups of `bucketBatches` batches, each task's
- * examples are sorted by prompt length so a batch pads little; batch order is then shuffled.
+ * An epoch draws its search and rec examples from shuffled passes over each pool, in the search
+ * share. 'single' batches hold one task each; 'mixed' batches mix the tasks in that share. Within
+ * groups of `bucketBatches` batches, examples are sorted by prompt length so a batch pads little;
+ * batch order is then shuffled.
  */
-function epochBatches(pools: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] }, epoch: number, { perEpoch, batchSize, searchFraction, bucketBatches, seed }: BatchPlan): Seq2SeqExample[][] {
-  const nBatches = Math.ceil(perEpoch / batchSize);
-  const perSearch = pools.search.length ? Math.round(batchSize * searchFraction) : 0;
-  const perRec = pools.rec.length ? batchSize - perSearch : 0;
-  const sIdx = pools.search.length ? streamSlice(pools.search.length, epoch * nBatches * perSearch, nBatches * perSearch, seed ^ hashString32('search')) : [];
-  const rIdx = pools.rec.length ? streamSlice(pools.rec.length, epoch * nBatches * perRec, nBatches * perRec, seed ^ hashString32('rec')) : [];
+export function epochBatches(pools: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] }, epoch: number, plan: BatchPlan): Seq2SeqExample[][] {
+  const { batchSize, bucketBatches, seed } = plan;
+  const { nBatches, search, rec } = epochTaskCounts(pools.search.length, pools.rec.length, plan);
+  const perSearch = search / nBatches || 0;
+  const perRec = rec / nBatches || 0;
+  const sIdx = search ? streamSlice(pools.search.length, epoch * search, search, seed ^ hashString32('search')) : [];
+  const rIdx = rec ? streamSlice(pools.rec.length, epoch * rec, rec, seed ^ hashString32('rec')) : [];
   const batches: Seq2SeqExample[][] = [];
-  for (let g = 0; g < nBatches; g += bucketBatches) {
-    const nb = Math.min(bucketBatches, nBatches - g);
-    const s = sIdx.slice(g * perSearch, (g + nb) * perSearch).map((i) => pools.search[i]);
-    const r = rIdx.slice(g * perRec, (g + nb) * perRec).map((i) => pools.rec[i]);
-    s.sort((a, b) => a.input.length - b.input.length);
-    r.sort((a, b) => a.input.length - b.input.length);
-    for (let b = 0; b < nb; b++) batches.push([...s.slice(b * perSearch, (b + 1) * perSearch), ...r.slice(b * perRec, (b + 1) * perRec)]);
+  if (plan.taskBatches === 'single') {
+    batches.push(...lengthBucketed(sIdx.map((i) => pools.search[i]), batchSize, bucketBatches));
+    batches.push(...lengthBucketed(rIdx.map((i) => pools.rec[i]), batchSize, bucketBatches));
+  } else {
+    for (let g = 0; g < nBatches; g += bucketBatches) {
+      const nb = Math.min(bucketBatches, nBatches - g);
+      const s = sIdx.slice(g * perSearch, (g + nb) * perSearch).map((i) => pools.search[i]);
+      const r = rIdx.slice(g * perRec, (g + nb) * perRec).map((i) => pools.rec[i]);
+      s.sort((a, b) => a.input.length - b.input.length);
+      r.sort((a, b) => a.input.length - b.input.length);
+      for (let b = 0; b < nb; b++) batches.push([...s.slice(b * perSearch, (b + 1) * perSearch), ...r.slice(b * perRec, (b + 1) * perRec)]);
+    }
   }
   new Rng(seed).fork(`order-${epoch}`).shuffle(batches);
   return batches.filter((b) => b.length > 0);
