@@ -352,3 +352,28 @@ napi_value sid_softmax_xent_grad(napi_env env, napi_callback_info info) {
   }
   return NULL;
 }
+
+napi_value sid_log_softmax(napi_env env, napi_callback_info info) {
+  heap_t heap;
+  double o[4];
+  size_t rows, v;
+  if (!heap_and_doubles(env, info, 4, &heap, o) || !xent_sizes(o + 2, &rows, &v)) {
+    napi_throw_type_error(env, NULL, "sid_native.logSoftmax(heap, xOffset, outOffset, rows, v): bad arguments");
+    return NULL;
+  }
+  int ok = 1;
+  const float *z = operand(&heap, o[0], rows * v, 0, &ok);
+  float *out = operand(&heap, o[1], rows * v, 0, &ok);
+  if (!ok) {
+    throw_outside(env, "logSoftmax");
+    return NULL;
+  }
+  for (size_t r = 0; r < rows; r++) {
+    float mx, lse;
+    row_lse(z + r * v, v, &mx, &lse);
+    const float *zr = z + r * v;
+    float *y = out + r * v;
+    for (size_t j = 0; j < v; j++) y[j] = zr[j] - lse;
+  }
+  return NULL;
+}

@@ -11,5 +11,6 @@ napi_value sid_rms_norm_grad(napi_env env, napi_callback_info info);
 napi_value sid_adamw(napi_env env, napi_callback_info info);
 napi_value sid_softmax_xent(napi_env env, napi_callback_info info);
 napi_value sid_softmax_xent_grad(napi_env env, napi_callback_info info);
+napi_value sid_log_softmax(napi_env env, napi_callback_info info);
 
 #endif

@@ -24,7 +24,7 @@
  *     sgemm when the addon was built with it: the default then)
  *   setSmallGemm(on): whether sgemm computes products of at most SMALL_GEMM_MAX_MACS multiply-adds
  *     itself (smallgemm.c) rather than through BLAS (default on)
- *   geluGate, geluGateGrad, rmsNorm, rmsNormGrad, adamw, softmaxXent, softmaxXentGrad: the fused
+ *   geluGate, geluGateGrad, rmsNorm, rmsNormGrad, adamw, softmaxXent, softmaxXentGrad, logSoftmax: the fused
  *   kernels of fused.c
  *   bagSum, bagAccumulate, sparseAdam: the embedding-bag kernels of rows.c (on JS typed arrays)
  */
@@ -518,6 +518,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"adamw", NULL, sid_adamw, NULL, NULL, NULL, napi_default, NULL},
       {"softmaxXent", NULL, sid_softmax_xent, NULL, NULL, NULL, napi_default, NULL},
       {"softmaxXentGrad", NULL, sid_softmax_xent_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"logSoftmax", NULL, sid_log_softmax, NULL, NULL, NULL, napi_default, NULL},
       {"bagSum", NULL, sid_bag_sum, NULL, NULL, NULL, napi_default, NULL},
       {"bagAccumulate", NULL, sid_bag_accumulate, NULL, NULL, NULL, napi_default, NULL},
       {"sparseAdam", NULL, sid_sparse_adam, NULL, NULL, NULL, napi_default, NULL},

@@ -9,7 +9,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { adamwUpdate, gatedGelu, gelu, initBackend, nativeCallCount, nativeKernelsInstalled, nativeRowKernels, rmsNorm, setNativeEnabled, softmaxCrossEntropy, tf } from '../lib/backend';
+import { adamwUpdate, gatedGelu, gelu, initBackend, nativeCallCount, nativeKernelsInstalled, nativeRowKernels, rmsNorm, setNativeEnabled, softmaxCrossEntropy, logSoftmaxRows, tf } from '../lib/backend';
 import { nativeAddonPath } from '../lib/backend/native';
 import { FUSED_KERNELS } from '../lib/backend/nativeRegistry';
 import { SparseEmbeddingTable } from '../lib/embed/sparseTable';
@@ -276,4 +276,26 @@ test('embedding-bag kernels reject ids outside the table and malformed offsets',
   const mark = new Int32Array(4);
   assert.throws(() => k.bagAccumulate(new Float32Array(3), 3, Int32Array.from([0, 2]), Int32Array.from([0, 1]), w, out, mark, new Int32Array(4), new Int32Array(4), 0, 1), /no room for another row/);
   assert.throws(() => k.sparseAdam(table, new Float32Array(24), new Float32Array(3), Int32Array.from([9]), 1, 3, new Float64Array(6)), /touched row lies outside/);
+});
+
+test('logSoftmaxRows: fused equals composed and a float64 reference, values and gradients', () => {
+  const rng = new Rng(37);
+  for (const [n, v] of [[1, 1], [3, 5], [7, 17], [60, 538], [0, 4]]) {
+    const logits = scaled([n, v], rng, 8) as tf.Tensor2D;
+    const dy = randomTensor([n, v], rng);
+    const what = `[${n}, ${v}]`;
+    assertSame(() => logSoftmaxRows(logits), `log-softmax ${what}`);
+    assertSame(() => tf.grads((z: tf.Tensor) => tf.sum(tf.mul(logSoftmaxRows(z as tf.Tensor2D), dy)))([logits]), `log-softmax grad ${what}`);
+    tf.tidy(() => {
+      const z = logits.dataSync();
+      const out = logSoftmaxRows(logits).dataSync();
+      for (let r = 0; r < n; r++) {
+        const row = Array.from(z.subarray(r * v, (r + 1) * v));
+        const mx = Math.max(...row);
+        const lse = mx + Math.log(row.reduce((a, x) => a + Math.exp(x - mx), 0));
+        for (let j = 0; j < v; j++) assert.ok(Math.abs(out[r * v + j] - (row[j] - lse)) < 1e-5 * (1 + Math.abs(row[j] - lse)), `${what} [${r}, ${j}]`);
+      }
+    });
+    tf.dispose([logits, dy]);
+  }
 });

@@ -105,6 +105,19 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: Int32Array): tf
   return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), oneHotRows(labels, v)), 1)) as tf.Tensor1D);
 }
 
+const fusedLogSoftmax = customOp(([x], save) => {
+  const y = run(FUSED_KERNELS.logSoftmax, { x }) as tf.Tensor;
+  save([y]);
+  // d/dx of log-softmax: dy - softmax(x) * sum(dy) per row.
+  return { value: y, gradFunc: (dy, [ys]) => [tf.sub(dy, tf.mul(tf.exp(ys), tf.sum(dy, -1, true)))] };
+});
+
+/** log-softmax over the last axis of [rows, classes] logits: one pass per row where fused (beam search's every step). */
+export function logSoftmaxRows(logits: tf.Tensor2D): tf.Tensor2D {
+  if (fusedAvailable(FUSED_KERNELS.logSoftmax) && logits.dtype === 'float32' && logits.rank === 2) return fusedLogSoftmax(logits) as tf.Tensor2D;
+  return tf.logSoftmax(logits);
+}
+
 /**
  * The gradient of sum(softmaxCrossEntropy(logits, labels)) with respect to the logits, computed
  * outside a gradient tape: softmax(z) - onehot(label) per row, 0 on rows labelled -1. For ops that

@@ -29,7 +29,7 @@ import { writeProgressLine } from '../util/progress';
 export { tf };
 export { embeddingLookup, gatherRows, scatterAddRows, float32Values } from './embedding';
 export { SparseRowAdam } from './sparseRowAdam';
-export { adamwUpdate, gatedGelu, gelu, oneHotRows, rmsNorm, softmaxCrossEntropy } from './fusedOps';
+export { adamwUpdate, gatedGelu, gelu, logSoftmaxRows, oneHotRows, rmsNorm, softmaxCrossEntropy } from './fusedOps';
 export { linearSoftmaxCrossEntropySum } from './linearCrossEntropy';
 export { nativeRowKernels } from './nativeRows';
 export type { RowKernels } from './nativeRows';

@@ -59,6 +59,8 @@ export interface NativeAddon {
     mark: Int32Array, slot: Int32Array, touched: Int32Array, count: number, epoch: number): number;
   /** Adam on the `count` touched rows of `weights`; mv holds [m(d), v(d)] per row; params [beta1, 1 - beta1, beta2, 1 - beta2, lr, eps]. */
   sparseAdam(weights: Float32Array, mv: Float32Array, grad: Float32Array, touched: Int32Array, count: number, d: number, params: Float64Array): void;
+  /** out = z - logsumexp(z) per row of the [rows, v] float32 at xOffset. */
+  logSoftmax(heap: Uint8Array, xOffset: number, outOffset: number, rows: number, v: number): void;
   setThreads(n: number): void;
   getThreads(): number;
   /** Where the larger products go: oneDNN's sgemm (when the addon was built with it) or OpenBLAS. */
@@ -104,7 +106,7 @@ export function loadNative(): NativeLoad {
   try {
     const addon = projectRequire()(file) as NativeAddon;
     if (typeof addon.sgemm !== 'function') throw new Error('no sgemm export');
-    if (typeof addon.setSmallGemm !== 'function' || typeof addon.setGemmLibrary !== 'function') throw new Error('built from older sources: rebuild with bash native/build.sh');
+    if (typeof addon.setSmallGemm !== 'function' || typeof addon.setGemmLibrary !== 'function' || typeof addon.logSoftmax !== 'function') throw new Error('built from older sources: rebuild with bash native/build.sh');
     // SID_SMALL_GEMM=0 sends every product to the library; SID_GEMM=openblas keeps oneDNN out.
     addon.setSmallGemm(process.env.SID_SMALL_GEMM !== '0');
     const gemm = process.env.SID_GEMM;

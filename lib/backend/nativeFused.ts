@@ -161,6 +161,21 @@ function softmaxXent(addon: NativeAddon): Kernel {
   };
 }
 
+function logSoftmax(addon: NativeAddon): Kernel {
+  return (args) => {
+    const k = FUSED_KERNELS.logSoftmax;
+    const x = float32Input(args, 'x', k);
+    if (x.shape.length !== 2) throw new Error(`${k}: expected [rows, classes], got ${JSON.stringify(x.shape)}`);
+    const [rows, v] = x.shape;
+    const backend = args.backend as WasmBackendLike;
+    const out = backend.makeOutput(x.shape, 'float32');
+    if (rows === 0 || v === 0) return out;
+    addon.logSoftmax(heapOf(backend), offsetOf(backend, x), offsetOf(backend, out), rows, v);
+    countNativeCall();
+    return out;
+  };
+}
+
 function softmaxXentGrad(addon: NativeAddon): Kernel {
   return (args) => {
     const k = FUSED_KERNELS.softmaxXentGrad;
@@ -192,6 +207,7 @@ export function registerFusedKernels(addon: NativeAddon, backendName: string): s
     [FUSED_KERNELS.adamw, adamw(addon)],
     [FUSED_KERNELS.softmaxXent, softmaxXent(addon)],
     [FUSED_KERNELS.softmaxXentGrad, softmaxXentGrad(addon)],
+    [FUSED_KERNELS.logSoftmax, logSoftmax(addon)],
   ];
   for (const [kernelName, fn] of table) {
     if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc: fn as unknown as tf.KernelFunc });

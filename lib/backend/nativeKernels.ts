@@ -12,6 +12,7 @@ import { nativeTranspose } from './nativeTranspose';
 import { sharedCast, sharedIdentity } from './nativeIdentity';
 import { BINARY_OPS, nativeBinary, nativeSum } from './nativeElementwise';
 import { registerFusedKernels } from './nativeFused';
+import { nativeConcat, nativeGather } from './nativeCopy';
 import { replaceKernel, type KernelArgs, type KernelFn, type TensorInfo } from './nativeRegistry';
 
 export { isNativeKernel, nativeCallCount, setNativeEnabled } from './nativeRegistry';
@@ -53,6 +54,8 @@ export function installNativeKernels(backendName: string, threads: number): Nati
     ['Cast', sharedCast],
     ...Object.entries(BINARY_OPS).map(([name, op]): [string, (prev: KernelFn) => KernelFn] => [name, nativeBinary(addon, op)]),
     ['Sum', nativeSum(addon)],
+    ['GatherV2', nativeGather],
+    ['Concat', nativeConcat],
   ];
   const kernels = table.filter(([name, make]) => replaceKernel(name, backendName, make)).map(([name]) => name);
   kernels.push(...registerFusedKernels(addon, backendName));

@@ -25,6 +25,7 @@ export const FUSED_KERNELS = {
   adamw: 'SidAdamW',
   softmaxXent: 'SidSoftmaxXent',
   softmaxXentGrad: 'SidSoftmaxXentGrad',
+  logSoftmax: 'SidLogSoftmax',
 } as const;
 
 const nativeFns = new WeakSet<object>();

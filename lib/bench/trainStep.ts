@@ -66,9 +66,14 @@ export interface TrainStepBenchResult {
 
 const WARM_UP = 3;
 
-/** Adds the kernels of one `tf.profile` to `into` (matmuls by shape: which products the time goes to). */
+/**
+ * Adds the kernels of one `tf.profile` to `into` (matmuls by shape: which products the time goes
+ * to). Op scopes that tf.profile also lists (their time is their kernels') are left out.
+ */
 async function addKernels(into: Map<string, { calls: number; ms: number }>, prof: Awaited<ReturnType<typeof tf.profile>>): Promise<void> {
+  const backend = tf.getBackend();
   for (const k of prof.kernels) {
+    if (!tf.getKernel(k.name, backend)) continue;
     const ms = await k.kernelTimeMs;
     const name = /MatMul/.test(k.name) ? `${k.name} ${k.inputShapes.map((shape: number[]) => shape.join('x')).join(' ')}` : k.name;
     const e = into.get(name) ?? { calls: 0, ms: 0 };

@@ -4,7 +4,7 @@ import { EMBEDDING_STRATEGIES, type EmbeddingStrategy } from '../embed/index';
 import { parseQuantizerName, quantizerNames, type QuantizerName } from '../quantize/quantizer';
 import { initBackend } from '../backend/index';
 import {
-  createContext, dataStage, embeddingStage, experimentStage, idStage, parseSpecId, replicatesOf, specId,
+  createContext, dataStage, embeddingStage, experimentStage, idStage, parseSpecId, replicatesOf, specId, withReplicate,
   type ExperimentSpec, type PipelineContext, type StoredExperiment,
 } from '../pipeline/stages';
 import { compareRecToBaselines, compareRecToPopularity } from '../baselines/compare';
@@ -75,7 +75,8 @@ function specFromOptions(options: Record<string, string>): ExperimentSpec {
   const embedding = choice<ExperimentSpec['embedding']>('embedding', options.embedding, [...EMBEDDING_STRATEGIES, 'separate'], 'multitask');
   const quantizer = quantizerOption(options);
   const space = choice('space', options.space, ['shared', 'separate'] as const, embedding === 'separate' ? 'separate' : 'shared');
-  return parseSpecId(specId({ embedding, quantizer, space }));
+  // Replicate r trains with seed profile.seed + r, as the r-th seed of a reproduction does.
+  return withReplicate(parseSpecId(specId({ embedding, quantizer, space })), optionalIntOption(options, 'replicate', 0) ?? 0);
 }
 
 /** A JSON-friendly summary of an experiment (the per-example rankings left out). */
@@ -101,7 +102,7 @@ function experimentSummary(r: StoredExperiment): Record<string, unknown> {
 }
 
 /** Training options `sid train` / `sid eval` can override; each changes the experiment's cache key. */
-const TRAIN_OVERRIDES = ['epochs', 'patience', 'examples-per-epoch', 'batch-size', 'lr', 'search-fraction', 'history-length'] as const;
+const TRAIN_OVERRIDES = ['epochs', 'patience', 'examples-per-epoch', 'batch-size', 'lr', 'search-fraction', 'history-length', 'task-batches'] as const;
 
 /** A number in [min, max] (min excluded when `openMin`), or undefined when the option is absent. */
 function numberOption(options: Record<string, string>, name: string, min: number, max: number, openMin: boolean): number | undefined {
@@ -130,6 +131,7 @@ export function withTrainOverrides(profile: Profile, options: Record<string, str
   set('lr', numberOption(options, 'lr', 0, 1, true));
   set('searchFraction', numberOption(options, 'search-fraction', 0, 1, false));
   set('historyLength', positiveInt('history-length'));
+  set('taskBatches', options['task-batches'] === undefined ? undefined : choice('task-batches', options['task-batches'], ['single', 'mixed'] as const, 'single'));
   return { ...profile, generate: { ...profile.generate, train: t } };
 }
 
@@ -152,7 +154,7 @@ async function compareRows(ctx: PipelineContext, a: ExperimentSpec, b: Experimen
 }
 
 async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<number> {
-  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'quantizer', 'tokenizer', 'space', ...PROFILE_OPTIONS, 'compare', ...TRAIN_OVERRIDES] });
+  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'quantizer', 'tokenizer', 'space', 'replicate', ...PROFILE_OPTIONS, 'compare', ...TRAIN_OVERRIDES] });
   const spec = specFromOptions(options);
   let other: ExperimentSpec | null = null;
   const againstBaselines = options.compare === 'baselines';

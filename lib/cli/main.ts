@@ -32,7 +32,7 @@ Usage:
                    the trained model as a live browser demo, reports/<p>/demo.html
   sid notebooks run [names...] [--profile <p>] [--param name=value]... [--no-code] [--out <dir>] [--timeout S] [--jobs N] [--keep-going]
   sid notebooks list [names...] [--json]                      each notebook's parameters
-  sid bench        <matmul|contrastive|kmeans|seq2seq> [--kernels native|wasm|both] [--backend <name>] [--json]
+  sid bench        <matmul|contrastive|kmeans|seq2seq|train-step> [--kernels native|wasm|both] [--backend <name>] [--json]
 
   sid <command> --help   lists a command's options with their defaults.
   Try without MovieLens: sid notebooks run 00_data --profile tiny

@@ -72,6 +72,8 @@ const experiment: OptionSpec[] = [
   { name: 'lr', arg: 'X', default: "the profile's", help: 'peak learning rate, in (0, 1]' },
   { name: 'search-fraction', arg: 'X', default: "the profile's", help: 'share of search examples in a batch, in [0, 1]' },
   { name: 'history-length', arg: 'N', int: { min: 1 }, default: "the profile's", help: 'items of history in a rec prompt' },
+  { name: 'task-batches', arg: '<single|mixed>', choices: ['single', 'mixed'], default: "the profile's (single)", help: 'each batch one task, or both tasks mixed in the search share' },
+  { name: 'replicate', arg: 'N', int: { min: 0 }, default: '0', help: 'the seed: the profile\'s seed + N, as the reproduction\'s N-th seed of this row' },
   json,
 ];
 

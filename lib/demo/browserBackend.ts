@@ -11,7 +11,7 @@ import { base64ToBytes } from './payload';
 
 export { tf };
 export { embeddingLookup } from '../backend/embedding';
-export { gatedGelu, gelu, oneHotRows, rmsNorm, softmaxCrossEntropy } from '../backend/fusedOps';
+export { gatedGelu, gelu, logSoftmaxRows, oneHotRows, rmsNorm, softmaxCrossEntropy } from '../backend/fusedOps';
 
 /**
  * The page runs on wasm or cpu, never on Dawn, so the yields long loops make for webgpu

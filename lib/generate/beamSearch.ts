@@ -23,7 +23,7 @@
  * the start token); later steps run one new row per beam against a self-attention KV cache reordered
  * by parent beam, rather than recomputing the prefix (compared in lib/bench/seq2seq.ts).
  */
-import { DeviceYield, tf } from '../backend/index';
+import { DeviceYield, logSoftmaxRows, tf } from '../backend/index';
 import { beamStep, type StepHypothesis } from './beamStep';
 import { idTokensOf, type IdSpaceLike, type IdTrieLike } from './idContract';
 import { disposeCache, disposeMemory, reorderCache, type DecoderCache, type EncoderMemory, type Seq2SeqModel } from './seq2seqModel';
@@ -206,7 +206,7 @@ function nextLogProbs(
 ): { logp: Float32Array; width: number; cache: DecoderCache } {
   const step = model.decodeStep(mem, tokens, rowsPerPrompt, cache);
   if (cache) disposeCache(cache);
-  const lpT = tf.tidy(() => tf.logSoftmax(model.logits(step.hidden)));
+  const lpT = tf.tidy(() => logSoftmaxRows(model.logits(step.hidden) as tf.Tensor2D));
   step.hidden.dispose();
   const logp = lpT.dataSync() as Float32Array;
   lpT.dispose();
