@@ -110,8 +110,15 @@ export function loadNative(): NativeLoad {
     // SID_SMALL_GEMM=0 sends every product to the library; SID_GEMM=openblas keeps oneDNN out.
     addon.setSmallGemm(process.env.SID_SMALL_GEMM !== '0');
     const gemm = process.env.SID_GEMM;
-    if (gemm !== undefined && gemm !== '' && gemm !== 'onednn' && gemm !== 'openblas') throw new Error(`SID_GEMM must be onednn or openblas, got "${gemm}"`);
-    if (gemm) addon.setGemmLibrary(gemm);
+    if (gemm === 'onednn' || gemm === 'openblas') {
+      try {
+        addon.setGemmLibrary(gemm);
+      } catch (err) {
+        process.stderr.write(`SID_GEMM=${gemm}: ${(err as Error).message}; using ${addon.gemmLibrary()}\n`);
+      }
+    } else if (gemm !== undefined && gemm !== '') {
+      process.stderr.write(`SID_GEMM must be onednn or openblas, got "${gemm}"; using ${addon.gemmLibrary()}\n`);
+    }
     cached = { addon };
   } catch (err) {
     cached = { addon: null, reason: `native addon failed to load: ${(err as Error).message.split('\n')[0]}` };
