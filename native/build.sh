@@ -37,7 +37,7 @@ mkdir -p "$OUT"
 tmp="$OUT/sid_native.node.tmp.$$"
 # -march=native: the addon is built on the machine that runs it.
 if ! "$CC" -O3 -march=native -fno-math-errno -std=c11 -Wall -Wextra -shared -fPIC -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=sid_native \
-     -I"$inc" "$DIR/sid_native.c" "$DIR/fused.c" "$DIR/rows.c" "$DIR/smallgemm.c" -o "$tmp" "${dnnl[@]}" -lopenblas -lm 2>"$OUT/build.log"; then
+     -I"$inc" "$DIR/sid_native.c" "$DIR/fused.c" "$DIR/rows.c" "$DIR/smallgemm.c" "$DIR/peak.c" "$DIR/copy.c" -o "$tmp" "${dnnl[@]}" -lopenblas -lm 2>"$OUT/build.log"; then
   rm -f "$tmp"
   fail "compiling native/*.c failed (see native/build/build.log)"
 fi

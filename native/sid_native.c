@@ -22,10 +22,12 @@
  *   setThreads(n), getThreads(), config()
  *   setGemmLibrary("onednn" | "openblas"), gemmLibrary(): where the larger products go (oneDNN's
  *     sgemm when the addon was built with it: the default then)
+ *   fmaPeak(lanes, seconds): this core's float32 FMA peak in GFLOP/s on 8 (AVX2) or 16 (AVX-512) lanes
  *   setSmallGemm(on): whether sgemm computes products of at most SMALL_GEMM_MAX_MACS multiply-adds
  *     itself (smallgemm.c) rather than through BLAS (default on)
  *   geluGate, geluGateGrad, rmsNorm, rmsNormGrad, adamw, softmaxXent, softmaxXentGrad, logSoftmax: the fused
  *   kernels of fused.c
+ *   gatherBlocks, concatBlocks: the block copies of copy.c (GatherV2, Concat)
  *   bagSum, bagAccumulate, sparseAdam: the embedding-bag kernels of rows.c (on JS typed arrays)
  */
 #include <math.h>
@@ -38,6 +40,8 @@
 #include "fused.h"
 #include "rows.h"
 #include "smallgemm.h"
+#include "peak.h"
+#include "copy.h"
 #ifdef SID_DNNL
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
@@ -485,6 +489,21 @@ static napi_value set_small_gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value fma_peak(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int64_t lanes;
+  double seconds;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || !get_int(env, argv[0], &lanes) || (lanes != 8 && lanes != 16) || napi_get_value_double(env, argv[1], &seconds) != napi_ok || !(seconds > 0 && seconds <= 10)) {
+    napi_throw_type_error(env, NULL, "sid_native.fmaPeak(lanes 8 or 16, seconds in (0, 10])");
+    return NULL;
+  }
+  napi_value out;
+  CHECK(env, napi_create_double(env, fma_peak_gflops((int)lanes, seconds), &out));
+  return out;
+}
+
 static napi_value get_threads(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
@@ -508,6 +527,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
       {"setSmallGemm", NULL, set_small_gemm, NULL, NULL, NULL, napi_default, NULL},
+      {"fmaPeak", NULL, fma_peak, NULL, NULL, NULL, napi_default, NULL},
       {"setGemmLibrary", NULL, set_gemm_library, NULL, NULL, NULL, napi_default, NULL},
       {"gemmLibrary", NULL, gemm_library, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_default, NULL},
@@ -519,6 +539,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"softmaxXent", NULL, sid_softmax_xent, NULL, NULL, NULL, napi_default, NULL},
       {"softmaxXentGrad", NULL, sid_softmax_xent_grad, NULL, NULL, NULL, napi_default, NULL},
       {"logSoftmax", NULL, sid_log_softmax, NULL, NULL, NULL, napi_default, NULL},
+      {"gatherBlocks", NULL, sid_gather_blocks, NULL, NULL, NULL, napi_default, NULL},
+      {"concatBlocks", NULL, sid_concat_blocks, NULL, NULL, NULL, napi_default, NULL},
       {"bagSum", NULL, sid_bag_sum, NULL, NULL, NULL, napi_default, NULL},
       {"bagAccumulate", NULL, sid_bag_accumulate, NULL, NULL, NULL, napi_default, NULL},
       {"sparseAdam", NULL, sid_sparse_adam, NULL, NULL, NULL, napi_default, NULL},

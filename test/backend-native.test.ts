@@ -77,8 +77,8 @@ test('the native kernels are registered and used when the addon is built (wasm k
   assert.equal(isNativeKernel(fused?.kernelFunc), expectNative);
   if (!expectNative) return;
   assert.deepEqual(nativeKernelsInstalled('wasm'), [
-    'BatchMatMul', '_FusedMatMul', 'Transpose', 'Identity', 'Cast', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Sum',
-    'SidGeluGate', 'SidGeluGateGrad', 'SidRmsNorm', 'SidRmsNormGrad', 'SidAdamW', 'SidSoftmaxXent', 'SidSoftmaxXentGrad',
+    'BatchMatMul', '_FusedMatMul', 'Transpose', 'Identity', 'Cast', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Sum', 'GatherV2', 'Concat',
+    'SidGeluGate', 'SidGeluGateGrad', 'SidRmsNorm', 'SidRmsNormGrad', 'SidAdamW', 'SidSoftmaxXent', 'SidSoftmaxXentGrad', 'SidLogSoftmax',
   ]);
   const callsBefore = nativeCallCount();
   tf.tidy(() => {

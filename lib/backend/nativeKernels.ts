@@ -54,8 +54,8 @@ export function installNativeKernels(backendName: string, threads: number): Nati
     ['Cast', sharedCast],
     ...Object.entries(BINARY_OPS).map(([name, op]): [string, (prev: KernelFn) => KernelFn] => [name, nativeBinary(addon, op)]),
     ['Sum', nativeSum(addon)],
-    ['GatherV2', nativeGather],
-    ['Concat', nativeConcat],
+    ['GatherV2', nativeGather(addon)],
+    ['Concat', nativeConcat(addon)],
   ];
   const kernels = table.filter(([name, make]) => replaceKernel(name, backendName, make)).map(([name]) => name);
   kernels.push(...registerFusedKernels(addon, backendName));

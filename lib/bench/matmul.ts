@@ -6,6 +6,7 @@
  * back so the work is really done.
  */
 import { tf } from '../backend/index';
+import { loadNative } from '../backend/native';
 
 export function measureMatmulGflops(n = 1024, reps = 10): number {
   if (!Number.isInteger(n) || n < 1) throw new Error(`measureMatmulGflops: n must be a positive integer, got ${n}`);
@@ -35,4 +36,14 @@ export function measureMatmulGflops(n = 1024, reps = 10): number {
     a.dispose();
     b.dispose();
   }
+}
+
+/**
+ * This core's float32 FMA peak in GFLOP/s, measured by the native addon (native/peak.c: independent
+ * FMA chains on 8-lane AVX2 and 16-lane AVX-512 vectors), or null without the addon.
+ */
+export function measureFmaPeak(seconds = 1): { avx2: number; avx512: number } | null {
+  const addon = loadNative().addon;
+  if (!addon) return null;
+  return { avx2: addon.fmaPeak(8, seconds), avx512: addon.fmaPeak(16, seconds) };
 }

@@ -19,9 +19,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const runOnce = async (): Promise<unknown> => {
     switch (name) {
       case 'matmul': {
-        const { measureMatmulGflops } = await import('../bench/matmul');
+        const { measureFmaPeak, measureMatmulGflops } = await import('../bench/matmul');
         const n = intOption(options, 'n', 1024);
-        return { n, gflops: measureMatmulGflops(n) };
+        const gflops = measureMatmulGflops(n);
+        // The core's FMA peak, measured after the products: the matmul as a fraction of it.
+        const peak = measureFmaPeak();
+        return { n, gflops, ...(peak ? { fmaPeakGflops: peak, fractionOfAvx512Peak: gflops / peak.avx512 } : {}) };
       }
       case 'contrastive':
         return (await import('../bench/contrastive')).benchContrastive();
