@@ -22,7 +22,6 @@
  *   setThreads(n), getThreads(), config()
  *   setGemmLibrary("onednn" | "openblas"), gemmLibrary(): where the larger products go (oneDNN's
  *     sgemm when the addon was built with it: the default then)
- *   fmaPeak(lanes, seconds): this core's float32 FMA peak in GFLOP/s on 8 (AVX2) or 16 (AVX-512) lanes
  *   setSmallGemm(on): whether sgemm computes products of at most SMALL_GEMM_MAX_MACS multiply-adds
  *     itself (smallgemm.c) rather than through BLAS (default on)
  *   geluGate, geluGateGrad, rmsNorm, rmsNormGrad, adamw, softmaxXent, softmaxXentGrad, logSoftmax: the fused
@@ -40,7 +39,6 @@
 #include "fused.h"
 #include "rows.h"
 #include "smallgemm.h"
-#include "peak.h"
 #include "copy.h"
 #ifdef SID_DNNL
 #include <omp.h>
@@ -489,21 +487,6 @@ static napi_value set_small_gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value fma_peak(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  int64_t lanes;
-  double seconds;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || !get_int(env, argv[0], &lanes) || (lanes != 8 && lanes != 16) || napi_get_value_double(env, argv[1], &seconds) != napi_ok || !(seconds > 0 && seconds <= 10)) {
-    napi_throw_type_error(env, NULL, "sid_native.fmaPeak(lanes 8 or 16, seconds in (0, 10])");
-    return NULL;
-  }
-  napi_value out;
-  CHECK(env, napi_create_double(env, fma_peak_gflops((int)lanes, seconds), &out));
-  return out;
-}
-
 static napi_value get_threads(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
@@ -527,7 +510,6 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
       {"setSmallGemm", NULL, set_small_gemm, NULL, NULL, NULL, napi_default, NULL},
-      {"fmaPeak", NULL, fma_peak, NULL, NULL, NULL, napi_default, NULL},
       {"setGemmLibrary", NULL, set_gemm_library, NULL, NULL, NULL, napi_default, NULL},
       {"gemmLibrary", NULL, gemm_library, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_default, NULL},

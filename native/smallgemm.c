@@ -18,7 +18,7 @@ void small_sgemm(bool ta, bool tb, size_t m, size_t n, size_t k, const float *re
       /* op(A)[i, p]: A[i, p] stored [m, k], or A[p, i] stored [k, m]. */
       const float x = ta ? a[p * m + i] : a[i * k + p];
       const float *restrict brow = bk + p * n;
-      for (size_t j = 0; j < n; j++) row[j] += x * brow[j];
+      for (size_t j = 0; j < n; j++) row[j] = __builtin_fmaf(x, brow[j], row[j]);
     }
   }
 }

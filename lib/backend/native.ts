@@ -70,8 +70,6 @@ export interface NativeAddon {
   gatherBlocks(heap: Uint8Array, args: Float64Array): void;
   /** out[o, :] = the inputs' rows o side by side; widths in 4-byte elements per outer index. */
   concatBlocks(heap: Uint8Array, outOffset: number, outer: number, offsets: Float64Array, widths: Float64Array): void;
-  /** This core's float32 FMA peak (GFLOP/s) on 8 (AVX2) or 16 (AVX-512) lanes, timed for `seconds`. */
-  fmaPeak(lanes: 8 | 16, seconds: number): number;
   /** Whether sgemm computes small products (at most 64^3 multiply-adds) in its own loops rather than through BLAS. */
   setSmallGemm(on: boolean): void;
   /** OpenBLAS's build description (version, core, threading). */
@@ -112,7 +110,7 @@ export function loadNative(): NativeLoad {
   try {
     const addon = projectRequire()(file) as NativeAddon;
     if (typeof addon.sgemm !== 'function') throw new Error('no sgemm export');
-    if (typeof addon.setSmallGemm !== 'function' || typeof addon.setGemmLibrary !== 'function' || typeof addon.logSoftmax !== 'function' || typeof addon.fmaPeak !== 'function' || typeof addon.concatBlocks !== 'function') throw new Error('built from older sources: rebuild with bash native/build.sh');
+    if (typeof addon.setSmallGemm !== 'function' || typeof addon.setGemmLibrary !== 'function' || typeof addon.logSoftmax !== 'function' || typeof addon.concatBlocks !== 'function') throw new Error('built from older sources: rebuild with bash native/build.sh');
     // SID_SMALL_GEMM=0 sends every product to the library; SID_GEMM=openblas keeps oneDNN out.
     addon.setSmallGemm(process.env.SID_SMALL_GEMM !== '0');
     const gemm = process.env.SID_GEMM;

@@ -6,7 +6,10 @@
  * back so the work is really done.
  */
 import { tf } from '../backend/index';
-import { loadNative } from '../backend/native';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { nativeAddonPath } from '../backend/native';
 
 export function measureMatmulGflops(n = 1024, reps = 10): number {
   if (!Number.isInteger(n) || n < 1) throw new Error(`measureMatmulGflops: n must be a positive integer, got ${n}`);
@@ -39,11 +42,13 @@ export function measureMatmulGflops(n = 1024, reps = 10): number {
 }
 
 /**
- * This core's float32 FMA peak in GFLOP/s, measured by the native addon (native/peak.c: independent
- * FMA chains on 8-lane AVX2 and 16-lane AVX-512 vectors), or null without the addon.
+ * This core's float32 FMA peak in GFLOP/s, measured by native/build/fma-peak (native/peak.c:
+ * independent FMA chains on 8-lane AVX2 and 16-lane AVX-512 vectors), or null where it is not built.
  */
 export function measureFmaPeak(seconds = 1): { avx2: number; avx512: number } | null {
-  const addon = loadNative().addon;
-  if (!addon) return null;
-  return { avx2: addon.fmaPeak(8, seconds), avx512: addon.fmaPeak(16, seconds) };
+  const probe = path.join(path.dirname(nativeAddonPath()), 'fma-peak');
+  if (!fs.existsSync(probe)) return null;
+  const r = spawnSync(probe, [String(seconds)], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`${probe} failed: ${r.stderr || r.error?.message}`);
+  return JSON.parse(r.stdout) as { avx2: number; avx512: number };
 }
