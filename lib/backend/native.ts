@@ -1,6 +1,6 @@
 /**
  * The optional native addon (native/sid_native.c, built by environment/setup.sh into native/build/):
- * OpenBLAS matmuls and fused element-wise loops on the wasm heap. Its absence is normal (no compiler or OpenBLAS on the machine):
+ * matmuls (oneDNN or OpenBLAS), block copies and fused element-wise loops on the wasm heap. Its absence is normal (no compiler or OpenBLAS on the machine):
  * the wasm kernels are used then. `SID_NATIVE=0` turns it off even when built.
  */
 import * as fs from 'node:fs';

@@ -1,10 +1,10 @@
 /**
- * Installs the native kernels on the wasm backend: BatchMatMul and _FusedMatMul on OpenBLAS
- * (nativeMatMul.ts), Transpose (nativeTranspose.ts), and copy-free Identity and same-dtype Cast
- * (nativeIdentity.ts), float32 Add / Sub / Multiply / RealDiv and Sum (nativeElementwise.ts). Each
- * replaces the kernel registered before it and falls back to it for what it does not cover. The fused
- * GELU, RMSNorm, softmax cross-entropy and AdamW kernels (nativeFused.ts) are new kernels beside
- * them. Without the addon (not built, or SID_NATIVE=0) nothing is replaced or added.
+ * Installs the native kernels on the wasm backend: BatchMatMul and _FusedMatMul on oneDNN or OpenBLAS
+ * (nativeMatMul.ts), Transpose (nativeTranspose.ts), copy-free Identity and same-dtype Cast
+ * (nativeIdentity.ts), float32 Add / Sub / Multiply / RealDiv and Sum (nativeElementwise.ts), and
+ * GatherV2 and Concat as block copies (nativeCopy.ts). Each replaces the kernel registered before it
+ * and falls back to it for what it does not cover. The fused GELU, RMSNorm, softmax cross-entropy,
+ * log-softmax and AdamW kernels (nativeFused.ts) are new kernels beside them. Without the addon (not built, or SID_NATIVE=0) nothing is replaced or added.
  */
 import { loadNative } from './native';
 import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul';

@@ -1,5 +1,6 @@
 /**
- * `BatchMatMul` and `_FusedMatMul` for the wasm backend on OpenBLAS (lib/backend/native.ts).
+ * `BatchMatMul` and `_FusedMatMul` for the wasm backend on the addon (lib/backend/native.ts): small
+ * products in its own loops, larger ones on oneDNN or OpenBLAS.
  *
  * The kernels read the operands where the wasm backend keeps them (its heap) and write the product
  * into an output the backend allocated, so nothing is copied; transposes and batch broadcasting are
