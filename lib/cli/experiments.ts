@@ -102,7 +102,7 @@ function experimentSummary(r: StoredExperiment): Record<string, unknown> {
 }
 
 /** Training options `sid train` / `sid eval` can override; each changes the experiment's cache key. */
-const TRAIN_OVERRIDES = ['epochs', 'patience', 'examples-per-epoch', 'batch-size', 'lr', 'search-fraction', 'history-length', 'task-batches'] as const;
+const TRAIN_OVERRIDES = ['epochs', 'patience', 'examples-per-epoch', 'batch-size', 'lr', 'search-fraction', 'history-length', 'task-batches', 'stop-on'] as const;
 
 /** A number in [min, max] (min excluded when `openMin`), or undefined when the option is absent. */
 function numberOption(options: Record<string, string>, name: string, min: number, max: number, openMin: boolean): number | undefined {
@@ -131,6 +131,7 @@ export function withTrainOverrides(profile: Profile, options: Record<string, str
   set('lr', numberOption(options, 'lr', 0, 1, true));
   set('searchFraction', numberOption(options, 'search-fraction', 0, 1, false));
   set('historyLength', positiveInt('history-length'));
+  set('stopOn', options['stop-on'] === undefined ? undefined : choice('stop-on', options['stop-on'], ['recall', 'loss'] as const, 'recall'));
   set('taskBatches', options['task-batches'] === undefined ? undefined : choice('task-batches', options['task-batches'], ['single', 'mixed'] as const, 'single'));
   return { ...profile, generate: { ...profile.generate, train: t } };
 }
@@ -192,7 +193,8 @@ async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<nu
         lines.push(
           `epoch ${h.epoch + 1}: loss ${h.trainLoss.toFixed(4)} (search ${h.searchLoss.toFixed(4)}, rec ${h.recLoss.toFixed(4)}), ` +
             `${h.examplesPerSecond.toFixed(0)} ex/s` +
-            (h.valid ? `, valid R@30 search ${h.valid.search.toFixed(4)} rec ${h.valid.rec.toFixed(4)}` : ''),
+            (h.valid ? `, valid R@30 search ${h.valid.search.toFixed(4)} rec ${h.valid.rec.toFixed(4)}` : '') +
+            (h.valid?.loss ? `, valid loss ${h.valid.loss.mean.toFixed(4)} ± ${h.valid.loss.se.toFixed(4)}` : ''),
         );
       }
       lines.push(`best epoch ${r.bestEpoch + 1} of ${r.history.length} (${r.stop === 'plateau' ? 'stopped on a validation plateau' : 'the epoch cap'}); trained in ${r.trainSeconds.toFixed(0)} s`);

@@ -73,6 +73,7 @@ const experiment: OptionSpec[] = [
   { name: 'search-fraction', arg: 'X', default: "the profile's", help: 'share of search examples in a batch, in [0, 1]' },
   { name: 'history-length', arg: 'N', int: { min: 1 }, default: "the profile's", help: 'items of history in a rec prompt' },
   { name: 'task-batches', arg: '<single|mixed>', choices: ['single', 'mixed'], default: "the profile's (single)", help: 'each batch one task, or both tasks mixed in the search share' },
+  { name: 'stop-on', arg: '<recall|loss>', choices: ['recall', 'loss'], default: "the profile's (recall)", help: 'what picks the best epoch and drives --patience: validation Recall@30 of beam search, or the teacher-forced validation loss' },
   { name: 'replicate', arg: 'N', int: { min: 0 }, default: '0', help: 'the seed: the profile\'s seed + N, as the reproduction\'s N-th seed of this row' },
   json,
 ];

@@ -14,6 +14,7 @@ import { findSpace, idTokensOf, type IdSpaceLike, type IdTrieLike, type IdVocabu
 import { DEFAULT_MODEL_SIZE, Seq2SeqModel, type Seq2SeqConfig } from './seq2seqModel';
 import { PAD_ID, PromptEncoder, type PromptEncoderState, type PromptOptions, type Seq2SeqExample } from './prompts';
 import { WordTokenizer, type WordTokenizerOptions } from './textTokenizer';
+import { validationLoss } from './validationLoss';
 import { trainSeq2Seq, type EpochRecord, type TrainConfig, type TrainOptions, type TrainRuntime } from './train';
 
 export interface TaskSpaces {
@@ -153,9 +154,11 @@ export function prepareGenerativeTraining(data: PreparedData, vocab: IdVocabular
   const tries = makeTries(model, opts.makeTrie);
   const k = opts.validK ?? 30;
   const decode = { ...DEFAULT_DECODE, ...opts.validDecode };
+  // Recall by beam search on the samples; the teacher-forced loss on every validation example.
   const validate = async () => ({
     search: recallOf(await decodeExamples({ model, task: 'search', tries, options: decode }, vs), vs, k),
     rec: recallOf(await decodeExamples({ model, task: 'rec', tries, options: decode }, vr), vr, k),
+    loss: validationLoss(net, sets.valid),
   });
   return { model, sets, validate };
 }

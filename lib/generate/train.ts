@@ -48,6 +48,12 @@ export interface TrainConfig {
    * `epochs` is then the cap. Absent: train every epoch. The schedule spans the cap either way.
    */
   patience?: number;
+  /**
+   * The validation score that picks the best epoch and drives `patience`: 'recall' (default), the
+   * mean of the two tasks' Recall@k; 'loss', minus the teacher-forced validation loss (needs
+   * `validate` to report it).
+   */
+  stopOn?: 'recall' | 'loss';
 }
 
 /** What a caller supplies at run time: where state lives, and the callbacks. */
@@ -66,8 +72,14 @@ export interface TrainRuntime {
 export type TrainOptions = TrainConfig & TrainRuntime;
 
 export interface ValidationScores {
+  /** Recall@k of beam search on the sampled validation examples, per task. */
   search: number;
   rec: number;
+  /**
+   * Teacher-forced validation loss (mean token cross-entropy, no beam search) over every validation
+   * example, per task, and the standard error of the two tasks' mean across examples.
+   */
+  loss?: { search: number; rec: number; mean: number; se: number };
 }
 
 export interface EpochRecord {
@@ -105,6 +117,13 @@ interface TrainState {
 export type ResolvedTrainConfig = Required<Omit<TrainConfig, 'searchFraction' | 'examplesPerEpoch' | 'patience'>> &
   Pick<TrainConfig, 'searchFraction' | 'examplesPerEpoch' | 'patience'>;
 
+/** The number an epoch is judged by: higher is better. */
+export function validationScore(valid: ValidationScores, stopOn: 'recall' | 'loss'): number {
+  if (stopOn === 'recall') return (valid.search + valid.rec) / 2;
+  if (!valid.loss) throw new Error("trainSeq2Seq: stopOn 'loss' needs a validate callback that reports the validation loss");
+  return -valid.loss.mean;
+}
+
 /** Fills in the defaults of a training configuration and checks the integer settings. */
 function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
   const r: ResolvedTrainConfig = {
@@ -119,6 +138,7 @@ function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
     seed: c.seed ?? 0,
     bucketBatches: c.bucketBatches ?? 32,
     taskBatches: c.taskBatches ?? 'single',
+    stopOn: c.stopOn ?? 'recall',
     restoreBest: c.restoreBest ?? true,
     searchFraction: c.searchFraction,
     examplesPerEpoch: c.examplesPerEpoch,
@@ -127,6 +147,7 @@ function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
   for (const k of ['epochs', 'batchSize', 'microBatch', 'bucketBatches'] as const) {
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new Error(`TrainOptions.${k} must be a positive integer, got ${r[k]}`);
   }
+  if (r.stopOn !== 'recall' && r.stopOn !== 'loss') throw new Error(`TrainOptions.stopOn must be 'recall' or 'loss', got ${JSON.stringify(r.stopOn)}`);
   if (r.taskBatches !== 'single' && r.taskBatches !== 'mixed') throw new Error(`TrainOptions.taskBatches must be 'single' or 'mixed', got ${JSON.stringify(r.taskBatches)}`);
   if (r.patience !== undefined && !(Number.isInteger(r.patience) && r.patience >= 1)) {
     throw new Error(`TrainOptions.patience must be a positive integer, got ${r.patience}`);
@@ -197,7 +218,7 @@ export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2Seq
   const schedule = { peakLr: o.lr, totalSteps, warmupSteps: Math.round(o.warmupFraction * totalSteps), decay: o.decay };
   const decayMask = model.names.map((n) => !(n.includes('.ln_') || n.endsWith('rel_bias')));
   const optimizer = new AdamW(model.variables, decayMask, { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
-  const fingerprint = JSON.stringify({ config: model.config, nS, nR, perEpoch: plan.perEpoch, b: o.batchSize, e: o.epochs, seed: o.seed, ...(o.taskBatches === 'mixed' ? {} : { taskBatches: o.taskBatches }) });
+  const fingerprint = JSON.stringify({ config: model.config, nS, nR, perEpoch: plan.perEpoch, b: o.batchSize, e: o.epochs, seed: o.seed, ...(o.taskBatches === 'mixed' ? {} : { taskBatches: o.taskBatches }), ...(o.stopOn === 'recall' ? {} : { stopOn: o.stopOn }) });
   const statePath = o.checkpointDir ? path.join(o.checkpointDir, 'state') : null;
   const bestPath = o.checkpointDir ? path.join(o.checkpointDir, 'best') : null;
 
@@ -245,7 +266,7 @@ export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2Seq
       }
 
       const valid = o.validate ? await o.validate(model, epoch) : null;
-      const score = valid ? (valid.search + valid.rec) / 2 : epoch;
+      const score = valid ? validationScore(valid, o.stopOn) : epoch;
       if (score > st.bestScore) {
         st.bestScore = score;
         st.bestEpoch = epoch;
