@@ -15,9 +15,9 @@ before(async () => {
   await initBackend({ backend: 'wasm', threads: 1 });
 });
 
-function prepared() {
+function prepared(stopOn?: 'recall' | 'loss') {
   const data = tinyData(12);
-  return prepareGenerativeTraining(data, tinyVocab(12), { search: 'shared', rec: 'shared' }, { model: TINY_MODEL, seed: 3, validLimit: 4, validK: 5 });
+  return prepareGenerativeTraining(data, tinyVocab(12), { search: 'shared', rec: 'shared' }, { model: TINY_MODEL, seed: 3, validLimit: 4, validK: 5, stopOn });
 }
 
 test('each example\'s loss is minus its sequence log-probability over its length, in any chunking', () => {
@@ -43,8 +43,19 @@ test('each example\'s loss is minus its sequence log-probability over its length
   }
 });
 
+test('the loss is computed only where it decides: absent from a recall-driven validation', async () => {
+  const { model, validate } = prepared('recall');
+  try {
+    const v = await validate!(model.net, 0);
+    assert.equal(v.loss, undefined);
+    assert.ok(v.search >= 0 && v.rec >= 0);
+  } finally {
+    model.net.dispose();
+  }
+});
+
 test('the loss is recorded every epoch, falls with training, and can drive the best epoch', async () => {
-  const { model, sets, validate } = prepared();
+  const { model, sets, validate } = prepared('loss');
   try {
     const res = await trainSeq2Seq(model.net, sets.train, { epochs: 4, batchSize: 16, lr: 3e-3, seed: 1, validate, stopOn: 'loss', restoreBest: false, label: 'test' });
     const losses = res.history.map((h) => h.valid!.loss!.mean);

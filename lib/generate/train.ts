@@ -77,7 +77,8 @@ export interface ValidationScores {
   rec: number;
   /**
    * Teacher-forced validation loss (mean token cross-entropy, no beam search) over every validation
-   * example, per task, and the standard error of the two tasks' mean across examples.
+   * example, per task, and the standard error of the two tasks' mean across examples (reported by the
+   * joint model's validation when `stopOn` is 'loss').
    */
   loss?: { search: number; rec: number; mean: number; se: number };
 }
