@@ -15,6 +15,8 @@ import { getProfile } from '../lib/pipeline/profiles';
 import { buildSharedStages } from '../lib/pipeline/runner';
 import { planSlurmJobs } from '../lib/pipeline/slurm';
 import { runSmoke } from '../lib/pipeline/smoke';
+import { smokeProfile } from '../lib/pipeline/budget';
+import type { WorkUnit } from '../lib/pipeline/workUnits';
 import { protocolsAmong, registerStageKind, stageKind, type StageKind } from '../lib/pipeline/stageKinds';
 import { quantizerNames, registerQuantizer, type QuantizerDefinition } from '../lib/quantize/quantizer';
 import { Rng } from '../lib/util/random';
@@ -145,6 +147,17 @@ test('a stage kind and a quantizer registered outside lib are built by the runne
   }
   assert.equal(stageKind('genre-counts'), undefined);
   assert.ok(!quantizerNames().includes('sign-lsh'));
+});
+
+test('two different units of work under one name are refused, not counted as each other', () => {
+  const impostor: WorkUnit = { name: 'searchSteps', cut: (p) => p, count: () => 1 };
+  const unregister = registerStageKind({ ...genreCounts, name: 'impostor', units: [impostor], unit: () => impostor });
+  try {
+    assert.throws(() => smokeProfile(tiny, 1), /two different units of work are both named "searchSteps"/);
+  } finally {
+    unregister();
+  }
+  assert.equal(smokeProfile(tiny, 1).budget, 'smoke');
 });
 
 test('sid run-stage: instances by kind and argument, usage errors naming the problem, former quantizer names spelled anew', () => {

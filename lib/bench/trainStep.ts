@@ -11,7 +11,7 @@ import { buildEmbeddings } from '../embed/index';
 import { prepareGenerativeTraining, type GenerativeTrainConfig } from '../generate/jointModel';
 import type { Seq2SeqExample } from '../generate/prompts';
 import type { Seq2SeqConfig } from '../generate/seq2seqModel';
-import { epochBatches, trainSeq2Seq, trainStep } from '../generate/train';
+import { trainingBatches, trainSeq2Seq, trainStep } from '../generate/train';
 import { AdamW } from '../generate/adamw';
 import { asMatrix } from '../quantize/matrix';
 import { makeSemanticIds } from '../quantize/ids';
@@ -132,7 +132,6 @@ export async function benchTrainStep(o: TrainStepBenchOptions): Promise<TrainSte
   const { net } = prepared.model;
   const pools = prepared.sets.train;
   const batchSize = o.train.batchSize ?? 256;
-  const searchFraction = o.train.searchFraction ?? pools.search.length / (pools.search.length + pools.rec.length);
   try {
     log(`[bench] ${steps} steps of ${batchSize} (after ${WARM_UP} not timed)`);
     const quiet = { label: 'bench-train', resume: false, restoreBest: false, bucketBatches: o.train.bucketBatches, seed };
@@ -156,14 +155,13 @@ export async function benchTrainStep(o: TrainStepBenchOptions): Promise<TrainSte
         return [];
       }));
       validationKernels = kernelTable(byKernel, 1);
-      const n = Math.min(o.train.validLimit ?? 300, prepared.sets.valid.search.length) + Math.min(o.train.validLimit ?? 300, prepared.sets.valid.rec.length);
+      const n = prepared.validSample!.search.length + prepared.validSample!.rec.length;
       validation = { examples: n, seconds, promptsPerSecond: n / seconds };
     }
     const perEpoch = o.train.examplesPerEpoch ?? pools.search.length + pools.rec.length;
     const epochTrain = perEpoch / (examples / trainSeconds);
 
-    const plan = { perEpoch: steps * batchSize, batchSize, searchFraction, bucketBatches: o.train.bucketBatches ?? 32, taskBatches: o.train.taskBatches ?? ('single' as const), seed };
-    const batches = epochBatches(pools, 1, plan);
+    const batches = trainingBatches(pools, 1, { ...o.train, examplesPerEpoch: steps * batchSize, seed });
     const meanLen = (xs: Seq2SeqExample[]) => xs.reduce((s, e) => s + e.input.length, 0) / Math.max(1, xs.length);
     const flat = batches.flat();
     const encLen = batches.reduce((s, b) => s + Math.max(...b.map((e) => e.input.length)), 0) / batches.length;

@@ -1,7 +1,7 @@
 /** `sid bench <name>`: the benchmarks whose figures the README and the issue notes quote. */
 import { formatAdapter, initBackend, type BackendName } from '../backend/index';
 import { kernelSets, withKernels } from '../bench/kernels';
-import { intOption, optionalIntOption, parseArgs, UsageError } from './args';
+import { choice, intOption, optionalIntOption, parseArgs, UsageError } from './args';
 
 const BENCHES = ['matmul', 'contrastive', 'kmeans', 'seq2seq', 'train-step'] as const;
 
@@ -53,8 +53,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
         const { data } = await dataStage(createContext(profile));
         const train = profile.generate.train;
         const batch = optionalIntOption(options, 'batch');
-        const taskBatches = options['task-batches'];
-        if (taskBatches !== undefined && taskBatches !== 'single' && taskBatches !== 'mixed') throw new UsageError(`--task-batches must be single or mixed, got "${taskBatches}"`);
+        const taskBatches = options['task-batches'] === undefined ? undefined : choice('task-batches', options['task-batches'], ['single', 'mixed'] as const, 'single');
         return (await import('../bench/trainStep')).benchTrainStep({
           data,
           train: { ...train, ...(batch === undefined ? {} : { batchSize: batch, microBatch: batch }), ...(taskBatches ? { taskBatches } : {}) },

@@ -122,6 +122,8 @@ export interface PreparedTraining {
   sets: ExampleSets;
   /** Validation Recall@k of both tasks on the sampled validation examples (absent when validLimit is 0). */
   validate?: TrainOptions['validate'];
+  /** The validation examples `validate` decodes, per task. */
+  validSample?: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] };
 }
 
 /** Builds the tokenizer, prompts, network and examples of a joint model, and its validation. */
@@ -162,7 +164,7 @@ export function prepareGenerativeTraining(data: PreparedData, vocab: IdVocabular
     rec: recallOf(await decodeExamples({ model, task: 'rec', tries, options: decode }, vr), vr, k),
     ...(withLoss ? { loss: validationLoss(net, sets.valid) } : {}),
   });
-  return { model, sets, validate };
+  return { model, sets, validate, validSample: { search: vs, rec: vr } };
 }
 
 export async function trainGenerativeModel(

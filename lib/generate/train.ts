@@ -205,15 +205,25 @@ class EpochLosses {
   }
 }
 
+/** How a training with settings `c` draws its batches from pools of nS search and nR rec examples. */
+function batchPlanOf(c: ResolvedTrainConfig, nS: number, nR: number): BatchPlan {
+  const searchFraction = nS === 0 ? 0 : nR === 0 ? 1 : c.searchFraction ?? nS / (nS + nR);
+  if (!(searchFraction >= 0 && searchFraction <= 1)) throw new Error(`TrainOptions.searchFraction must be in [0, 1], got ${c.searchFraction}`);
+  return { perEpoch: c.examplesPerEpoch ?? nS + nR, batchSize: c.batchSize, searchFraction, bucketBatches: c.bucketBatches, taskBatches: c.taskBatches, seed: c.seed };
+}
+
+/** The batches epoch `epoch` of a training with settings `config` draws from `pools` (what trainSeq2Seq trains on). */
+export function trainingBatches(pools: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] }, epoch: number, config: TrainConfig = {}): Seq2SeqExample[][] {
+  return epochBatches(pools, epoch, batchPlanOf(resolveTrainConfig(config), pools.search.length, pools.rec.length));
+}
+
 export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2SeqExample[]; rec: Seq2SeqExample[] }, opts: TrainOptions = {}): Promise<TrainResult> {
   const o = { ...resolveTrainConfig(opts), resume: opts.resume ?? true, label: opts.label ?? 'train', checkpointDir: opts.checkpointDir, validate: opts.validate, onEpoch: opts.onEpoch };
   const nS = pools.search.length;
   const nR = pools.rec.length;
   if (nS + nR === 0) throw new Error('trainSeq2Seq: no training examples');
   if (o.patience !== undefined && !o.validate) throw new Error('trainSeq2Seq: TrainOptions.patience needs a validate callback');
-  const searchFraction = nS === 0 ? 0 : nR === 0 ? 1 : o.searchFraction ?? nS / (nS + nR);
-  if (!(searchFraction >= 0 && searchFraction <= 1)) throw new Error(`TrainOptions.searchFraction must be in [0, 1], got ${o.searchFraction}`);
-  const plan: BatchPlan = { perEpoch: o.examplesPerEpoch ?? nS + nR, batchSize: o.batchSize, searchFraction, bucketBatches: o.bucketBatches, taskBatches: o.taskBatches, seed: o.seed };
+  const plan = batchPlanOf(o, nS, nR);
   const batchesPerEpoch = epochBatchCount(nS, nR, plan);
   const totalSteps = batchesPerEpoch * o.epochs;
   const schedule = { peakLr: o.lr, totalSteps, warmupSteps: Math.round(o.warmupFraction * totalSteps), decay: o.decay };

@@ -71,7 +71,12 @@ export const TRAINING_UNITS: readonly WorkUnit[] = [
 /** Every unit of repeated work: the stage kinds' (as their descriptors list them) and the training's. */
 function workUnits(): WorkUnit[] {
   const byName = new Map<string, WorkUnit>();
-  for (const u of [...stageKinds().flatMap((k) => k.units), ...TRAINING_UNITS]) byName.set(u.name, u);
+  for (const u of [...stageKinds().flatMap((k) => k.units), ...TRAINING_UNITS]) {
+    const other = byName.get(u.name);
+    // Two kinds may share a unit object; two different units under one name would count one as the other.
+    if (other && other !== u) throw new Error(`two different units of work are both named "${u.name}"`);
+    byName.set(u.name, u);
+  }
   return [...byName.values()];
 }
 

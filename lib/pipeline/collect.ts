@@ -17,6 +17,7 @@ import { compareReplicates, replicateRankings } from '../eval/compare';
 import { summarizeReplicates, type TaskResult } from '../eval/summary';
 import { TASKS, type PreparedData, type Task } from '../types';
 import { EMBEDDING_STRATEGIES } from '../embed/index';
+import type { BaselineReport } from '../baselines/baselines';
 import type { CooccurrenceParams } from '../baselines/cooccurrence';
 import type { ItemKnnParams } from '../baselines/itemKnn';
 import type { Selection } from '../baselines/sequentialBaselines';
@@ -152,7 +153,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     rows.push(...retrievalRows('embeddings', s, emb.embedding.retrieval));
   }
   const base = await baselineResults(ctx);
-  for (const b of BASELINE_ROWS) rows.push(...baselineRows(b.label, b.task, base[b.name]));
+  for (const b of BASELINE_ROWS) rows.push(...baselineRows(b.label, b.task, base.results[b.name]));
   const lastN = tables.some((t) => TABLE_DEFINITIONS[t].protocol === 'last-n') ? await lastNBaselines(ctx, rows) : undefined;
   const st = dataStats(data);
   return {
@@ -164,7 +165,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     rows,
     comparisons,
     experiments: [...experiments.values()],
-    baselineSelection: (await baselinesStage(ctx)).value.selection as ResultsDocument['baselineSelection'],
+    baselineSelection: base.selection as ResultsDocument['baselineSelection'],
     ...(lastN ? { lastN } : {}),
   };
 }
@@ -174,14 +175,15 @@ async function lastNBaselines(ctx: PipelineContext, rows: ResultRow[]): Promise<
   const lctx = protocolContext(ctx, 'last-n');
   const { data } = await dataStage(lctx);
   const base = await baselineResults(lctx);
-  for (const b of BASELINE_ROWS.filter((x) => x.lastN)) rows.push(...baselineRows(b.label, b.task, base[b.name], 'last-n'));
+  for (const b of BASELINE_ROWS.filter((x) => x.lastN)) rows.push(...baselineRows(b.label, b.task, base.results[b.name], 'last-n'));
   return { targets: lctx.profile.lastN.targets, recTest: data.rec.test.length, users: data.rec.train.length };
 }
 
-/** Every baseline's stored result in this context (SASRec trained first, as before the untrained ones). */
-async function baselineResults(ctx: PipelineContext): Promise<BaselineResults> {
+/** Every baseline's stored result in this context by name, and the tuned ones' settings (SASRec trained first, as before the untrained ones). */
+async function baselineResults(ctx: PipelineContext): Promise<{ results: BaselineResults; selection: BaselineReport['selection'] }> {
   const sasrec = (await sasrecStage(ctx)).value;
-  return { ...(await baselinesStage(ctx)).value.results, [SASREC_ROW.name]: sasrec.result };
+  const { results, selection } = (await baselinesStage(ctx)).value;
+  return { results: { ...results, [SASREC_ROW.name]: sasrec.result }, selection };
 }
 
 /** Writes results.json and results.md into `outDir` (atomically). */

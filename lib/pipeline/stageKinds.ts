@@ -151,7 +151,7 @@ const embeddings: StageKind = {
     const loop = typeof stepSeconds === 'number' ? stepSeconds : seconds;
     return { key: r.key, cached: r.cached, dirs: [ctx.cache.dirOf(`embed-${arg}`, r.key)], ...(typeof loop === 'number' ? { loopSeconds: loop } : {}) };
   },
-  units: [searchSteps, multitaskSteps, alsIterations],
+  units: [...new Set(Object.values(EMBEDDING_UNIT))].filter((u): u is WorkUnit => u !== null),
   unit: (arg) => EMBEDDING_UNIT[arg as EmbeddingStrategy] ?? null,
   runsIn: (specs, arg) => protocolsAmong(specs, (s) => needsEmbedding(s, arg)),
 };
