@@ -102,7 +102,8 @@ function experimentSummary(r: StoredExperiment): Record<string, unknown> {
 }
 
 /** Training options `sid train` / `sid eval` can override; each changes the experiment's cache key. */
-const TRAIN_OVERRIDES = ['epochs', 'patience', 'examples-per-epoch', 'batch-size', 'lr', 'search-fraction', 'history-length', 'task-batches', 'stop-on'] as const;
+const TRAIN_OVERRIDES = ['epochs', 'patience', 'examples-per-epoch', 'batch-size', 'lr', 'search-fraction', 'history-length', 'task-batches', 'stop-on',
+  'decay', 'decay-epochs', 'warmup-steps', 'embedding-lr-scale', 'softmax', 'indexing-copies', 'rec-sampling'] as const;
 
 /** A number in [min, max] (min excluded when `openMin`), or undefined when the option is absent. */
 function numberOption(options: Record<string, string>, name: string, min: number, max: number, openMin: boolean): number | undefined {
@@ -133,6 +134,13 @@ export function withTrainOverrides(profile: Profile, options: Record<string, str
   set('historyLength', positiveInt('history-length'));
   set('stopOn', options['stop-on'] === undefined ? undefined : choice('stop-on', options['stop-on'], ['recall', 'loss'] as const, 'recall'));
   set('taskBatches', options['task-batches'] === undefined ? undefined : choice('task-batches', options['task-batches'], ['single', 'mixed'] as const, 'single'));
+  set('decay', options.decay === undefined ? undefined : choice('decay', options.decay, ['cosine', 'linear', 'constant', 'wsd'] as const, 'cosine'));
+  set('decayEpochs', positiveInt('decay-epochs'));
+  set('warmupSteps', optionalIntOption(options, 'warmup-steps', 0));
+  set('embeddingLrScale', numberOption(options, 'embedding-lr-scale', 0, 1000, true));
+  set('softmax', options.softmax === undefined ? undefined : choice('softmax', options.softmax, ['full', 'level'] as const, 'full'));
+  set('indexingCopies', optionalIntOption(options, 'indexing-copies', 0));
+  set('recSampling', options['rec-sampling'] === undefined ? undefined : choice('rec-sampling', options['rec-sampling'], ['window', 'user'] as const, 'window'));
   return { ...profile, generate: { ...profile.generate, train: t } };
 }
 

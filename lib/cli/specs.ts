@@ -74,6 +74,13 @@ const experiment: OptionSpec[] = [
   { name: 'history-length', arg: 'N', int: { min: 1 }, default: "the profile's", help: 'items of history in a rec prompt' },
   { name: 'task-batches', arg: '<single|mixed>', choices: ['single', 'mixed'], default: "the profile's (single)", help: 'each batch one task, or both tasks mixed in the search share' },
   { name: 'stop-on', arg: '<recall|loss>', choices: ['recall', 'loss'], default: "the profile's (recall)", help: 'what picks the best epoch and drives --patience: validation Recall@30 of beam search, or the teacher-forced validation loss' },
+  { name: 'decay', arg: '<cosine|linear|constant|wsd>', choices: ['cosine', 'linear', 'constant', 'wsd'], default: "the profile's", help: 'learning-rate schedule after warmup; wsd: the peak until the plateau rule fires, then --decay-epochs of linear decay' },
+  { name: 'decay-epochs', arg: 'N', int: { min: 1 }, default: "the profile's (2)", help: 'wsd: epochs of the final decay' },
+  { name: 'warmup-steps', arg: 'N', int: { min: 0 }, default: "the profile's (5% of the cap's steps)", help: 'warmup steps' },
+  { name: 'embedding-lr-scale', arg: 'X', default: "the profile's (1)", help: 'learning rate of the token embeddings as a multiple of --lr' },
+  { name: 'softmax', arg: '<full|level>', choices: ['full', 'level'], default: "the profile's (full)", help: 'training and decoding softmax over every ID token, or over the codes of each position only' },
+  { name: 'indexing-copies', arg: 'N', int: { min: 0 }, default: "the profile's (0)", help: "copies of each item's own text added as search training examples" },
+  { name: 'rec-sampling', arg: '<window|user>', choices: ['window', 'user'], default: "the profile's (window)", help: 'rec training windows drawn uniformly, or a user uniformly and then one of their windows' },
   { name: 'replicate', arg: 'N', int: { min: 0 }, default: '0', help: 'the seed: the profile\'s seed + N, as the reproduction\'s N-th seed of this row' },
   json,
 ];

@@ -169,7 +169,7 @@ function decodeChunk({ model, space, trie, o }: ResolvedRequest, prompts: Int32A
   try {
     for (let t = 0; t < depth; t++) {
       const rowsPerPrompt = beams[0].length;
-      const step = nextLogProbs(model, mem, stepTokens, rowsPerPrompt, cache);
+      const step = nextLogProbs(model, mem, stepTokens, rowsPerPrompt, cache, rowGroupTokens(beams, trie));
       cache = step.cache;
       const V = step.width;
       const lastStep = t === depth - 1;
@@ -200,13 +200,27 @@ function decodeChunk({ model, space, trie, o }: ResolvedRequest, prompts: Int32A
   return beams.map((slots, p) => collectItems(slots, trie, o, excluded[p]));
 }
 
-/** One decoder step: log-softmax over the ID tokens, row-major [rows * width], and the extended cache. */
+/**
+ * Per decoder row, a token of the softmax group its next token falls in (the first allowed child of
+ * its node), for a model with a per-level softmax; -1 for a dead slot.
+ */
+function rowGroupTokens(beams: (Beam | null)[][], trie: IdTrieLike): Int32Array {
+  const N = beams[0].length;
+  const out = new Int32Array(beams.length * N).fill(-1);
+  beams.forEach((slots, p) => slots.forEach((beam, b) => {
+    const next = beam ? trie.children(beam.node) : [];
+    if (next.length > 0) out[p * N + b] = next[0];
+  }));
+  return out;
+}
+
+/** One decoder step: log-softmax over the ID tokens (over each row's group, for a per-level softmax), row-major [rows * width], and the extended cache. */
 function nextLogProbs(
-  model: Seq2SeqModel, mem: EncoderMemory, tokens: Int32Array, rowsPerPrompt: number, cache: DecoderCache | null,
+  model: Seq2SeqModel, mem: EncoderMemory, tokens: Int32Array, rowsPerPrompt: number, cache: DecoderCache | null, groupTokens: Int32Array,
 ): { logp: Float32Array; width: number; cache: DecoderCache } {
   const step = model.decodeStep(mem, tokens, rowsPerPrompt, cache);
   if (cache) disposeCache(cache);
-  const lpT = tf.tidy(() => logSoftmaxRows(model.logits(step.hidden) as tf.Tensor2D));
+  const lpT = tf.tidy(() => logSoftmaxRows(model.groupedLogits(step.hidden, groupTokens)));
   step.hidden.dispose();
   const logp = lpT.dataSync() as Float32Array;
   lpT.dispose();

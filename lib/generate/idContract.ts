@@ -49,3 +49,28 @@ export function idTokensOf(space: IdSpaceLike, item: number): Int32Array {
   for (let p = 0; p < ids.length; p++) out[p] = space.positionOffsets[p] + ids.codes[item * ids.length + p];
   return out;
 }
+
+/**
+ * The softmax group of every ID token, for a per-level softmax: one group per (space, position), so
+ * that at each position only the codes that can stand there compete. Spaces that share a token range
+ * at a position share its group; a token claimed by two different ranges is an error.
+ */
+export function outputGroupsOf(vocab: IdVocabularyLike): number[] {
+  const groups = new Array<number>(vocab.size).fill(-1);
+  const rangeGroup = new Map<string, number>();
+  for (const space of vocab.spaces) {
+    for (let p = 0; p < space.ids.length; p++) {
+      const from = space.positionOffsets[p];
+      const to = from + space.ids.cardinalities[p];
+      const key = `${from}:${to}`;
+      let g = rangeGroup.get(key);
+      if (g === undefined) rangeGroup.set(key, (g = rangeGroup.size));
+      for (let t = from; t < to; t++) {
+        if (groups[t] !== -1 && groups[t] !== g) throw new Error(`outputGroupsOf: ID token ${t} lies in two different code ranges (space "${space.name}", position ${p})`);
+        groups[t] = g;
+      }
+    }
+  }
+  for (let t = 0; t < groups.length; t++) if (groups[t] === -1) groups[t] = rangeGroup.size; // unused tokens: a group of their own
+  return groups;
+}

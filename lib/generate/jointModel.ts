@@ -6,11 +6,11 @@
 import { hitsAtK } from '../util/metrics';
 import { PrefixTrie } from '../quantize/trie';
 import type { IdSpace } from '../quantize/vocabulary';
-import type { PreparedData, RecExample, SearchQuery, Task, UserSequence } from '../types';
+import type { Item, PreparedData, RecExample, SearchQuery, Task, UserSequence } from '../types';
 import { Rng } from '../util/random';
 import { beamSearchAsync, type BeamSearchOptions, type DecodedIds } from './beamSearch';
 import { readBundle, weightsFromRecord, weightsToRecord, writeBundle } from './checkpoint';
-import { findSpace, idTokensOf, type IdSpaceLike, type IdTrieLike, type IdVocabularyLike } from './idContract';
+import { findSpace, idTokensOf, outputGroupsOf, type IdSpaceLike, type IdTrieLike, type IdVocabularyLike } from './idContract';
 import { DEFAULT_MODEL_SIZE, Seq2SeqModel, type Seq2SeqConfig } from './seq2seqModel';
 import { PAD_ID, PromptEncoder, type PromptEncoderState, type PromptOptions, type Seq2SeqExample } from './prompts';
 import { WordTokenizer, type WordTokenizerOptions } from './textTokenizer';
@@ -52,6 +52,16 @@ export interface GenerativeTrainConfig extends TrainConfig, PromptOptions {
   tokenizer?: WordTokenizerOptions;
   /** Rec training windows per user, most recent first (default: every prefix of the training sequence). */
   maxRecWindowsPerUser?: number;
+  /**
+   * 'level': at each ID position only that position's codes compete in the softmax, in training
+   * and decoding; 'full' (default): every ID token.
+   */
+  softmax?: 'full' | 'level';
+  /**
+   * Indexing examples: each item's own text (title, year, genres, tags) as a search prompt for its
+   * ID, added this many times to the search training pool (default 0).
+   */
+  indexingCopies?: number;
   /** Validation examples per task (default 300; 0 = no validation). */
   validLimit?: number;
   /** Decoding used for validation (default: DEFAULT_DECODE). */
@@ -87,7 +97,7 @@ export function recTrainingWindows(prompts: PromptEncoder, space: IdSpaceLike, t
   for (const u of train) {
     const from = Math.max(1, u.items.length - maxPerUser);
     for (let i = from; i < u.items.length; i++) {
-      out.push({ task: 'rec', input: prompts.recPrompt(u.items.subarray(0, i), space), target: idTokensOf(space, u.items[i]), item: u.items[i] });
+      out.push({ task: 'rec', input: prompts.recPrompt(u.items.subarray(0, i), space), target: idTokensOf(space, u.items[i]), item: u.items[i], user: u.user });
     }
   }
   return out;
@@ -101,11 +111,22 @@ export function splitExamples(data: PreparedData, prompts: PromptEncoder, vocab:
   };
 }
 
-export function buildExampleSets(data: PreparedData, prompts: PromptEncoder, vocab: IdVocabularyLike, spaces: TaskSpaces, maxRecWindowsPerUser?: number): ExampleSets {
+/** Indexing examples: `copies` search examples per item whose prompt is the item's own text. */
+export function indexingExamples(prompts: PromptEncoder, space: IdSpaceLike, items: readonly Item[], copies: number): Seq2SeqExample[] {
+  if (!(Number.isInteger(copies) && copies >= 0)) throw new Error(`indexingCopies must be a non-negative integer, got ${copies}`);
+  const once = items.map((it) => ({ task: 'search' as const, input: prompts.searchPrompt(it.text), target: idTokensOf(space, it.index), item: it.index }));
+  return Array.from({ length: copies }, () => once).flat();
+}
+
+export function buildExampleSets(data: PreparedData, prompts: PromptEncoder, vocab: IdVocabularyLike, spaces: TaskSpaces, opts: Pick<GenerativeTrainConfig, 'maxRecWindowsPerUser' | 'indexingCopies'> = {}): ExampleSets {
   const s = findSpace(vocab, spaces.search);
   const r = findSpace(vocab, spaces.rec);
+  const search = searchExamples(prompts, s, data.queries.train);
   return {
-    train: { search: searchExamples(prompts, s, data.queries.train), rec: recTrainingWindows(prompts, r, data.rec.train, maxRecWindowsPerUser) },
+    train: {
+      search: opts.indexingCopies ? [...search, ...indexingExamples(prompts, s, data.dataset.items, opts.indexingCopies)] : search,
+      rec: recTrainingWindows(prompts, r, data.rec.train, opts.maxRecWindowsPerUser),
+    },
     valid: splitExamples(data, prompts, vocab, spaces, 'valid'),
     test: splitExamples(data, prompts, vocab, spaces, 'test'),
   };
@@ -144,10 +165,12 @@ export function prepareGenerativeTraining(data: PreparedData, vocab: IdVocabular
     idInputBase: prompts.idInputBase,
     padId: PAD_ID,
     seed: opts.seed ?? 0,
+    ...(opts.softmax === 'level' ? { outputGroups: outputGroupsOf(vocab) } : {}),
   };
+  if (opts.softmax !== undefined && opts.softmax !== 'full' && opts.softmax !== 'level') throw new Error(`softmax must be 'full' or 'level', got ${JSON.stringify(opts.softmax)}`);
   const net = new Seq2SeqModel(config);
   const model: GenerativeModel = { net, prompts, spaces, vocab };
-  const sets = buildExampleSets(data, prompts, vocab, spaces, opts.maxRecWindowsPerUser);
+  const sets = buildExampleSets(data, prompts, vocab, spaces, opts);
   const validLimit = opts.validLimit ?? 300;
   if (validLimit <= 0) return { model, sets };
   const rng = new Rng(opts.seed ?? 0).fork('valid');

@@ -37,6 +37,8 @@ export interface Seq2SeqExample {
   item: number;
   /** Rec evaluation: items the user has already interacted with, left out of the ranked list. */
   seen?: ArrayLike<number>;
+  /** Rec training: the user the window comes from (for user-balanced sampling). */
+  user?: number;
 }
 
 export class PromptEncoder {

@@ -33,6 +33,12 @@ export interface Seq2SeqConfig {
   relBuckets: number;
   relMaxDistance: number;
   seed: number;
+  /**
+   * Per-level softmax: the group of each output token (one group per ID space and position). Where
+   * given, a position's softmax runs over its target's group only, in training and decoding alike;
+   * absent: over every ID token.
+   */
+  outputGroups?: number[];
 }
 
 export const DEFAULT_MODEL_SIZE = {
@@ -306,6 +312,20 @@ export class Seq2SeqModel {
   }
 
   /**
+   * Logits [n, V] of hidden states [n, d] with each row restricted to one softmax group: row i keeps
+   * the tokens in the group of token `groupOf[i]` and the others get -1e9 (-1: the row keeps every
+   * token). Without `outputGroups` the plain logits.
+   */
+  groupedLogits(hidden: tf.Tensor2D, groupOf: Int32Array): tf.Tensor2D {
+    const logits = this.logits(hidden) as tf.Tensor2D;
+    const groups = this.config.outputGroups;
+    if (!groups) return logits;
+    const [n, V] = logits.shape;
+    if (groupOf.length !== n) throw new Error(`groupedLogits: ${groupOf.length} group tokens for ${n} rows`);
+    return tf.add(logits, tf.tensor2d(groupMaskRows(groups, groupOf), [n, V])) as tf.Tensor2D;
+  }
+
+  /**
    * Mean token cross-entropy with teacher forcing. `targets` [batch * targetLen] hold output-vocabulary
    * ids, -1 for padding (ignored). Returns the scalar loss (call inside a tidy or variableGrads).
    */
@@ -322,7 +342,7 @@ export class Seq2SeqModel {
     let count = 0;
     for (let i = 0; i < targets.length; i++) if (targets[i] >= 0) count++;
     if (count === 0) throw new Error('loss: every target is padding');
-    const tokenLoss = softmaxCrossEntropy(this.logits(h).reshape([batch * targetLen, c.outputVocabSize]) as tf.Tensor2D, targets);
+    const tokenLoss = softmaxCrossEntropy(this.groupedLogits(h.reshape([batch * targetLen, c.dModel]) as tf.Tensor2D, targets), targets);
     return { loss: tf.div(tf.sum(tokenLoss), count) as tf.Scalar, tokenLoss };
   }
 
@@ -336,7 +356,7 @@ export class Seq2SeqModel {
       const dec = decoderInputs(targets, batch, targetLen, c.padId, c.idInputBase);
       const mem = this.encode(tokens, batch, length);
       const h = this.decodeHidden(mem, dec, 1, targetLen);
-      return tf.logSoftmax(this.logits(h).reshape([batch * targetLen, c.outputVocabSize]));
+      return tf.logSoftmax(this.groupedLogits(h.reshape([batch * targetLen, c.dModel]) as tf.Tensor2D, targets));
     });
     const data = lp.dataSync() as Float32Array;
     lp.dispose();
@@ -349,6 +369,23 @@ export class Seq2SeqModel {
     }
     return out;
   }
+}
+
+/**
+ * Additive mask rows [n * V] for a per-level softmax: row i is 0 over the group of token `groupOf[i]`
+ * in `groups` (group id per token) and -1e9 elsewhere; all 0 where `groupOf[i]` is negative.
+ */
+export function groupMaskRows(groups: ArrayLike<number>, groupOf: Int32Array): Float32Array {
+  const V = groups.length;
+  const out = new Float32Array(groupOf.length * V);
+  for (let i = 0; i < groupOf.length; i++) {
+    const tok = groupOf[i];
+    if (tok < 0) continue;
+    if (tok >= V) throw new Error(`groupMaskRows: token ${tok} outside the ${V} output tokens`);
+    const g = groups[tok];
+    for (let v = 0; v < V; v++) if (groups[v] !== g) out[i * V + v] = NEG;
+  }
+  return out;
 }
 
 /** Shifted-right decoder inputs: [pad, y0, y1, ...] as input-vocabulary ids; padding targets map to pad. */
@@ -412,4 +449,7 @@ function validateConfig(c: Seq2SeqConfig): void {
     throw new Error(`Seq2SeqConfig: ID tokens ${c.idInputBase}..${c.idInputBase + c.outputVocabSize - 1} exceed inputVocabSize ${c.inputVocabSize}`);
   }
   if (!(c.padId >= 0 && c.padId < c.inputVocabSize)) throw new Error(`Seq2SeqConfig.padId ${c.padId} outside the input vocabulary`);
+  if (c.outputGroups && c.outputGroups.length !== c.outputVocabSize) {
+    throw new Error(`Seq2SeqConfig.outputGroups has ${c.outputGroups.length} entries, expected one per output token (${c.outputVocabSize})`);
+  }
 }

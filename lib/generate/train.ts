@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { DeferredReads, DeviceYield, tf } from '../backend/index';
 import { Progress } from '../util/progress';
 import { Rng, hashString32 } from '../util/random';
-import { AdamW, learningRate, type AdamWState } from './adamw';
+import { AdamW, learningRate, type AdamWState, type ScheduleOptions } from './adamw';
 import { openCheckpoint, weightsFromRecord, weightsToRecord, writeBundle } from './checkpoint';
 import type { Seq2SeqModel } from './seq2seqModel';
 import { padBatch, padTargets, type Seq2SeqExample } from './prompts';
@@ -23,9 +23,26 @@ export interface TrainConfig {
   microBatch?: number;
   /** Peak learning rate (default 2e-3). */
   lr?: number;
-  /** Share of steps spent warming up (default 0.05). */
+  /** Share of steps spent warming up (default 0.05 of the cap's steps). */
   warmupFraction?: number;
-  decay?: 'linear' | 'cosine' | 'constant';
+  /** Warmup steps, in place of `warmupFraction` (so that warmup does not depend on the cap). */
+  warmupSteps?: number;
+  /**
+   * After warmup (default 'cosine'): 'linear' / 'cosine' decay to 0.1x the peak over the cap;
+   * 'constant'; or 'wsd' (warmup-stable-decay): the peak until the plateau rule fires (or until
+   * `decayEpochs` before the cap), then `decayEpochs` epochs of linear decay to 0.1x, then stop.
+   */
+  decay?: 'linear' | 'cosine' | 'constant' | 'wsd';
+  /** 'wsd': epochs of the final decay (default 2). */
+  decayEpochs?: number;
+  /** Learning rate of the token embedding table as a multiple of `lr` (default 1). */
+  embeddingLrScale?: number;
+  /**
+   * How an epoch draws rec windows: 'window' (default), shuffled passes over every window, so users
+   * weigh by their activity; 'user', a user uniformly at random and then one of their windows, so
+   * every user weighs the same, as in evaluation (needs each window's `user`).
+   */
+  recSampling?: 'window' | 'user';
   weightDecay?: number;
   clipNorm?: number;
   seed?: number;
@@ -109,14 +126,15 @@ interface TrainState {
   history: EpochRecord[];
   bestEpoch: number;
   bestScore: number;
+  decay?: TrainerState['decay'];
   optimizer: AdamWState;
   weights: Record<string, Float32Array>;
   fingerprint: string;
 }
 
 /** Every training setting with its default filled in (the pool-dependent ones stay optional). */
-export type ResolvedTrainConfig = Required<Omit<TrainConfig, 'searchFraction' | 'examplesPerEpoch' | 'patience'>> &
-  Pick<TrainConfig, 'searchFraction' | 'examplesPerEpoch' | 'patience'>;
+export type ResolvedTrainConfig = Required<Omit<TrainConfig, 'searchFraction' | 'examplesPerEpoch' | 'patience' | 'warmupSteps'>> &
+  Pick<TrainConfig, 'searchFraction' | 'examplesPerEpoch' | 'patience' | 'warmupSteps'>;
 
 /** The number an epoch is judged by: higher is better. */
 export function validationScore(valid: ValidationScores, stopOn: 'recall' | 'loss'): number {
@@ -134,6 +152,10 @@ function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
     lr: c.lr ?? 2e-3,
     warmupFraction: c.warmupFraction ?? 0.05,
     decay: c.decay ?? 'cosine',
+    decayEpochs: c.decayEpochs ?? 2,
+    warmupSteps: c.warmupSteps,
+    embeddingLrScale: c.embeddingLrScale ?? 1,
+    recSampling: c.recSampling ?? 'window',
     weightDecay: c.weightDecay ?? 0.01,
     clipNorm: c.clipNorm ?? 1,
     seed: c.seed ?? 0,
@@ -145,11 +167,16 @@ function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
     examplesPerEpoch: c.examplesPerEpoch,
     patience: c.patience,
   };
-  for (const k of ['epochs', 'batchSize', 'microBatch', 'bucketBatches'] as const) {
+  for (const k of ['epochs', 'batchSize', 'microBatch', 'bucketBatches', 'decayEpochs'] as const) {
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new Error(`TrainOptions.${k} must be a positive integer, got ${r[k]}`);
   }
   if (r.stopOn !== 'recall' && r.stopOn !== 'loss') throw new Error(`TrainOptions.stopOn must be 'recall' or 'loss', got ${JSON.stringify(r.stopOn)}`);
   if (r.taskBatches !== 'single' && r.taskBatches !== 'mixed') throw new Error(`TrainOptions.taskBatches must be 'single' or 'mixed', got ${JSON.stringify(r.taskBatches)}`);
+  if (!['linear', 'cosine', 'constant', 'wsd'].includes(r.decay)) throw new Error(`TrainOptions.decay must be 'linear', 'cosine', 'constant' or 'wsd', got ${JSON.stringify(r.decay)}`);
+  if (r.decay === 'wsd' && r.decayEpochs > r.epochs) throw new Error(`TrainOptions.decayEpochs (${r.decayEpochs}) exceeds epochs (${r.epochs})`);
+  if (r.recSampling !== 'window' && r.recSampling !== 'user') throw new Error(`TrainOptions.recSampling must be 'window' or 'user', got ${JSON.stringify(r.recSampling)}`);
+  if (!(r.embeddingLrScale > 0)) throw new Error(`TrainOptions.embeddingLrScale must be positive, got ${r.embeddingLrScale}`);
+  if (r.warmupSteps !== undefined && !(Number.isInteger(r.warmupSteps) && r.warmupSteps >= 0)) throw new Error(`TrainOptions.warmupSteps must be a non-negative integer, got ${r.warmupSteps}`);
   if (r.patience !== undefined && !(Number.isInteger(r.patience) && r.patience >= 1)) {
     throw new Error(`TrainOptions.patience must be a positive integer, got ${r.patience}`);
   }
@@ -163,6 +190,7 @@ export interface BatchPlan {
   searchFraction: number;
   bucketBatches: number;
   taskBatches: 'single' | 'mixed';
+  recSampling?: 'window' | 'user';
   seed: number;
 }
 
@@ -175,6 +203,8 @@ interface TrainerState {
   bestScore: number;
   /** The best epoch's weights, if kept. */
   best: Map<string, Float32Array> | null;
+  /** 'wsd': the first epoch of the final decay, and what started it (null: still at the peak). */
+  decay: { from: number; cause: 'plateau' | 'cap' } | null;
 }
 
 /** Loss sums of one epoch, added in step order. */
@@ -209,7 +239,7 @@ class EpochLosses {
 function batchPlanOf(c: ResolvedTrainConfig, nS: number, nR: number): BatchPlan {
   const searchFraction = nS === 0 ? 0 : nR === 0 ? 1 : c.searchFraction ?? nS / (nS + nR);
   if (!(searchFraction >= 0 && searchFraction <= 1)) throw new Error(`TrainOptions.searchFraction must be in [0, 1], got ${c.searchFraction}`);
-  return { perEpoch: c.examplesPerEpoch ?? nS + nR, batchSize: c.batchSize, searchFraction, bucketBatches: c.bucketBatches, taskBatches: c.taskBatches, seed: c.seed };
+  return { perEpoch: c.examplesPerEpoch ?? nS + nR, batchSize: c.batchSize, searchFraction, bucketBatches: c.bucketBatches, taskBatches: c.taskBatches, recSampling: c.recSampling, seed: c.seed };
 }
 
 /** The batches epoch `epoch` of a training with settings `config` draws from `pools` (what trainSeq2Seq trains on). */
@@ -226,15 +256,17 @@ export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2Seq
   const plan = batchPlanOf(o, nS, nR);
   const batchesPerEpoch = epochBatchCount(nS, nR, plan);
   const totalSteps = batchesPerEpoch * o.epochs;
-  const schedule = { peakLr: o.lr, totalSteps, warmupSteps: Math.round(o.warmupFraction * totalSteps), decay: o.decay };
+  const schedule: ScheduleOptions = { peakLr: o.lr, totalSteps, warmupSteps: o.warmupSteps ?? Math.round(o.warmupFraction * totalSteps), decay: o.decay, decaySteps: o.decayEpochs * batchesPerEpoch };
   const decayMask = model.names.map((n) => !(n.includes('.ln_') || n.endsWith('rel_bias')));
-  const optimizer = new AdamW(model.variables, decayMask, { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
-  const fingerprint = JSON.stringify({ config: model.config, nS, nR, perEpoch: plan.perEpoch, b: o.batchSize, e: o.epochs, seed: o.seed, ...(o.taskBatches === 'mixed' ? {} : { taskBatches: o.taskBatches }), ...(o.stopOn === 'recall' ? {} : { stopOn: o.stopOn }) });
+  const lrScales = model.names.map((n) => (n === 'shared' ? o.embeddingLrScale : 1));
+  const optimizer = new AdamW(model.variables, decayMask, { weightDecay: o.weightDecay, clipNorm: o.clipNorm, lrScales });
+  const recipe = { decay: o.decay, decayEpochs: o.decayEpochs, warmup: schedule.warmupSteps, embeddingLrScale: o.embeddingLrScale, recSampling: o.recSampling };
+  const fingerprint = JSON.stringify({ config: model.config, nS, nR, perEpoch: plan.perEpoch, b: o.batchSize, e: o.epochs, seed: o.seed, ...(o.taskBatches === 'mixed' ? {} : { taskBatches: o.taskBatches }), ...(o.stopOn === 'recall' ? {} : { stopOn: o.stopOn }), recipe });
   const statePath = o.checkpointDir ? path.join(o.checkpointDir, 'state') : null;
   const bestPath = o.checkpointDir ? path.join(o.checkpointDir, 'best') : null;
 
   // The checkpoint is verified (sizes, sha256) first; a damaged one is reported and training restarts.
-  const st: TrainerState = { epoch: 0, history: [], bestEpoch: -1, bestScore: -Infinity, best: null };
+  const st: TrainerState = { epoch: 0, history: [], bestEpoch: -1, bestScore: -Infinity, best: null, decay: null };
   const resumed = statePath && o.resume ? openCheckpoint<TrainState, { weights: Record<string, Float32Array> }>(statePath, bestPath) : null;
   if (statePath && resumed) {
     const saved = resumed.state;
@@ -243,7 +275,7 @@ export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2Seq
     }
     model.setWeights(weightsFromRecord(saved.weights));
     optimizer.setState(saved.optimizer);
-    Object.assign(st, { epoch: saved.epoch + 1, history: saved.history, bestEpoch: saved.bestEpoch, bestScore: saved.bestScore });
+    Object.assign(st, { epoch: saved.epoch + 1, history: saved.history, bestEpoch: saved.bestEpoch, bestScore: saved.bestScore, decay: saved.decay ?? null });
     if (resumed.best) st.best = weightsFromRecord(resumed.best.weights);
     process.stderr.write(`[train] resuming from checkpoint ${statePath} after epoch ${st.epoch} of ${o.epochs}\n`);
   }
@@ -257,7 +289,19 @@ export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2Seq
   try {
     for (; st.epoch < o.epochs; st.epoch++) {
       const epoch = st.epoch;
-      if (plateaued(epoch)) {
+      if (o.decay === 'wsd') {
+        if (!st.decay && plateaued(epoch)) {
+          st.decay = { from: epoch, cause: 'plateau' };
+          process.stderr.write(`[${o.label}] validation plateau: no improvement for ${o.patience} epochs after epoch ${st.bestEpoch + 1}; decaying the learning rate over epochs ${epoch + 1}-${epoch + o.decayEpochs}\n`);
+        } else if (!st.decay && epoch === o.epochs - o.decayEpochs) {
+          st.decay = { from: epoch, cause: 'cap' };
+        }
+        if (st.decay && epoch >= st.decay.from + o.decayEpochs) {
+          stop = st.decay.cause;
+          break;
+        }
+        schedule.decayStart = st.decay ? st.decay.from * batchesPerEpoch : Infinity;
+      } else if (plateaued(epoch)) {
         stop = 'plateau';
         process.stderr.write(`[${o.label}] validation plateau: no improvement for ${o.patience} epochs after epoch ${st.bestEpoch + 1}; stopping at ${epoch} of ${o.epochs}\n`);
         break;
@@ -299,11 +343,12 @@ export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2Seq
       };
       st.history.push(record);
       if (statePath) {
-        const saved: TrainState = { epoch, history: st.history, bestEpoch: st.bestEpoch, bestScore: st.bestScore, optimizer: optimizer.getState(), weights: weightsToRecord(model.getWeights()), fingerprint };
+        const saved: TrainState = { epoch, history: st.history, bestEpoch: st.bestEpoch, bestScore: st.bestScore, decay: st.decay, optimizer: optimizer.getState(), weights: weightsToRecord(model.getWeights()), fingerprint };
         writeBundle(statePath, saved);
       }
       o.onEpoch?.(record);
     }
+    if (o.decay === 'wsd' && st.decay?.cause === 'plateau') stop = 'plateau';
     progress.finish();
     if (o.restoreBest && st.best) model.setWeights(st.best);
   } finally {
@@ -405,6 +450,27 @@ function streamSlice(n: number, from: number, count: number, seed: number): numb
   return out;
 }
 
+/**
+ * `count` indices of `examples` drawn with replacement so that every user weighs the same: a user
+ * uniformly at random, then one of that user's examples uniformly at random (each example's `user`).
+ */
+export function userBalancedSample(examples: readonly Seq2SeqExample[], count: number, rng: Rng): number[] {
+  const byUser = new Map<number, number[]>();
+  examples.forEach((e, i) => {
+    if (e.user === undefined) throw new Error(`recSampling 'user': rec training example ${i} has no user`);
+    const list = byUser.get(e.user);
+    if (list) list.push(i);
+    else byUser.set(e.user, [i]);
+  });
+  const users = [...byUser.values()];
+  const out: number[] = [];
+  for (let n = 0; n < count; n++) {
+    const u = users[rng.int(users.length)];
+    out.push(u[rng.int(u.length)]);
+  }
+  return out;
+}
+
 /** Search and rec examples an epoch draws: per batch of the mixed plan, the search share rounded, times the batches. */
 function epochTaskCounts(nS: number, nR: number, { perEpoch, batchSize, searchFraction }: BatchPlan): { nBatches: number; search: number; rec: number } {
   const nBatches = Math.ceil(perEpoch / batchSize);
@@ -444,7 +510,7 @@ export function epochBatches(pools: { search: Seq2SeqExample[]; rec: Seq2SeqExam
   const perSearch = search / nBatches || 0;
   const perRec = rec / nBatches || 0;
   const sIdx = search ? streamSlice(pools.search.length, epoch * search, search, seed ^ hashString32('search')) : [];
-  const rIdx = rec ? streamSlice(pools.rec.length, epoch * rec, rec, seed ^ hashString32('rec')) : [];
+  const rIdx = !rec ? [] : plan.recSampling === 'user' ? userBalancedSample(pools.rec, rec, new Rng(seed ^ hashString32('rec-users')).fork(epoch)) : streamSlice(pools.rec.length, epoch * rec, rec, seed ^ hashString32('rec'));
   const batches: Seq2SeqExample[][] = [];
   if (plan.taskBatches === 'single') {
     batches.push(...lengthBucketed(sIdx.map((i) => pools.search[i]), batchSize, bucketBatches));
