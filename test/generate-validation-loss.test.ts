@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../lib/backend';
 import { prepareGenerativeTraining } from '../lib/generate/jointModel';
 import { trainSeq2Seq, validationScore } from '../lib/generate/train';
-import { exampleLosses, validationLoss } from '../lib/generate/validationLoss';
+import { exampleLosses, pairedChange, validationLoss } from '../lib/generate/validationLoss';
 import { TINY_MODEL, tinyData, tinyVocab } from './generate-fixtures';
 
 before(async () => {
@@ -61,6 +61,15 @@ test('the loss is recorded every epoch, falls with training, and can drive the b
     const losses = res.history.map((h) => h.valid!.loss!.mean);
     assert.equal(losses.length, 4);
     assert.ok(losses[3] < losses[0], `validation loss ${losses.join(', ')}`);
+    // From the second epoch on, each signal's change from the previous epoch with its paired standard error.
+    assert.equal(res.history[0].valid!.change, undefined);
+    res.history.slice(1).forEach((h, i) => {
+      const before = res.history[i].valid!;
+      const c = h.valid!.change!;
+      assert.ok(Math.abs(c.loss!.delta - (h.valid!.loss!.mean - before.loss!.mean)) < 1e-9);
+      assert.ok(Math.abs(c.recall.delta - ((h.valid!.search + h.valid!.rec) / 2 - (before.search + before.rec) / 2)) < 1e-9);
+      assert.ok(c.loss!.se >= 0 && c.recall.se >= 0);
+    });
     const best = losses.indexOf(Math.min(...losses));
     assert.equal(res.bestEpoch, best, 'the best epoch is the lowest validation loss');
     assert.equal(res.bestScore, -losses[best]);
@@ -69,4 +78,18 @@ test('the loss is recorded every epoch, falls with training, and can drive the b
   } finally {
     model.net.dispose();
   }
+});
+
+test('the paired change of a two-task score: mean of the per-example changes, standard error from their spread', () => {
+  const before = { search: [1, 0, 1, 0], rec: [0.5, 0.5] };
+  const now = { search: [1, 1, 1, 1], rec: [1.5, 0.5] };
+  const c = pairedChange(now, before);
+  // search changes 0,1,0,1: mean 0.5, sample variance 1/3; rec changes 1,0: mean 0.5, variance 1/2.
+  assert.ok(Math.abs(c.delta - 0.5) < 1e-12);
+  assert.ok(Math.abs(c.se - Math.sqrt(1 / 3 / 4 + 1 / 2 / 2) / 2) < 1e-12);
+  // The same shift on every example has no noise at all, however spread the levels are.
+  const shifted = pairedChange({ search: [3, 9, 27], rec: [2, 4] }, { search: [2, 8, 26], rec: [1, 3] });
+  assert.equal(shifted.delta, 1);
+  assert.equal(shifted.se, 0);
+  assert.throws(() => pairedChange({ search: [1], rec: [1] }, { search: [1, 2], rec: [1] }), /1 examples now, 2 before/);
 });

@@ -14,8 +14,8 @@ import { findSpace, idTokensOf, outputGroupsOf, type IdSpaceLike, type IdTrieLik
 import { DEFAULT_MODEL_SIZE, Seq2SeqModel, type Seq2SeqConfig } from './seq2seqModel';
 import { PAD_ID, PromptEncoder, type PromptEncoderState, type PromptOptions, type Seq2SeqExample } from './prompts';
 import { WordTokenizer, type WordTokenizerOptions } from './textTokenizer';
-import { validationLoss } from './validationLoss';
-import { trainSeq2Seq, type EpochRecord, type TrainConfig, type TrainOptions, type TrainRuntime } from './train';
+import { exampleLosses, lossSummary, pairedChange } from './validationLoss';
+import { trainSeq2Seq, type EpochRecord, type TrainConfig, type TrainOptions, type TrainRuntime, type ValidationScores } from './train';
 
 export interface TaskSpaces {
   search: string;
@@ -182,11 +182,19 @@ export function prepareGenerativeTraining(data: PreparedData, vocab: IdVocabular
   // Recall by beam search on the samples; the teacher-forced loss on every validation example only
   // where it decides (it costs more than the beam search on small: a forward pass over 10k examples).
   const withLoss = opts.stopOn === 'loss';
-  const validate = async () => ({
-    search: recallOf(await decodeExamples({ model, task: 'search', tries, options: decode }, vs), vs, k),
-    rec: recallOf(await decodeExamples({ model, task: 'rec', tries, options: decode }, vr), vr, k),
-    ...(withLoss ? { loss: validationLoss(net, sets.valid) } : {}),
-  });
+  // Per-example hits and losses of the previous validation, for the paired change between epochs.
+  let previous: { hits: Record<Task, Float64Array>; losses?: Record<Task, Float64Array> } | null = null;
+  const validate = async (): Promise<ValidationScores> => {
+    const hits = {
+      search: hitsOf(await decodeExamples({ model, task: 'search', tries, options: decode }, vs), vs, k),
+      rec: hitsOf(await decodeExamples({ model, task: 'rec', tries, options: decode }, vr), vr, k),
+    };
+    const losses = withLoss ? { search: exampleLosses(net, sets.valid.search), rec: exampleLosses(net, sets.valid.rec) } : undefined;
+    const scores: ValidationScores = { search: meanOf(hits.search), rec: meanOf(hits.rec), ...(losses ? { loss: lossSummary(losses.search, losses.rec) } : {}) };
+    if (previous) scores.change = { recall: pairedChange(hits, previous.hits), ...(losses && previous.losses ? { loss: pairedChange(losses, previous.losses) } : {}) };
+    previous = { hits, losses };
+    return scores;
+  };
   return { model, sets, validate, validSample: { search: vs, rec: vr } };
 }
 
@@ -201,12 +209,15 @@ export async function trainGenerativeModel(
   return { model, history: res.history, bestEpoch: res.bestEpoch, stop: res.stop };
 }
 
-function recallOf(decoded: DecodedIds[], examples: Seq2SeqExample[], k: number): number {
-  if (examples.length === 0) return 0;
-  const hits = hitsAtK(decoded.map((d) => d.items), examples.map((e) => e.item), k);
+/** Per example, 1 when its item is in the top k of its decoded list. */
+function hitsOf(decoded: DecodedIds[], examples: Seq2SeqExample[], k: number): Float64Array {
+  return Float64Array.from(hitsAtK(decoded.map((d) => d.items), examples.map((e) => e.item), k));
+}
+
+function meanOf(xs: Float64Array): number {
   let s = 0;
-  for (const h of hits) s += h;
-  return s / examples.length;
+  for (const x of xs) s += x;
+  return xs.length ? s / xs.length : 0;
 }
 
 export interface TaskTries {

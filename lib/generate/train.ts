@@ -98,6 +98,12 @@ export interface ValidationScores {
    * joint model's validation when `stopOn` is 'loss').
    */
   loss?: { search: number; rec: number; mean: number; se: number };
+  /**
+   * Against the previous validation of the same run (absent at its first, and after a resume): the
+   * change of the two tasks' mean recall, and of the mean loss where measured, each with its paired
+   * standard error over the same examples.
+   */
+  change?: { recall: { delta: number; se: number }; loss?: { delta: number; se: number } };
 }
 
 export interface EpochRecord {

@@ -29,18 +29,40 @@ export function exampleLosses(net: Seq2SeqModel, examples: readonly Seq2SeqExamp
   return out;
 }
 
+/** Mean and variance of the mean of per-example values. */
+function meanStats(xs: ArrayLike<number>): { mean: number; varOfMean: number } {
+  const n = xs.length;
+  let m = 0;
+  for (let i = 0; i < n; i++) m += xs[i];
+  m /= Math.max(1, n);
+  let v = 0;
+  for (let i = 0; i < n; i++) v += (xs[i] - m) * (xs[i] - m);
+  return { mean: m, varOfMean: n > 1 ? v / (n - 1) / n : 0 };
+}
+
+/** The two tasks' per-example losses summarised: per task, their mean, the tasks' mean, and its standard error over examples. */
+export function lossSummary(search: ArrayLike<number>, rec: ArrayLike<number>): { search: number; rec: number; mean: number; se: number } {
+  const s = meanStats(search);
+  const r = meanStats(rec);
+  return { search: s.mean, rec: r.mean, mean: (s.mean + r.mean) / 2, se: Math.sqrt(s.varOfMean + r.varOfMean) / 2 };
+}
+
 /** Per task, the mean of the examples' losses; `mean` weighs the two tasks equally, `se` is its standard error over examples. */
 export function validationLoss(net: Seq2SeqModel, valid: { search: readonly Seq2SeqExample[]; rec: readonly Seq2SeqExample[] }): { search: number; rec: number; mean: number; se: number } {
-  const stats = (xs: Float64Array) => {
-    const n = xs.length;
-    let m = 0;
-    for (const x of xs) m += x;
-    m /= Math.max(1, n);
-    let v = 0;
-    for (const x of xs) v += (x - m) * (x - m);
-    return { mean: m, varOfMean: n > 1 ? v / (n - 1) / n : 0 };
+  return lossSummary(exampleLosses(net, valid.search), exampleLosses(net, valid.rec));
+}
+
+/**
+ * The change of a two-task validation score between two evaluations of the same examples: the
+ * change of the tasks' mean, and its paired standard error (each example's own change, so the
+ * examples' difficulty cancels). What tells a real gain between epochs from sampling noise.
+ */
+export function pairedChange(now: { search: ArrayLike<number>; rec: ArrayLike<number> }, before: { search: ArrayLike<number>; rec: ArrayLike<number> }): { delta: number; se: number } {
+  const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    if (a.length !== b.length) throw new Error(`pairedChange: ${a.length} examples now, ${b.length} before`);
+    return Float64Array.from({ length: a.length }, (_, i) => a[i] - b[i]);
   };
-  const s = stats(exampleLosses(net, valid.search));
-  const r = stats(exampleLosses(net, valid.rec));
-  return { search: s.mean, rec: r.mean, mean: (s.mean + r.mean) / 2, se: Math.sqrt(s.varOfMean + r.varOfMean) / 2 };
+  const s = meanStats(diff(now.search, before.search));
+  const r = meanStats(diff(now.rec, before.rec));
+  return { delta: (s.mean + r.mean) / 2, se: Math.sqrt(s.varOfMean + r.varOfMean) / 2 };
 }

@@ -40,6 +40,16 @@ export interface ExperimentInfo {
   /** The decoding the test split was decoded with, and how it was chosen on validation. */
   decode: { numBeams: number; numGroups: number; diversityPenalty?: number; finalRanking?: string };
   decodeCandidates: { numBeams: number; numGroups: number; validRecall: Record<string, number>; score: number; chosen: boolean }[];
+  /** The learning curve: after each epoch, training examples seen so far and the validation scores. */
+  curve: CurvePoint[];
+}
+
+/** One epoch of a learning curve: validation Recall@30 per task and, where measured, the teacher-forced validation loss. */
+export interface CurvePoint {
+  examples: number;
+  search: number | null;
+  rec: number | null;
+  loss: number | null;
 }
 
 export interface ResultsDocument {
@@ -92,7 +102,17 @@ function experimentInfo(ctx: PipelineContext, spec: ExperimentSpec, e: StoredExp
     idLength: Object.fromEntries(Object.entries(e.diagnostics).map(([k, d]) => [k, d.length])),
     collisionRate: Object.fromEntries(Object.entries(e.diagnostics).map(([k, d]) => [k, d.collisionRate])),
     ...decodingInfo(e),
+    curve: learningCurve(e.history),
   };
+}
+
+/** Validation scores against examples seen, one point per epoch. */
+function learningCurve(history: StoredExperiment['history']): CurvePoint[] {
+  let seen = 0;
+  return history.map((h) => {
+    seen += h.examples;
+    return { examples: seen, search: h.valid?.search ?? null, rec: h.valid?.rec ?? null, loss: h.valid?.loss?.mean ?? null };
+  });
 }
 
 /** A row's metrics over its replicates (with one replicate: exactly its stored evaluation). */

@@ -255,3 +255,67 @@ export function rowsWithBaselines(rows: ResultRow[], table: TableName, metric = 
     [`rec ${metric}`]: fmt(pick(rows, { table, method, task: 'rec', metric })),
   }));
 }
+
+/** The trainings of one table row (every seed), from results.json's `experiments`. */
+function rowTrainings(doc: ResultsDocument, rowId: string): ResultsDocument['experiments'] {
+  return (doc.experiments ?? []).filter((e) => e.id === rowId || (e.id.startsWith(`${rowId}/r`) && /^r[0-9]+$/.test(e.id.slice(rowId.length + 1))));
+}
+
+/**
+ * Per epoch, the mean over a row's seeds of validation Recall@30 of `task` and of the examples seen;
+ * an epoch counts the seeds that trained it.
+ */
+export function meanCurve(trainings: ResultsDocument['experiments'], task: Task): { examples: number[]; recall: (number | null)[]; seeds: number[] } {
+  const longest = Math.max(0, ...trainings.map((t) => t.curve?.length ?? 0));
+  const out = { examples: [] as number[], recall: [] as (number | null)[], seeds: [] as number[] };
+  for (let e = 0; e < longest; e++) {
+    const pts = trainings.map((t) => t.curve?.[e]).filter((p) => p !== undefined);
+    const vals = pts.map((p) => p[task]).filter((v): v is number => v !== null);
+    out.examples.push(pts.reduce((s, p) => s + p.examples, 0) / pts.length);
+    out.recall.push(vals.length ? vals.reduce((s, v) => s + v, 0) / vals.length : null);
+    out.seeds.push(pts.length);
+  }
+  return out;
+}
+
+/** Learning curves of a table's rows: validation Recall@30 of `task` against training examples seen, mean over seeds. */
+export function learningCurvesFigure(doc: ResultsDocument, table: TableName, task: Task): Figure {
+  const data = TABLES[table].map((r) => {
+    const c = meanCurve(rowTrainings(doc, specId(r.spec)), task);
+    return {
+      type: 'scatter',
+      mode: 'lines+markers',
+      name: r.method,
+      x: c.examples.map((x) => x / 1000),
+      y: c.recall,
+      text: c.seeds.map((n) => `${n} seed(s)`),
+      marker: { size: 5 },
+    };
+  });
+  return {
+    data,
+    layout: {
+      title: { text: `Validation ${task} Recall@30 while training (mean over seeds)` },
+      xaxis: { title: { text: 'training examples seen (thousands)' }, rangemode: 'tozero' },
+      yaxis: { title: { text: `validation ${task} Recall@30` }, rangemode: 'tozero' },
+      legend: { orientation: 'h', x: 0, y: -0.22, yanchor: 'top' },
+      margin: { b: 110 },
+      height: 460,
+    },
+  };
+}
+
+/** Per row of a table: how its trainings ended (plateau rule or cap), their epochs and best epochs. */
+export function stoppingTable(doc: ResultsDocument, table: TableName): Record<string, string | number>[] {
+  return TABLES[table].map((r) => {
+    const ts = rowTrainings(doc, specId(r.spec));
+    const plateau = ts.filter((t) => t.stop === 'plateau').length;
+    return {
+      method: r.method,
+      trainings: ts.length,
+      'ended on the plateau rule': `${plateau} of ${ts.length}`,
+      epochs: ts.map((t) => t.epochs).join(', '),
+      'best epoch': ts.map((t) => t.bestEpoch + 1).join(', '),
+    };
+  });
+}
