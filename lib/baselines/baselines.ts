@@ -171,10 +171,12 @@ export function evaluateBaselines(data: PreparedData, opts: BaselineOptions = {}
   }
   const input: BaselineInput = { data, split, kMax: Math.max(...ks), seed, bm25: opts.bm25 };
   const targets = { search: data.queries[split].map((q) => q.item), rec: data.rec[split].map((e) => e.target) };
+  // The bootstrap resamples whole clusters: a search target item's queries, a rec user's targets.
+  const clusters = { search: targets.search, rec: data.rec[split].map((e) => e.user) };
   const report: BaselineReport = { results: {}, selection: {} };
   for (const b of UNTRAINED_BASELINES) {
     const fitted = b.fit(input);
-    report.results[b.name] = summarizeTask(b.rank(fitted, input), targets[b.task], data, ks, { iterations, seed });
+    report.results[b.name] = summarizeTask(b.rank(fitted, input), targets[b.task], data, ks, { iterations, seed, clusters: clusters[b.task] });
     if (b.selection) report.selection[b.name] = b.selection(fitted);
   }
   return report;

@@ -1,6 +1,7 @@
 /**
  * A generative model's rec rankings against the baselines on the same test users (paired, as
- * lib/eval/compare.ts compares two methods).
+ * lib/eval/compare.ts compares two methods). Every interval resamples users (all of a user's rec
+ * test examples together, which matters on the leave-last-N-out split).
  */
 import { compareReplicates, pairedDifference, replicateRankings, type PairedComparison } from '../eval/compare';
 import type { TaskEvaluation } from '../eval/generativeEval';
@@ -28,7 +29,8 @@ export function compareRecToPopularity(data: PreparedData, rec: TaskEvaluation, 
   const targets = examples.map((e) => e.target);
   const model = hitsAtK(rec.rankings, targets, k);
   const baseline = hitsAtK(popularityRankings(data.buckets.counts, examples, k), targets, k);
-  return { k, model: bootstrapMean(model, opts), baseline: bootstrapMean(baseline, opts), difference: pairedDifference(model, baseline, opts) };
+  const byUser = { ...opts, clusters: examples.map((e) => e.user) };
+  return { k, model: bootstrapMean(model, byUser), baseline: bootstrapMean(baseline, byUser), difference: pairedDifference(model, baseline, byUser) };
 }
 
 /**
@@ -39,10 +41,11 @@ export function compareRecToPopularity(data: PreparedData, rec: TaskEvaluation, 
 export function compareRecToBaselines(data: PreparedData, recs: TaskEvaluation[], k = 30, opts: BootstrapOptions = {}): Record<'popularity' | 'cooccurrence' | 'itemKnn', PairedComparison> {
   const examples = data.rec.test;
   for (const rec of recs) assertCoversRecTest(data, rec, 'compareRecToBaselines', 'evaluate every rec test example');
-  const row = replicateRankings(recs);
   const targets = examples.map((e) => e.target);
+  const clusters = examples.map((e) => e.user);
+  const row = { ...replicateRankings(recs), clusters };
   const seq = sequentialBaselineRankings(data, 'test', k, k);
-  const against = (rankings: ArrayLike<number>[]) => compareReplicates(row, { rankings: [rankings.map((r) => Array.from(r))], targets }, k, opts);
+  const against = (rankings: ArrayLike<number>[]) => compareReplicates(row, { rankings: [rankings.map((r) => Array.from(r))], targets, clusters }, k, opts);
   return {
     popularity: against(popularityRankings(data.buckets.counts, examples, k)),
     cooccurrence: against(seq.cooccurrence.rankings),

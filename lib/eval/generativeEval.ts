@@ -100,6 +100,8 @@ export interface TaskEvaluation extends TaskResult {
   rankings: number[][];
   targets: number[];
   buckets: number[];
+  /** Per test example, the cluster the bootstrap resamples: a search query's target item, a rec example's user. */
+  clusters?: number[];
   decodeSeconds: number;
   promptsPerSecond: number;
 }
@@ -159,8 +161,9 @@ export async function evaluateGenerative(
     const decodeSeconds = (Date.now() - t0) / 1000;
     const targets = examples.map((e) => e.item);
     const buckets = targets.map((i) => data.buckets.bucketOf[i]);
-    const summary = summarizeTask(rankings, targets, data, ks, settings.bootstrap);
-    return { task, ...summary, rankings, targets, buckets, decodeSeconds, promptsPerSecond: examples.length / Math.max(1e-9, decodeSeconds) };
+    const clusters = examples.map((e, i) => (task === 'search' ? e.item : e.user ?? -1 - i));
+    const summary = summarizeTask(rankings, targets, data, ks, { ...settings.bootstrap, clusters });
+    return { task, ...summary, rankings, targets, buckets, clusters, decodeSeconds, promptsPerSecond: examples.length / Math.max(1e-9, decodeSeconds) };
   };
   const search = await run('search');
   const rec = await run('rec');

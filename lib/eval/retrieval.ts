@@ -49,13 +49,13 @@ export async function evaluateRetrieval(model: RetrievalModel, data: PreparedDat
   let search: TaskResult | null = null;
   let searchMissing: string | undefined;
   if (model.encodeQueries) {
-    search = summarizeTask(searchRankings(model, queries, kMax), queries.map((q) => q.item), data, ks, { iterations, seed });
+    search = summarizeTask(searchRankings(model, queries, kMax), queries.map((q) => q.item), data, ks, { iterations, seed, clusters: queries.map((q) => q.item) });
   } else {
     searchMissing = `strategy ${model.strategy ?? '?'} has no text side: its item vectors come from interactions only, so there is no query encoder`;
   }
   const historyLength = o.historyLength ?? 20;
   const recencyDecay = o.recencyDecay ?? 0.9;
   const recR = recRankings(model.vectors, model.dim, recExamples, kMax, { historyLength, recencyDecay });
-  const rec = summarizeTask(recR, recExamples.map((e) => e.target), data, ks, { iterations, seed });
+  const rec = summarizeTask(recR, recExamples.map((e) => e.target), data, ks, { iterations, seed, clusters: recExamples.map((e) => e.user) });
   return { strategy: model.strategy ?? '?', split, search, searchMissing, rec, settings: { ks, historyLength, recencyDecay } };
 }

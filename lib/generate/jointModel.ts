@@ -88,7 +88,7 @@ export function searchExamples(prompts: PromptEncoder, space: IdSpaceLike, queri
 
 /** Held-out rec examples; each carries its full history as `seen` (left out of its ranking). */
 export function recExamples(prompts: PromptEncoder, space: IdSpaceLike, examples: RecExample[]): Seq2SeqExample[] {
-  return examples.map((e) => ({ task: 'rec' as const, input: prompts.recPrompt(e.history, space), target: idTokensOf(space, e.target), item: e.target, seen: e.history }));
+  return examples.map((e) => ({ task: 'rec' as const, input: prompts.recPrompt(e.history, space), target: idTokensOf(space, e.target), item: e.target, seen: e.history, user: e.user }));
 }
 
 /** Next-item windows of the training sequences: each item (after the first) predicted from its prefix. */

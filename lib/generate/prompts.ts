@@ -37,7 +37,7 @@ export interface Seq2SeqExample {
   item: number;
   /** Rec evaluation: items the user has already interacted with, left out of the ranked list. */
   seen?: ArrayLike<number>;
-  /** Rec training: the user the window comes from (for user-balanced sampling). */
+  /** Rec: the user the example comes from (user-balanced sampling, the cluster bootstrap). */
   user?: number;
 }
 

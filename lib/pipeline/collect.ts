@@ -121,7 +121,7 @@ function rowSummary(results: StoredExperiment[], data: PreparedData): Record<Tas
   const out = {} as Record<Task, TaskResult>;
   for (const task of TASKS) {
     const r = replicateRankings(results.map((e) => e.evaluation[task]));
-    out[task] = summarizeReplicates(r.rankings, r.targets, data, ks, bootstrap);
+    out[task] = summarizeReplicates(r.rankings, r.targets, data, ks, r.clusters ? { ...bootstrap, clusters: r.clusters } : bootstrap);
   }
   return out;
 }

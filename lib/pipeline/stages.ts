@@ -466,7 +466,7 @@ export async function sasrecStage(ctx: PipelineContext): Promise<{ value: Stored
       try {
         const kMax = Math.max(...(ks ?? [10, 30]));
         const rankings = sasRecRankings(trained.model, data.rec.test, kMax);
-        const result = summarizeTask(rankings, data.rec.test.map((e) => e.target), data, ks ?? [10, 30], { iterations: bootstrapIterations, seed: ctx.profile.seed });
+        const result = summarizeTask(rankings, data.rec.test.map((e) => e.target), data, ks ?? [10, 30], { iterations: bootstrapIterations, seed: ctx.profile.seed, clusters: data.rec.test.map((e) => e.user) });
         const seconds = (Date.now() - t0) / 1000;
         writeProgressLine(`[sasrec] best epoch ${trained.bestEpoch + 1} of ${trained.epochs} in ${seconds.toFixed(0)} s`);
         return { result, validRecall: trained.validRecall, bestEpoch: trained.bestEpoch, epochs: trained.epochs, seconds, config: cfg };
