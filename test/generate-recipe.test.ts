@@ -261,3 +261,24 @@ test('indexing examples map each item\'s own text to its ID, as a search prompt'
   assert.equal(indexingExamples(prompts, space, data.dataset.items, 0).length, 0);
   assert.throws(() => indexingExamples(prompts, space, data.dataset.items, 1.5), /non-negative integer/);
 });
+
+test('minDelta: gains inside the noise do not reset the patience, and the best epoch is still the best score', async () => {
+  const { space, pools } = tinyPools();
+  const outputs = space.ids.cardinalities.reduce((a, b) => a + b, 0) + 8;
+  const scores = [0.5, 0.51, 0.52, 0.6, 0.61, 0.62];
+  const run = async (minDelta: number) => {
+    const model = new Seq2SeqModel({ ...TINY_MODEL, inputVocabSize: 40, outputVocabSize: outputs, idInputBase: 40 - outputs, padId: 0, seed: 1 });
+    const res = await trainSeq2Seq(model, pools, { epochs: 6, batchSize: 8, seed: 2, patience: 2, minDelta, validate: (_m, e) => ({ search: scores[e], rec: scores[e] }) });
+    model.dispose();
+    return res;
+  };
+  // Gains of 0.01 are noise at minDelta 0.05: two epochs without a counted gain after epoch 0.
+  const strict = await run(0.05);
+  assert.equal(strict.stop, 'plateau');
+  assert.equal(strict.history.length, 3);
+  assert.equal(strict.bestEpoch, 2);
+  // Without it every small gain counts and the run goes to the cap.
+  const loose = await run(0);
+  assert.equal(loose.stop, 'cap');
+  assert.equal(loose.bestEpoch, 5);
+});

@@ -103,7 +103,7 @@ function experimentSummary(r: StoredExperiment): Record<string, unknown> {
 
 /** Training options `sid train` / `sid eval` can override; each changes the experiment's cache key. */
 const TRAIN_OVERRIDES = ['epochs', 'patience', 'examples-per-epoch', 'batch-size', 'lr', 'search-fraction', 'history-length', 'task-batches', 'stop-on',
-  'decay', 'decay-epochs', 'warmup-steps', 'embedding-lr-scale', 'softmax', 'indexing-copies', 'rec-sampling'] as const;
+  'decay', 'decay-epochs', 'warmup-steps', 'embedding-lr-scale', 'softmax', 'indexing-copies', 'rec-sampling', 'min-delta'] as const;
 
 /** A number in [min, max] (min excluded when `openMin`), or undefined when the option is absent. */
 function numberOption(options: Record<string, string>, name: string, min: number, max: number, openMin: boolean): number | undefined {
@@ -139,6 +139,7 @@ export function withTrainOverrides(profile: Profile, options: Record<string, str
   set('warmupSteps', optionalIntOption(options, 'warmup-steps', 0));
   set('embeddingLrScale', numberOption(options, 'embedding-lr-scale', 0, 1000, true));
   set('softmax', options.softmax === undefined ? undefined : choice('softmax', options.softmax, ['full', 'level'] as const, 'full'));
+  set('minDelta', numberOption(options, 'min-delta', 0, 1000, false));
   set('indexingCopies', optionalIntOption(options, 'indexing-copies', 0));
   set('recSampling', options['rec-sampling'] === undefined ? undefined : choice('rec-sampling', options['rec-sampling'], ['window', 'user'] as const, 'window'));
   return { ...profile, generate: { ...profile.generate, train: t } };

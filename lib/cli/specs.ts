@@ -81,6 +81,7 @@ const experiment: OptionSpec[] = [
   { name: 'softmax', arg: '<full|level>', choices: ['full', 'level'], default: "the profile's (full)", help: 'training and decoding softmax over every ID token, or over the codes of each position only' },
   { name: 'indexing-copies', arg: 'N', int: { min: 0 }, default: "the profile's (0)", help: "copies of each item's own text added as search training examples" },
   { name: 'rec-sampling', arg: '<window|user>', choices: ['window', 'user'], default: "the profile's (window)", help: 'rec training windows drawn uniformly, or a user uniformly and then one of their windows' },
+  { name: 'min-delta', arg: 'X', default: "the profile's (0)", help: 'smallest gain of the validation score that resets --patience' },
   { name: 'replicate', arg: 'N', int: { min: 0 }, default: '0', help: 'the seed: the profile\'s seed + N, as the reproduction\'s N-th seed of this row' },
   json,
 ];

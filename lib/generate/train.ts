@@ -71,6 +71,12 @@ export interface TrainConfig {
    * `validate` to report it).
    */
   stopOn?: 'recall' | 'loss';
+  /**
+   * The plateau rule counts an epoch as an improvement only when its score beats the last counted
+   * one by more than this (default 0): a gain inside the signal's noise does not reset the patience.
+   * The best epoch kept is the best score either way.
+   */
+  minDelta?: number;
 }
 
 /** What a caller supplies at run time: where state lives, and the callbacks. */
@@ -133,6 +139,7 @@ interface TrainState {
   bestEpoch: number;
   bestScore: number;
   decay?: TrainerState['decay'];
+  gain?: TrainerState['gain'];
   optimizer: AdamWState;
   weights: Record<string, Float32Array>;
   fingerprint: string;
@@ -162,6 +169,7 @@ function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
     warmupSteps: c.warmupSteps,
     embeddingLrScale: c.embeddingLrScale ?? 1,
     recSampling: c.recSampling ?? 'window',
+    minDelta: c.minDelta ?? 0,
     weightDecay: c.weightDecay ?? 0.01,
     clipNorm: c.clipNorm ?? 1,
     seed: c.seed ?? 0,
@@ -181,6 +189,7 @@ function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
   if (!['linear', 'cosine', 'constant', 'wsd'].includes(r.decay)) throw new Error(`TrainOptions.decay must be 'linear', 'cosine', 'constant' or 'wsd', got ${JSON.stringify(r.decay)}`);
   if (r.decay === 'wsd' && r.decayEpochs > r.epochs) throw new Error(`TrainOptions.decayEpochs (${r.decayEpochs}) exceeds epochs (${r.epochs})`);
   if (r.recSampling !== 'window' && r.recSampling !== 'user') throw new Error(`TrainOptions.recSampling must be 'window' or 'user', got ${JSON.stringify(r.recSampling)}`);
+  if (!(r.minDelta >= 0)) throw new Error(`TrainOptions.minDelta must be a non-negative number, got ${r.minDelta}`);
   if (!(r.embeddingLrScale > 0)) throw new Error(`TrainOptions.embeddingLrScale must be positive, got ${r.embeddingLrScale}`);
   if (r.warmupSteps !== undefined && !(Number.isInteger(r.warmupSteps) && r.warmupSteps >= 0)) throw new Error(`TrainOptions.warmupSteps must be a non-negative integer, got ${r.warmupSteps}`);
   if (r.patience !== undefined && !(Number.isInteger(r.patience) && r.patience >= 1)) {
@@ -211,6 +220,8 @@ interface TrainerState {
   best: Map<string, Float32Array> | null;
   /** 'wsd': the first epoch of the final decay, and what started it (null: still at the peak). */
   decay: { from: number; cause: 'plateau' | 'cap' } | null;
+  /** The last epoch counted as an improvement by the plateau rule (beyond `minDelta`), and its score. */
+  gain: { epoch: number; score: number };
 }
 
 /** Loss sums of one epoch, added in step order. */
@@ -266,13 +277,13 @@ export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2Seq
   const decayMask = model.names.map((n) => !(n.includes('.ln_') || n.endsWith('rel_bias')));
   const lrScales = model.names.map((n) => (n === 'shared' ? o.embeddingLrScale : 1));
   const optimizer = new AdamW(model.variables, decayMask, { weightDecay: o.weightDecay, clipNorm: o.clipNorm, lrScales });
-  const recipe = { decay: o.decay, decayEpochs: o.decayEpochs, warmup: schedule.warmupSteps, embeddingLrScale: o.embeddingLrScale, recSampling: o.recSampling };
+  const recipe = { minDelta: o.minDelta, decay: o.decay, decayEpochs: o.decayEpochs, warmup: schedule.warmupSteps, embeddingLrScale: o.embeddingLrScale, recSampling: o.recSampling };
   const fingerprint = JSON.stringify({ config: model.config, nS, nR, perEpoch: plan.perEpoch, b: o.batchSize, e: o.epochs, seed: o.seed, ...(o.taskBatches === 'mixed' ? {} : { taskBatches: o.taskBatches }), ...(o.stopOn === 'recall' ? {} : { stopOn: o.stopOn }), recipe });
   const statePath = o.checkpointDir ? path.join(o.checkpointDir, 'state') : null;
   const bestPath = o.checkpointDir ? path.join(o.checkpointDir, 'best') : null;
 
   // The checkpoint is verified (sizes, sha256) first; a damaged one is reported and training restarts.
-  const st: TrainerState = { epoch: 0, history: [], bestEpoch: -1, bestScore: -Infinity, best: null, decay: null };
+  const st: TrainerState = { epoch: 0, history: [], bestEpoch: -1, bestScore: -Infinity, best: null, decay: null, gain: { epoch: -1, score: -Infinity } };
   const resumed = statePath && o.resume ? openCheckpoint<TrainState, { weights: Record<string, Float32Array> }>(statePath, bestPath) : null;
   if (statePath && resumed) {
     const saved = resumed.state;
@@ -281,13 +292,13 @@ export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2Seq
     }
     model.setWeights(weightsFromRecord(saved.weights));
     optimizer.setState(saved.optimizer);
-    Object.assign(st, { epoch: saved.epoch + 1, history: saved.history, bestEpoch: saved.bestEpoch, bestScore: saved.bestScore, decay: saved.decay ?? null });
+    Object.assign(st, { epoch: saved.epoch + 1, history: saved.history, bestEpoch: saved.bestEpoch, bestScore: saved.bestScore, decay: saved.decay ?? null, gain: saved.gain ?? { epoch: saved.bestEpoch, score: saved.bestScore } });
     if (resumed.best) st.best = weightsFromRecord(resumed.best.weights);
     process.stderr.write(`[train] resuming from checkpoint ${statePath} after epoch ${st.epoch} of ${o.epochs}\n`);
   }
 
   // Epochs since the best one, counted over completed epochs (so a resumed run stops where it would have).
-  const plateaued = (nextEpoch: number) => o.patience !== undefined && nextEpoch - 1 - st.bestEpoch >= o.patience;
+  const plateaued = (nextEpoch: number) => o.patience !== undefined && nextEpoch - 1 - st.gain.epoch >= o.patience;
   let stop: TrainResult['stop'] = 'cap';
   const progress = new Progress({ label: o.label, total: (o.epochs - st.epoch) * batchesPerEpoch * o.batchSize, unit: 'ex' });
   const step: StepContext = { model, optimizer, microBatch: o.microBatch, reads: new DeferredReads() };
@@ -298,7 +309,7 @@ export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2Seq
       if (o.decay === 'wsd') {
         if (!st.decay && plateaued(epoch)) {
           st.decay = { from: epoch, cause: 'plateau' };
-          process.stderr.write(`[${o.label}] validation plateau: no improvement for ${o.patience} epochs after epoch ${st.bestEpoch + 1}; decaying the learning rate over epochs ${epoch + 1}-${epoch + o.decayEpochs}\n`);
+          process.stderr.write(`[${o.label}] validation plateau: no improvement${o.minDelta ? ` beyond ${o.minDelta}` : ''} for ${o.patience} epochs after epoch ${st.gain.epoch + 1}; decaying the learning rate over epochs ${epoch + 1}-${epoch + o.decayEpochs}\n`);
         } else if (!st.decay && epoch === o.epochs - o.decayEpochs) {
           st.decay = { from: epoch, cause: 'cap' };
         }
@@ -309,7 +320,7 @@ export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2Seq
         schedule.decayStart = st.decay ? st.decay.from * batchesPerEpoch : Infinity;
       } else if (plateaued(epoch)) {
         stop = 'plateau';
-        process.stderr.write(`[${o.label}] validation plateau: no improvement for ${o.patience} epochs after epoch ${st.bestEpoch + 1}; stopping at ${epoch} of ${o.epochs}\n`);
+        process.stderr.write(`[${o.label}] validation plateau: no improvement${o.minDelta ? ` beyond ${o.minDelta}` : ''} for ${o.patience} epochs after epoch ${st.gain.epoch + 1}; stopping at ${epoch} of ${o.epochs}\n`);
         break;
       }
       const t0 = Date.now();
@@ -328,6 +339,7 @@ export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2Seq
 
       const valid = o.validate ? await o.validate(model, epoch) : null;
       const score = valid ? validationScore(valid, o.stopOn) : epoch;
+      if (score > st.gain.score + o.minDelta) st.gain = { epoch, score };
       if (score > st.bestScore) {
         st.bestScore = score;
         st.bestEpoch = epoch;
@@ -349,7 +361,7 @@ export async function trainSeq2Seq(model: Seq2SeqModel, pools: { search: Seq2Seq
       };
       st.history.push(record);
       if (statePath) {
-        const saved: TrainState = { epoch, history: st.history, bestEpoch: st.bestEpoch, bestScore: st.bestScore, decay: st.decay, optimizer: optimizer.getState(), weights: weightsToRecord(model.getWeights()), fingerprint };
+        const saved: TrainState = { epoch, history: st.history, bestEpoch: st.bestEpoch, bestScore: st.bestScore, decay: st.decay, gain: st.gain, optimizer: optimizer.getState(), weights: weightsToRecord(model.getWeights()), fingerprint };
         writeBundle(statePath, saved);
       }
       o.onEpoch?.(record);
