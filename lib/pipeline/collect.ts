@@ -14,6 +14,7 @@ import {
 import { BASELINE_ROWS, SASREC_ROW, type BaselineResults } from './baselineRows';
 import { TABLE_DEFINITIONS, TABLES, type TableName } from './tables';
 import { compareReplicates, replicateRankings } from '../eval/compare';
+import { searchPairsAgainstBm25, type SearchPair } from '../eval/searchPairs';
 import { summarizeReplicates, type TaskResult } from '../eval/summary';
 import { TASKS, type PreparedData, type Task } from '../types';
 import { EMBEDDING_STRATEGIES } from '../embed/index';
@@ -66,6 +67,8 @@ export interface ResultsDocument {
   baselineSelection: { cooccurrence: Selection<CooccurrenceParams>; itemKnn: Selection<ItemKnnParams> };
   /** The leave-last-N-out table's split, when it was collected. */
   lastN?: { targets: number; recTest: number; users: number };
+  /** Each generative row's search against BM25 on the row's own sampled test queries, paired, overall and per query style. */
+  searchPairs?: { id: string; method: string; against: 'bm25'; pairs: SearchPair[] }[];
 }
 
 /** The chosen decoding of an experiment and every candidate's validation recall. */
@@ -149,11 +152,16 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     loaded.set(specId(row), entry);
     return entry;
   };
+  const searchPairs: NonNullable<ResultsDocument['searchPairs']> = [];
   for (const t of tables) {
     const byMethod = new Map<string, StoredExperiment[]>();
     for (const r of TABLES[t]) {
       const { results, summary } = await loadRow(r.spec);
       byMethod.set(r.method, results);
+      if (!r.spec.protocol && !searchPairs.some((p) => p.id === specId(r.spec))) {
+        const ev = results[0].evaluation;
+        searchPairs.push({ id: specId(r.spec), method: r.method, against: 'bm25', pairs: searchPairsAgainstBm25(results.map((e) => e.evaluation.search), ev.settings, data, k, ev.settings.bootstrap) });
+      }
       rows.push(...experimentRows(t, r.method, r.spec, summary, TABLE_DEFINITIONS[t].perBucket));
     }
     const ref = TABLE_DEFINITIONS[t].reference;
@@ -187,6 +195,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     experiments: [...experiments.values()],
     baselineSelection: base.selection as ResultsDocument['baselineSelection'],
     ...(lastN ? { lastN } : {}),
+    searchPairs,
   };
 }
 

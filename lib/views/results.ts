@@ -319,3 +319,13 @@ export function stoppingTable(doc: ResultsDocument, table: TableName): Record<st
     };
   });
 }
+
+/** Each generative row of a table against BM25 on the row's own sampled test queries: Recall@30 per query style, paired. */
+export function searchPairsTable(doc: ResultsDocument, table: TableName): Record<string, string | number>[] {
+  const e = (x: Estimate) => `${x.mean.toFixed(3)} [${x.lo.toFixed(3)}, ${x.hi.toFixed(3)}]`;
+  return TABLES[table].flatMap((r) => {
+    const entry = (doc.searchPairs ?? []).find((p) => p.id === specId(r.spec));
+    if (!entry) return [];
+    return entry.pairs.map((p) => ({ method: r.method, 'query style': p.style, queries: p.n, generative: e(p.model), BM25: e(p.baseline), 'generative - BM25': e(p.difference) }));
+  });
+}
