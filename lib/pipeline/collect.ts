@@ -14,7 +14,7 @@ import {
 import { BASELINE_ROWS, SASREC_ROW, type BaselineResults } from './baselineRows';
 import { TABLE_DEFINITIONS, TABLES, type TableName } from './tables';
 import { compareReplicates, replicateRankings } from '../eval/compare';
-import { searchPairsAgainstBm25, type SearchPair } from '../eval/searchPairs';
+import { searchPairsAgainstBm25, type SearchPair } from '../baselines/searchPairs';
 import { summarizeReplicates, type TaskResult } from '../eval/summary';
 import { TASKS, type PreparedData, type Task } from '../types';
 import { EMBEDDING_STRATEGIES } from '../embed/index';

@@ -1,5 +1,5 @@
 /**
- * Generative search against BM25 on the same sampled test queries (lib/eval/searchPairs.ts): the
+ * Generative search against BM25 on the same sampled test queries (lib/baselines/searchPairs.ts): the
  * sampled queries recovered from a real evaluation, the paired difference against a hand count, per
  * query style, and a mismatch refused.
  */
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../lib/backend';
 import { buildBm25Index, bm25Search } from '../lib/baselines/bm25';
 import { evaluateGenerative } from '../lib/eval/generativeEval';
-import { evaluatedQueryIndices, searchPairsAgainstBm25 } from '../lib/eval/searchPairs';
+import { evaluatedQueryIndices, searchPairsAgainstBm25 } from '../lib/baselines/searchPairs';
 import { prepareGenerativeTraining } from '../lib/generate/jointModel';
 import { hitsAtK } from '../lib/util/metrics';
 import { TINY_MODEL, tinyData, tinyVocab } from './generate-fixtures';

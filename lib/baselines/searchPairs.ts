@@ -5,11 +5,11 @@
  * query style (title lookups, genre and tag descriptions, ...), with intervals from the cluster
  * bootstrap over the queries' target items and the row's seeds.
  */
-import { buildBm25Index, bm25Search, type Bm25Options } from '../baselines/bm25';
+import { buildBm25Index, bm25Search, type Bm25Options } from './bm25';
 import type { PreparedData } from '../types';
 import { Rng } from '../util/random';
 import { bootstrapReplicates, hitsAtK, pairedReplicateDifference, type BootstrapOptions, type Estimate } from '../util/metrics';
-import type { ResolvedGenerativeEval, TaskEvaluation } from './generativeEval';
+import type { ResolvedGenerativeEval, TaskEvaluation } from '../eval/generativeEval';
 
 /** One row against BM25 on one group of its sampled test queries. */
 export interface SearchPair {
