@@ -21,3 +21,7 @@ export const DEPRECATED_QUANTIZER_NAMES: Readonly<Record<string, BuiltinQuantize
 
 export const TABLE_NAMES = ['task-tradeoff', 'quantizers', 'shared-vs-separate', 'head-torso', 'last-n'] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
+
+/** Styles of LLM-written search queries (`sid data queries --llm`, lib/data/llmQueryPrompt.ts). */
+export const LLM_QUERY_STYLES = ['plot', 'people', 'vibe', 'title', 'mixed'] as const;
+export type LlmQueryStyle = (typeof LLM_QUERY_STYLES)[number];

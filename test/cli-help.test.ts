@@ -77,6 +77,7 @@ test('-h and --help never start work, wherever they appear', () => {
     ['notebooks', 'run', '00_data', '-h', '--profile', 'tiny'],
     ['train', '--profile', 'tiny', '-h'],
     ['data', 'fetch', 'ml-latest-small', '--help'],
+    ['data', 'queries', '--llm', '-h', '--base-url', 'http://127.0.0.1:9/v1'],
     ['bench', 'matmul', '-h'],
   ]) {
     const r = sid([...args, '--out', out].filter((a, i, all) => args[0] === 'reproduce' || args[0] === 'notebooks' || i < all.length - 2), { SID_CACHE_DIR: cache });
@@ -113,7 +114,8 @@ const USAGE_ERRORS: Array<[string[], RegExp]> = [
   [['notebooks', 'run', '--timeout', 'soon'], /--timeout must be an integer >= 0, got "soon"/],
   [['notebooks', 'nope'], /expected run or list, got "nope"/],
   [['notebooks'], /expected run or list/],
-  [['data'], /expected <stats\|fetch\|synth>/],
+  [['data'], /expected <stats\|fetch\|synth\|queries>/],
+  [['data', 'nope'], /expected <stats\|fetch\|synth\|queries>, got "nope"/],
   [['data', 'stats', 'extra'], /unexpected argument "extra"/],
   [['data', 'fetch'], /expected <ml-latest-small\|ml-25m>/],
   [['data', 'fetch', 'ml-1m'], /got "ml-1m"/],

@@ -1,4 +1,4 @@
-/** `sid data stats`, `sid data fetch` and `sid data synth`. */
+/** `sid data stats`, `sid data fetch`, `sid data synth` and `sid data queries` (lib/cli/dataQueries.ts). */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { dataStats, fetchMovieLens, prepareData, type DataOptions } from '../data/index';
@@ -12,11 +12,12 @@ export async function dataCommand(argv: string[]): Promise<number> {
   if (sub === 'stats') return stats(rest);
   if (sub === 'fetch') return fetch(rest);
   if (sub === 'synth') return synth(rest);
-  throw new UsageError(`expected "data stats", "data fetch" or "data synth", got "data ${sub ?? ''}"`);
+  if (sub === 'queries') return (await import('./dataQueries')).dataQueriesCommand(rest);
+  throw new UsageError(`expected "data stats", "data fetch", "data synth" or "data queries", got "data ${sub ?? ''}"`);
 }
 
-async function stats(argv: string[]): Promise<number> {
-  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['dataset', 'profile', 'dir', 'queries'] });
+/** The data set named by --profile, --dataset and --dir (as `sid data stats` reads it). */
+export function dataOptionsFrom(options: Record<string, string>): DataOptions {
   const profile = getProfile(options.profile);
   let data: DataOptions = { ...profile.data };
   if (options.dataset) {
@@ -28,6 +29,12 @@ async function stats(argv: string[]): Promise<number> {
     data = { ...data, dataset: ds, paperScale: ds === 'ml-25m' ? data.paperScale : undefined };
   }
   if (options.dir) data.dir = options.dir;
+  return data;
+}
+
+async function stats(argv: string[]): Promise<number> {
+  const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['dataset', 'profile', 'dir', 'queries'] });
+  const data = dataOptionsFrom(options);
   if (options.queries) data.queryFile = options.queries;
   const prepared = prepareData(data);
   const s = dataStats(prepared);

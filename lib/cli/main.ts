@@ -16,6 +16,8 @@ Usage:
   sid data stats   [--dataset <name>|--profile <p>] [--dir <dir>] [--queries <file.jsonl>] [--json]
   sid data fetch   <ml-latest-small|ml-25m> [--dest <dir>]     download the GroupLens archive
   sid data synth   --like ml-25m --out <dir> [--seed N] [--movies N] [--users N]   synthetic folder in ml-25m's layout
+  sid data queries --llm --out <file.jsonl> [--items all|N] [--styles a,b] [--base-url <url>] [--model <name>] ...
+                   search queries written by a language model (OpenAI-compatible endpoint; resumable)
   sid embed        --strategy <s> [--profile <p>] [--json]      build item embeddings, print retrieval metrics
   sid ids          [--embedding <s>] [--quantizer <q>] [--collisions <c>] [--profile <p>] [--json]
   sid train        [--embedding <s>] [--quantizer <q>] [--space shared|separate] [--profile <p>]

@@ -6,7 +6,7 @@
  * The choice lists come from lib/names.ts, a leaf module, so `--help` and these checks load no
  * model code.
  */
-import { DEPRECATED_QUANTIZER_NAMES, EMBEDDING_STRATEGIES, PROFILE_NAMES, QUANTIZER_NAMES, TABLE_NAMES } from '../names';
+import { DEPRECATED_QUANTIZER_NAMES, EMBEDDING_STRATEGIES, LLM_QUERY_STYLES, PROFILE_NAMES, QUANTIZER_NAMES, TABLE_NAMES } from '../names';
 import { UsageError } from './args';
 
 export interface OptionSpec {
@@ -88,11 +88,11 @@ const experiment: OptionSpec[] = [
 
 export const SPECS: Record<string, CommandSpec> = {
   data: {
-    usage: 'sid data <stats|fetch|synth> ...',
-    summary: 'the data set: counts and splits, download, or a synthetic folder',
-    positional: { label: '<stats|fetch|synth>', min: 1, max: 1, choices: ['stats', 'fetch', 'synth'] },
+    usage: 'sid data <stats|fetch|synth|queries> ...',
+    summary: 'the data set: counts and splits, download, a synthetic folder, or LLM-written search queries',
+    positional: { label: '<stats|fetch|synth|queries>', min: 1, max: 1, choices: ['stats', 'fetch', 'synth', 'queries'] },
     options: [],
-    notes: ['Run "sid data stats --help", "sid data fetch --help" or "sid data synth --help" for their options.'],
+    notes: ['Run "sid data stats --help", "sid data fetch --help", "sid data synth --help" or "sid data queries --llm --help" for their options.'],
   },
   'data stats': {
     usage: 'sid data stats',
@@ -122,6 +122,38 @@ export const SPECS: Record<string, CommandSpec> = {
       { name: 'users', arg: 'N', int: { min: 1 }, default: "the release's users per movie x --movies", help: 'users' },
     ],
     notes: ['Read it with MOVIELENS_DIR=<dir> (e.g. sid data stats --profile paper), or --dir <dir>.'],
+  },
+  'data queries': {
+    usage: 'sid data queries --llm --out <file.jsonl>',
+    summary: 'search queries for the data set\'s items, written by a language model behind an OpenAI-compatible endpoint (resumable)',
+    options: [
+      { name: 'llm', help: 'queries written by a language model (required)' },
+      { name: 'out', arg: '<file.jsonl>', help: 'query file to write, or to continue (required); read it with --queries' },
+      { name: 'dataset', arg: '<name>', choices: ['ml-latest-small', 'ml-25m', 'synthetic'], default: "the profile's", help: 'data set' },
+      profile,
+      { name: 'dir', arg: '<dir>', default: '$MOVIELENS_DIR, else data/movielens/<dataset>', help: 'folder holding movies.csv, ratings.csv, tags.csv' },
+      { name: 'items', arg: '<all|N>', default: 'all', help: 'every item, or N items drawn uniformly over popularity (one per stratum of the training-popularity ranking)' },
+      { name: 'seed', arg: 'N', int: { min: 0 }, default: '0', help: 'seed of the item sample and of the retry jitter' },
+      { name: 'styles', arg: 'a,b', choices: LLM_QUERY_STYLES, list: true, default: LLM_QUERY_STYLES.join(','), help: 'query styles asked for' },
+      { name: 'per-style', arg: 'N', int: { min: 1 }, default: '1', help: 'queries of each style per item (the paper\'s 20 per item: 4 with the five styles)' },
+      { name: 'prompt-file', arg: '<file>', default: 'data/prompts/llm-queries.txt', help: 'prompt template; placeholders {{title}} {{year}} {{genres}} {{tags}} {{styles}} {{style_guide}} {{count}} {{per_style}}' },
+      { name: 'base-url', arg: '<url>', default: '$SID_LLM_BASE_URL, else $OPENAI_BASE_URL', help: 'endpoint base, requests go to <url>/chat/completions (e.g. https://api.openai.com/v1, http://127.0.0.1:8000/v1 for vLLM, http://127.0.0.1:11434/v1 for Ollama)' },
+      { name: 'model', arg: '<name>', default: '$SID_LLM_MODEL', help: 'model name sent with each request' },
+      { name: 'api-key', arg: '<key>', default: '$SID_LLM_API_KEY, else $OPENAI_API_KEY, else none', help: 'bearer key (prefer the environment: a command line is visible to other users)' },
+      { name: 'temperature', arg: 'X', default: "the server's", help: 'sampling temperature, in [0, 2]' },
+      { name: 'concurrency', arg: 'N', int: { min: 1 }, default: '4', help: 'requests in flight at once' },
+      { name: 'timeout', arg: 'S', default: '120', help: 'seconds one request may take, to the last byte of the answer' },
+      { name: 'retries', arg: 'N', int: { min: 0 }, default: '5', help: 'further tries of an item after a rate limit (Retry-After honoured), a server error, a timeout, a dropped connection (exponential backoff with jitter) or an answer that does not validate' },
+    ],
+    notes: [
+      'Each line written: {"item_id": <movieId>, "style": "...", "known": true|false, "query": "..."}; an item\'s lines are written together.',
+      'An answer is used when it is JSON (a ```json fence is fine) with --per-style queries of each asked style, each 2-12 words, no two alike',
+      '(case and spacing ignored), and no plot, people or vibe query using a title word of four or more letters.',
+      'Run again with the same options, it continues: complete items are kept, a partial last line or an incomplete item is redone.',
+      'Items that never validate are listed at the end and not written (exit status 1); a rerun asks for them again.',
+      'A request refused for good (an HTTP 4xx other than 408, 409 and 429: a wrong key, model or URL) stops the run; complete items are kept.',
+      'A progress line with rate and ETA goes to stderr (SID_QUIET=1 silences it); the summary goes to stdout.',
+    ],
   },
   embed: {
     usage: 'sid embed --strategy <s>',
