@@ -1,6 +1,6 @@
 /** Figures and tables for the generative model (notebook 03), from stored or decoded results. */
 import type { Figure } from '../display/plot';
-import type { EpochRecord } from '../generate/train';
+import type { EpochRecord, TrainConfig } from '../generate/train';
 import type { DecodedIds } from '../generate/beamSearch';
 import type { PairedComparison } from '../eval/compare';
 import { beamSettingLabel, type BeamSetting, type DecodingSelection, type SweepPoint } from '../eval/generativeEval';
@@ -8,13 +8,16 @@ import type { BeamSweep } from '../pipeline/analyses';
 import type { Estimate } from '../util/metrics';
 import { TASKS, type PreparedData } from '../types';
 
-/** Training loss per task and validation Recall@30 per task, by epoch. */
+/** Training loss per task, the teacher-forced validation loss where measured, and validation Recall@30 per task, by epoch. */
 export function trainingCurves(history: EpochRecord[], title: string): Figure {
   const ep = history.map((h) => h.epoch + 1);
   return {
     data: [
       { type: 'scatter', mode: 'lines+markers', name: 'search loss', x: ep, y: history.map((h) => h.searchLoss) },
       { type: 'scatter', mode: 'lines+markers', name: 'rec loss', x: ep, y: history.map((h) => h.recLoss) },
+      ...(history.some((h) => h.valid?.loss)
+        ? [{ type: 'scatter', mode: 'lines+markers', name: 'validation loss', x: ep, y: history.map((h) => h.valid?.loss?.mean ?? null), line: { dash: 'dash' } }]
+        : []),
       { type: 'scatter', mode: 'lines+markers', name: 'valid search R@30', x: ep, y: history.map((h) => h.valid?.search ?? null), yaxis: 'y2', line: { dash: 'dot' } },
       { type: 'scatter', mode: 'lines+markers', name: 'valid rec R@30', x: ep, y: history.map((h) => h.valid?.rec ?? null), yaxis: 'y2', line: { dash: 'dot' } },
     ],
@@ -125,4 +128,14 @@ export function decodingSelectionTable(sel: DecodingSelection): Record<string, s
     'mean of both': c.score,
     chosen: i === sel.chosen ? 'yes' : '',
   }));
+}
+
+/** One sentence on how a training ended: the plateau rule (on which signal, with the final decay) or the cap. */
+export function trainingStopSentence(r: { history: EpochRecord[]; stop: 'cap' | 'plateau'; bestEpoch: number; trainSeconds: number }, train: TrainConfig): string {
+  const signal = train.stopOn === 'loss' ? 'validation loss' : 'validation recall';
+  const rule = `no better ${signal}${train.minDelta ? ` (by more than ${train.minDelta})` : ''} for ${train.patience} epochs`;
+  const how = r.stop === 'plateau'
+    ? train.decay === 'wsd' ? `${rule}, then ${train.decayEpochs ?? 2} epochs of learning-rate decay` : `stopped: ${rule}`
+    : `the cap of ${train.epochs} epochs`;
+  return `Trained ${r.history.length} epochs in ${r.trainSeconds.toFixed(0)} s (${how}); best epoch ${r.bestEpoch + 1}, whose weights are kept.`;
 }
