@@ -33,7 +33,7 @@ export interface TrainConfig {
    * `decayEpochs` before the cap), then `decayEpochs` epochs of linear decay to 0.1x, then stop.
    */
   decay?: 'linear' | 'cosine' | 'constant' | 'wsd';
-  /** 'wsd': epochs of the final decay (default 2). */
+  /** 'wsd': epochs of the final decay (default 2; at most `epochs`). */
   decayEpochs?: number;
   /** Learning rate of the token embedding table as a multiple of `lr` (default 1). */
   embeddingLrScale?: number;
@@ -187,7 +187,8 @@ function resolveTrainConfig(c: TrainConfig = {}): ResolvedTrainConfig {
   if (r.stopOn !== 'recall' && r.stopOn !== 'loss') throw new Error(`TrainOptions.stopOn must be 'recall' or 'loss', got ${JSON.stringify(r.stopOn)}`);
   if (r.taskBatches !== 'single' && r.taskBatches !== 'mixed') throw new Error(`TrainOptions.taskBatches must be 'single' or 'mixed', got ${JSON.stringify(r.taskBatches)}`);
   if (!['linear', 'cosine', 'constant', 'wsd'].includes(r.decay)) throw new Error(`TrainOptions.decay must be 'linear', 'cosine', 'constant' or 'wsd', got ${JSON.stringify(r.decay)}`);
-  if (r.decay === 'wsd' && r.decayEpochs > r.epochs) throw new Error(`TrainOptions.decayEpochs (${r.decayEpochs}) exceeds epochs (${r.epochs})`);
+  // A cap shorter than the decay (a smoke run's single epoch) decays over the whole cap.
+  if (r.decay === 'wsd') r.decayEpochs = Math.min(r.decayEpochs, r.epochs);
   if (r.recSampling !== 'window' && r.recSampling !== 'user') throw new Error(`TrainOptions.recSampling must be 'window' or 'user', got ${JSON.stringify(r.recSampling)}`);
   if (!(r.minDelta >= 0)) throw new Error(`TrainOptions.minDelta must be a non-negative number, got ${r.minDelta}`);
   if (!(r.embeddingLrScale > 0)) throw new Error(`TrainOptions.embeddingLrScale must be positive, got ${r.embeddingLrScale}`);
