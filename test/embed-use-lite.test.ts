@@ -22,6 +22,8 @@ import * as path from 'node:path';
 import { initBackend, tf } from '../lib/backend/index';
 import { projectRoot } from '../lib/util/fs';
 import { SentencePieceTokenizer, type SentencePieceVocabulary } from '../lib/embed/sentencepiece';
+import { generateSyntheticMovieLens, writeSyntheticMovieLens } from '../lib/data/synthetic';
+import { benchUseLite } from '../lib/bench/useLite';
 import {
   installedUseLiteDir, loadUseLiteEncoder, locateUseLiteFiles, planBatches, useLiteModelHash, USE_LITE_DIM, USE_LITE_PACKAGE,
   type UseLiteEncoder,
@@ -240,6 +242,20 @@ test('the model hash covers model.json, the shards and vocab.json', { skip: SKIP
     assert.equal(useLiteModelHash(locateUseLiteFiles(tmp)), h, 'same files, same hash');
     fs.appendFileSync(path.join(tmp, 'vocab.json'), '\n');
     assert.notEqual(useLiteModelHash(locateUseLiteFiles(tmp)), h, 'a changed vocab.json changes the hash');
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('the speed bench times item and query texts of a MovieLens folder', { skip: SKIP }, async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-use-lite-bench-'));
+  try {
+    const dir = writeSyntheticMovieLens(path.join(tmp, 'synthetic'), generateSyntheticMovieLens({ seed: 3, numItems: 40, numUsers: 20, meanHistory: 10 }));
+    const r = await benchUseLite({ movieLensDir: dir, items: 12, queries: 10, repeats: 1 });
+    assert.equal(r.items.count, 12);
+    assert.equal(r.queries.count, 10);
+    for (const t of [r.items, r.queries]) assert.ok(t.perSecond > 0 && t.perCpuSecond > 0 && t.meanTokens > 1);
+    assert.ok(r.items.meanTokens > r.queries.meanTokens, 'item texts are longer than queries');
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

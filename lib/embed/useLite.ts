@@ -145,7 +145,10 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
   return v;
 }
 
-/** Runs the graph on token-id rows (none empty); returns [rows.length, dim] as the graph gives it. */
+/**
+ * Runs the graph on token-id rows, the last one not empty (the graph counts rows up to the last
+ * row index it sees); returns [rows.length, dim] as the graph gives it.
+ */
 async function runGraph(model: tf.GraphModel, rows: number[][]): Promise<Float32Array> {
   let n = 0;
   for (const r of rows) n += r.length;
