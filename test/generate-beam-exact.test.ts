@@ -11,22 +11,14 @@ import { decoderInputs, disposeCache, disposeMemory, reorderCache, Seq2SeqModel 
 import { padBatch } from '../lib/generate/prompts';
 import { PrefixTrie } from '../lib/quantize/trie';
 import { buildIdVocabulary } from '../lib/quantize/vocabulary';
-import type { SemanticIdSet } from '../lib/types';
 import { Rng } from '../lib/util/random';
-import { TINY_MODEL } from './generate-fixtures';
+import { randomIds, TINY_MODEL } from './generate-fixtures';
 
 process.env.SID_QUIET = '1';
 
 before(async () => {
   await initBackend();
 });
-
-function randomIds(n: number, cardinalities: number[], seed: number): SemanticIdSet {
-  const rng = new Rng(seed);
-  const codes = new Int32Array(n * cardinalities.length);
-  for (let i = 0; i < n; i++) cardinalities.forEach((c, p) => (codes[i * cardinalities.length + p] = rng.int(c)));
-  return { numItems: n, length: cardinalities.length, cardinalities, codes };
-}
 
 /** Depth-3 IDs with collisions, in the second space of the vocabulary; a random model over it. */
 function setup(seed: number) {

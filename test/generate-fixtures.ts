@@ -1,6 +1,7 @@
 /** Small synthetic fixtures for the generative-model tests. */
 import type { PreparedData, SemanticIdSet, UserSequence } from '../lib/types';
 import { buildIdVocabulary, type IdVocabulary } from '../lib/quantize/vocabulary';
+import { Rng } from '../lib/util/random';
 
 const WORDS = ['apple', 'river', 'stone', 'cloud', 'ember', 'frost', 'grove', 'harbor', 'island', 'jungle', 'kettle', 'lantern'];
 
@@ -58,3 +59,11 @@ export function tinyData(n = 12): PreparedData {
 }
 
 export const TINY_MODEL = { dModel: 32, numHeads: 2, dFF: 64, encoderLayers: 1, decoderLayers: 1, relBuckets: 8, relMaxDistance: 16 };
+
+/** `n` items with seeded random codes over `cardinalities` (collisions likely when the grid is small). */
+export function randomIds(n: number, cardinalities: number[], seed: number): SemanticIdSet {
+  const rng = new Rng(seed);
+  const codes = new Int32Array(n * cardinalities.length);
+  for (let i = 0; i < n; i++) cardinalities.forEach((c, p) => (codes[i * cardinalities.length + p] = rng.int(c)));
+  return { numItems: n, length: cardinalities.length, cardinalities, codes };
+}

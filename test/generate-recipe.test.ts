@@ -12,28 +12,20 @@ import { beamSearch } from '../lib/generate/beamSearch';
 import { enumerateIds, scoreAllIds } from '../lib/generate/exactScorer';
 import { idTokensOf, outputGroupsOf } from '../lib/generate/idContract';
 import { indexingExamples } from '../lib/generate/jointModel';
-import { PromptEncoder, type Seq2SeqExample } from '../lib/generate/prompts';
+import { padBatch, PromptEncoder, type Seq2SeqExample } from '../lib/generate/prompts';
 import { decoderInputs, groupMaskRows, Seq2SeqModel } from '../lib/generate/seq2seqModel';
 import { WordTokenizer } from '../lib/generate/textTokenizer';
 import { trainSeq2Seq, userBalancedSample } from '../lib/generate/train';
 import { PrefixTrie } from '../lib/quantize/trie';
 import { buildIdVocabulary } from '../lib/quantize/vocabulary';
-import type { SemanticIdSet } from '../lib/types';
 import { Rng } from '../lib/util/random';
-import { TINY_MODEL, tinyData, tinyVocab } from './generate-fixtures';
+import { randomIds, TINY_MODEL, tinyData, tinyVocab } from './generate-fixtures';
 
 process.env.SID_QUIET = '1';
 
 before(async () => {
   await initBackend();
 });
-
-function randomIds(n: number, cardinalities: number[], seed: number): SemanticIdSet {
-  const rng = new Rng(seed);
-  const codes = new Int32Array(n * cardinalities.length);
-  for (let i = 0; i < n; i++) cardinalities.forEach((c, p) => (codes[i * cardinalities.length + p] = rng.int(c)));
-  return { numItems: n, length: cardinalities.length, cardinalities, codes };
-}
 
 /** Two spaces (one of depth 3 with collisions) and a random model with a per-level softmax over them. */
 function levelSetup(seed: number) {
@@ -75,12 +67,7 @@ test('the per-level training loss equals a brute-force softmax over each target 
   const items = [0, 7, 19, 35];
   const targets = new Int32Array(items.length * 3);
   items.forEach((it, b) => targets.set(idTokensOf(space, it), b * 3));
-  const { tokens, length } = (() => {
-    const L = Math.max(...prompts.map((p) => p.length));
-    const t = new Int32Array(prompts.length * L);
-    prompts.forEach((p, b) => t.set(p, b * L));
-    return { tokens: t, length: L };
-  })();
+  const { tokens, length } = padBatch(prompts);
   // Brute force: the full model's logits (same weights), masked by hand to each target's group.
   const logits = tf.tidy(() => {
     const mem = full.encode(tokens, items.length, length);
