@@ -169,7 +169,9 @@ function decodeChunk({ model, space, trie, o }: ResolvedRequest, prompts: Int32A
   try {
     for (let t = 0; t < depth; t++) {
       const rowsPerPrompt = beams[0].length;
-      const step = nextLogProbs(model, mem, stepTokens, rowsPerPrompt, cache, rowGroupTokens(beams, trie));
+      // Only a per-level softmax reads each row's group; a full softmax skips the trie walk.
+      const groups = model.config.outputGroups ? rowGroupTokens(beams, trie) : NO_GROUPS;
+      const step = nextLogProbs(model, mem, stepTokens, rowsPerPrompt, cache, groups);
       cache = step.cache;
       const V = step.width;
       const lastStep = t === depth - 1;
@@ -199,6 +201,8 @@ function decodeChunk({ model, space, trie, o }: ResolvedRequest, prompts: Int32A
   }
   return beams.map((slots, p) => collectItems(slots, trie, o, excluded[p]));
 }
+
+const NO_GROUPS = new Int32Array(0);
 
 /**
  * Per decoder row, a token of the softmax group its next token falls in (the first allowed child of
