@@ -5,7 +5,7 @@
  * query style (title lookups, genre and tag descriptions, ...), with intervals from the cluster
  * bootstrap over the queries' target items and the row's seeds.
  */
-import { buildBm25Index, bm25Search, type Bm25Options } from './bm25';
+import { buildBm25Index, bm25Search, type Bm25Index, type Bm25Options } from './bm25';
 import type { PreparedData } from '../types';
 import { Rng } from '../util/random';
 import { bootstrapReplicates, hitsAtK, pairedReplicateDifference, type BootstrapOptions, type Estimate } from '../util/metrics';
@@ -43,9 +43,13 @@ export function evaluatedQueryIndices(evaluation: Pick<TaskEvaluation, 'targets'
   return idx;
 }
 
-/** BM25's ranking of each given test query (the item texts indexed as the BM25 baseline does). */
-export function bm25Rankings(data: Pick<PreparedData, 'dataset' | 'queries'>, queryIndices: number[], k: number, opts?: Bm25Options): number[][] {
-  const index = buildBm25Index(data.dataset.items.map((it) => it.text), opts);
+/** The BM25 index of the items' texts, as the BM25 baseline builds it (one serves every row). */
+export function itemBm25Index(data: Pick<PreparedData, 'dataset'>, opts?: Bm25Options): Bm25Index {
+  return buildBm25Index(data.dataset.items.map((it) => it.text), opts);
+}
+
+/** BM25's ranking of each given test query. */
+export function bm25Rankings(index: Bm25Index, data: Pick<PreparedData, 'queries'>, queryIndices: number[], k: number): number[][] {
   return bm25Search(index, queryIndices.map((q) => data.queries.test[q].text), k).map((r) => Array.from(r));
 }
 
@@ -59,14 +63,14 @@ export function searchPairsAgainstBm25(
   data: Pick<PreparedData, 'dataset' | 'queries'>,
   k = 30,
   bootstrap: BootstrapOptions = {},
-  bm25?: Bm25Options,
+  index: Bm25Index = itemBm25Index(data),
 ): SearchPair[] {
   if (evaluations.length === 0) throw new Error('searchPairsAgainstBm25: no evaluations');
   const queries = evaluatedQueryIndices(evaluations[0], settings, data);
   for (const e of evaluations.slice(1)) evaluatedQueryIndices(e, settings, data);
   const targets = evaluations[0].targets;
   const model = evaluations.map((e) => hitsAtK(e.rankings, targets, k));
-  const baseline = hitsAtK(bm25Rankings(data, queries, k, bm25), targets, k);
+  const baseline = hitsAtK(bm25Rankings(index, data, queries, k), targets, k);
   const styles = queries.map((q) => data.queries.test[q].style as string);
   const groups: [string, number[]][] = [['all', queries.map((_, i) => i)]];
   for (const style of [...new Set(styles)].sort()) groups.push([style, styles.flatMap((s, i) => (s === style ? [i] : []))]);

@@ -14,7 +14,7 @@ import {
 import { BASELINE_ROWS, SASREC_ROW, type BaselineResults } from './baselineRows';
 import { TABLE_DEFINITIONS, TABLES, type TableName } from './tables';
 import { compareReplicates, replicateRankings } from '../eval/compare';
-import { searchPairsAgainstBm25, type SearchPair } from '../baselines/searchPairs';
+import { itemBm25Index, searchPairsAgainstBm25, type SearchPair } from '../baselines/searchPairs';
 import { summarizeReplicates, type TaskResult } from '../eval/summary';
 import { TASKS, type PreparedData, type Task } from '../types';
 import { EMBEDDING_STRATEGIES } from '../embed/index';
@@ -153,6 +153,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     return entry;
   };
   const searchPairs: NonNullable<ResultsDocument['searchPairs']> = [];
+  let bm25: ReturnType<typeof itemBm25Index> | null = null;
   for (const t of tables) {
     const byMethod = new Map<string, StoredExperiment[]>();
     for (const r of TABLES[t]) {
@@ -160,7 +161,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
       byMethod.set(r.method, results);
       if (!r.spec.protocol && !searchPairs.some((p) => p.id === specId(r.spec))) {
         const ev = results[0].evaluation;
-        searchPairs.push({ id: specId(r.spec), method: r.method, against: 'bm25', pairs: searchPairsAgainstBm25(results.map((e) => e.evaluation.search), ev.settings, data, k, ev.settings.bootstrap) });
+        searchPairs.push({ id: specId(r.spec), method: r.method, against: 'bm25', pairs: searchPairsAgainstBm25(results.map((e) => e.evaluation.search), ev.settings, data, k, ev.settings.bootstrap, (bm25 ??= itemBm25Index(data))) });
       }
       rows.push(...experimentRows(t, r.method, r.spec, summary, TABLE_DEFINITIONS[t].perBucket));
     }
