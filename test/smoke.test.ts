@@ -187,3 +187,43 @@ test('sid reproduce --budget smoke refuses options that do not apply, naming the
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /--budget must be one of full, smoke, got "tiny"/);
 });
+
+test('--queries: the profile reads that file, its workers and notebooks are told of it, its reports get their own folder, and its key follows the content', async () => {
+  const { createContext, dataStage } = await import('../lib/pipeline/stages');
+  const { dataSourceEnvironment, reportName } = await import('../lib/pipeline/profiles');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-queries-'));
+  try {
+    const items = prepareData(tiny.data).dataset.items;
+    const lines = items.slice(0, 40).flatMap((it, i) => [0, 1, 2, 3].map((j) => JSON.stringify({ item_id: it.id, style: j % 2 ? 'plot' : 'title', query: `query ${j} about item ${i}` }))).join('\n');
+    const [a, b] = [path.join(dir, 'my set.jsonl'), path.join(dir, 'copy.jsonl')];
+    fs.writeFileSync(a, lines + '\n');
+    fs.writeFileSync(b, lines + '\n');
+    const p = selectProfile({ name: 'tiny', queries: a });
+    assert.equal(p.data.queryFile, a);
+    assert.equal(reportName(p), 'tiny-my-set');
+    assert.equal(reportName(tiny), 'tiny');
+    assert.deepEqual(selectorArgs(p), ['--profile', 'tiny', '--queries', a]);
+    assert.deepEqual(dataSourceEnvironment(p), { SID_QUERIES: a });
+    assert.throws(() => selectProfile({ name: 'tiny', queries: path.join(dir, 'none.jsonl') }), /--queries .*none\.jsonl: no such file/);
+    // A notebook's kernel gets the profile from the environment the run passes it.
+    const saved = process.env.SID_QUERIES;
+    process.env.SID_QUERIES = a;
+    try {
+      assert.equal(getProfile('tiny').data.queryFile, a);
+    } finally {
+      if (saved === undefined) delete process.env.SID_QUERIES;
+      else process.env.SID_QUERIES = saved;
+    }
+    // The same queries under another name key the same data; another content keys other data.
+    const keyOf = async (file: string) => (await dataStage(createContext(selectProfile({ name: 'tiny', queries: file })))).key;
+    const [ka, kb] = [await keyOf(a), await keyOf(b)];
+    assert.equal(ka, kb);
+    const prepared = (await dataStage(createContext(p))).data;
+    assert.equal(prepared.queries.train.length + prepared.queries.valid.length + prepared.queries.test.length, 160);
+    fs.appendFileSync(b, JSON.stringify({ item_id: items[0].id, style: 'plot', query: 'one more query' }) + '\n');
+    assert.notEqual(await keyOf(b), ka);
+    assert.notEqual((await dataStage(createContext(tiny))).key, ka);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

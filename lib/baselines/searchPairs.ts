@@ -1,7 +1,8 @@
 /**
- * Generative search against BM25 on the same test queries, paired. A generative row decodes a seeded
- * sample of the test queries; BM25 ranks all of them. Here BM25 ranks exactly the row's sampled
- * queries, so each query contributes both results and the difference is paired: overall and per
+ * Generative search against BM25, and against the dense search of the row's own embedding, on the
+ * same test queries, paired. A generative row decodes a seeded sample of the test queries; BM25 and
+ * dense search rank all of them. Here each is read on exactly the row's sampled queries, so each
+ * query contributes both results and the difference is paired: overall and per
  * query style (title lookups, genre and tag descriptions, ...), with intervals from the cluster
  * bootstrap over the queries' target items and the row's seeds.
  */
@@ -53,24 +54,34 @@ export function bm25Rankings(index: Bm25Index, data: Pick<PreparedData, 'queries
   return bm25Search(index, queryIndices.map((q) => data.queries.test[q].text), k).map((r) => Array.from(r));
 }
 
+/** Hits@k of a stored dense search (its `searchRanks` over every test query) on the given test queries. */
+export function denseHits(searchRanks: readonly number[], queryIndices: number[], k: number): Float64Array {
+  return Float64Array.from(queryIndices, (q) => {
+    const r = searchRanks[q];
+    if (r === undefined) throw new Error(`denseHits: the dense search ranked ${searchRanks.length} test queries, not query ${q}`);
+    return r >= 0 && r < k ? 1 : 0;
+  });
+}
+
 /**
- * A generative row's search evaluations (one per seed, on the same sampled queries) against BM25 on
- * those queries: Recall@k overall and per query style, paired.
+ * A generative row's search evaluations (one per seed, on the same sampled queries) against another
+ * ranker on those queries: Recall@k overall and per query style, paired. `baselineHits` gives the
+ * other ranker's hits@k on the given test queries (BM25 by default).
  */
-export function searchPairsAgainstBm25(
+export function searchPairsAgainst(
   evaluations: TaskEvaluation[],
   settings: Pick<ResolvedGenerativeEval, 'seed' | 'limit' | 'taskLimits'>,
   data: Pick<PreparedData, 'dataset' | 'queries'>,
+  baselineHits: (queryIndices: number[], k: number) => Float64Array,
   k = 30,
   bootstrap: BootstrapOptions = {},
-  index: Bm25Index = itemBm25Index(data),
 ): SearchPair[] {
-  if (evaluations.length === 0) throw new Error('searchPairsAgainstBm25: no evaluations');
+  if (evaluations.length === 0) throw new Error('searchPairsAgainst: no evaluations');
   const queries = evaluatedQueryIndices(evaluations[0], settings, data);
   for (const e of evaluations.slice(1)) evaluatedQueryIndices(e, settings, data);
   const targets = evaluations[0].targets;
   const model = evaluations.map((e) => hitsAtK(e.rankings, targets, k));
-  const baseline = hitsAtK(bm25Rankings(index, data, queries, k), targets, k);
+  const baseline = baselineHits(queries, k);
   const styles = queries.map((q) => data.queries.test[q].style as string);
   const groups: [string, number[]][] = [['all', queries.map((_, i) => i)]];
   for (const style of [...new Set(styles)].sort()) groups.push([style, styles.flatMap((s, i) => (s === style ? [i] : []))]);
@@ -81,4 +92,16 @@ export function searchPairsAgainstBm25(
     const b = [pick(baseline)];
     return { style, n: members.length, model: bootstrapReplicates(a, opts), baseline: bootstrapReplicates(b, opts), difference: pairedReplicateDifference(a, b, opts) };
   });
+}
+
+/** searchPairsAgainst BM25 over the items' texts (one index may serve every row). */
+export function searchPairsAgainstBm25(
+  evaluations: TaskEvaluation[],
+  settings: Pick<ResolvedGenerativeEval, 'seed' | 'limit' | 'taskLimits'>,
+  data: Pick<PreparedData, 'dataset' | 'queries'>,
+  k = 30,
+  bootstrap: BootstrapOptions = {},
+  index: Bm25Index = itemBm25Index(data),
+): SearchPair[] {
+  return searchPairsAgainst(evaluations, settings, data, (queries, kk) => hitsAtK(bm25Rankings(index, data, queries, kk), queries.map((q) => data.queries.test[q].item), kk), k, bootstrap);
 }

@@ -40,7 +40,7 @@ Usage:
   Try without MovieLens: sid notebooks run 00_data --profile tiny
 
 Profiles: tiny (synthetic, CI), small (ml-latest-small, default), paper (ml-25m at paper scale).
-Environment: MOVIELENS_DIR (data folder), SID_PROFILE, SID_BACKEND (webgpu|tfjs-node-gpu|tfjs-node|wasm|cpu),
+Environment: MOVIELENS_DIR (data folder), SID_PROFILE, SID_DATASET_DIR and SID_QUERIES (as --dataset-dir, --queries), SID_BACKEND (webgpu|tfjs-node-gpu|tfjs-node|wasm|cpu),
 SID_NATIVE=0 (wasm kernels, not native BLAS), SID_THREADS (wasm and BLAS threads), SID_CACHE_DIR (artifact cache),
 SID_QUIET=1 (no progress lines).
 `;

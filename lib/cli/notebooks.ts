@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listNotebooks, runNotebooks, selectNotebooks } from '../report/notebooks';
 import { notebookParameters, parseParamPairs, ParamValue } from '../report/parameters';
-import { getProfile } from '../pipeline/profiles';
+import { getProfile, reportName } from '../pipeline/profiles';
 import { projectRoot } from '../util/fs';
 import { parseArgs, UsageError } from './args';
 import { optionValues, withoutOption } from './specs';
@@ -38,7 +38,7 @@ async function run(argv: string[]): Promise<number> {
     runs = await runNotebooks({
       names: positional.length ? positional : undefined,
       profile: profile.name,
-      outDir: options.out,
+      outDir: options.out ?? path.join(projectRoot(), 'reports', reportName(profile)),
       timeoutSec: options.timeout ? Number(options.timeout) : undefined,
       keepGoing: flags.has('keep-going'),
       jobs: options.jobs ? Number(options.jobs) : 1,

@@ -1,13 +1,15 @@
-/** `sid reproduce` (every table into reports/<profile>/) and `sid run-config` (one experiment; used by its workers). */
+/** `sid reproduce` (every table into reports/<profile>/, or reports/<profile>-<query file>/) and `sid run-config` (one experiment; used by its workers). */
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../backend/index';
+import { EMBEDDING_STRATEGIES } from '../names';
 import { ensureMovieLens } from '../data/index';
 import { collectAndWrite } from '../pipeline/collect';
 import { runExperiments } from '../pipeline/runner';
 import { runSmoke, smokeMarkdown } from '../pipeline/smoke';
 import { artifactKey } from '../pipeline/cache';
 import { codeVersion, createContext, dataFingerprint, experimentStage, parseSpecId } from '../pipeline/stages';
+import { dataSourceEnvironment, reportName } from '../pipeline/profiles';
 import { experimentsFor } from '../pipeline/tables';
 import { runNotebooks } from '../report/notebooks';
 import { projectRoot } from '../util/fs';
@@ -20,13 +22,14 @@ import { backendSummary, parseTables, PROFILE_OPTIONS, profileOf } from './runOp
 export async function reproduceCommand(argv: string[]): Promise<number> {
   const { options, flags } = parseArgs(argv, {
     flags: ['no-notebooks', 'rerun-notebooks', 'dry-run', 'no-wait'],
-    options: [...PROFILE_OPTIONS, 'jobs', 'tables', 'out', 'executor', 'partition', 'gpus-per-task'],
+    options: [...PROFILE_OPTIONS, 'jobs', 'tables', 'rows', 'out', 'executor', 'partition', 'gpus-per-task'],
   });
   const profile = profileOf(options);
   if (profile.budget === 'smoke') return smokeCommand(options, flags);
   const jobs = intOption(options, 'jobs', Math.max(1, os.cpus().length));
   const tables = parseTables(options.tables);
-  const outDir = path.resolve(options.out ?? path.join(projectRoot(), 'reports', profile.name));
+  const rows = parseRows(options.rows);
+  const outDir = path.resolve(options.out ?? path.join(projectRoot(), 'reports', reportName(profile)));
   const t0 = Date.now();
   const executor = choice('executor', options.executor, ['local', 'slurm'] as const, 'local');
   if (executor === 'local') {
@@ -37,16 +40,21 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   if (profile.data.dataset !== 'synthetic' && !profile.data.dir && !flags.has('dry-run')) await ensureMovieLens(profile.data.dataset);
   if (executor === 'slurm') {
     return (await import('./slurm')).reproduceOnSlurm({
-      profile, tables, outDir, specs: experimentsFor(tables, profile.generate.replicates),
-      notebooks: !flags.has('no-notebooks'), rerunNotebooks: flags.has('rerun-notebooks'),
+      profile, tables, outDir, specs: experimentsFor(tables, profile.generate.replicates, rows),
+      notebooks: !flags.has('no-notebooks') && !rows, rerunNotebooks: flags.has('rerun-notebooks'),
       partition: options.partition, gpusPerTask: optionalIntOption(options, 'gpus-per-task'),
       dryRun: flags.has('dry-run'), wait: !flags.has('no-wait'),
     });
   }
   await initBackend();
-  await runExperiments(profile, experimentsFor(tables, profile.generate.replicates), { jobs });
-  const { json, md, doc } = await collectAndWrite(profile, tables, outDir);
+  await runExperiments(profile, experimentsFor(tables, profile.generate.replicates, rows), { jobs });
+  const { json, md, doc } = await collectAndWrite(profile, tables, outDir, { embeddings: rows });
   process.stderr.write(`[reproduce] tables written: ${json}, ${md} (${formatSeconds((Date.now() - t0) / 1000)})\n`);
+  if (rows) {
+    // The demo and the notebooks show every row; a run of some rows stops at its tables.
+    process.stderr.write(`[reproduce] --rows: the rows of ${rows.join(', ')} only; no demo and no notebooks (they show every row)\n`);
+    return 0;
+  }
   // The multi-task model as a live page (demo.html), before the notebooks so their index links it.
   const demo = await writeDemo(profile, DEMO_SPEC, outDir);
   process.stderr.write(`[reproduce] demo written: ${demo.html}\n`);
@@ -63,10 +71,20 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
           code: codeVersion(['lib']),
           packages: sha256File(path.join(projectRoot(), 'package-lock.json')),
         });
-    await runNotebooks({ profile: profile.name, outDir, jobs, reuseKey });
+    await runNotebooks({ profile: profile.name, outDir, jobs, reuseKey, env: dataSourceEnvironment(profile) });
   }
   process.stderr.write(`[reproduce] done in ${formatSeconds((Date.now() - t0) / 1000)}: ${path.join(outDir, 'index.html')}\n`);
   return 0;
+}
+
+/** The embeddings a --rows value names (default: every row). */
+function parseRows(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const known = [...EMBEDDING_STRATEGIES, 'separate'];
+  const rows = value.split(',').filter((r) => r !== '');
+  if (rows.length === 0) throw new UsageError(`--rows: expected embeddings separated by commas (${known.join(', ')})`);
+  for (const r of rows) if (!known.includes(r)) throw new UsageError(`--rows: unknown embedding "${r}" (known: ${known.join(', ')})`);
+  return rows;
 }
 
 export async function runConfigCommand(argv: string[]): Promise<number> {
@@ -85,7 +103,7 @@ async function smokeCommand(options: Record<string, string>, flags: Set<string>)
   if (extra.length) throw new UsageError(`--${extra[0]} does not apply to --budget smoke (it runs every stage once in this process and executes no notebooks)`);
   const full = profileOf({ ...options, budget: 'full' });
   const tables = parseTables(options.tables);
-  const outDir = path.resolve(options.out ?? path.join(projectRoot(), 'reports', `${full.name}-smoke`));
+  const outDir = path.resolve(options.out ?? path.join(projectRoot(), 'reports', `${reportName(full)}-smoke`));
   if (full.data.dataset !== 'synthetic' && !full.data.dir) await ensureMovieLens(full.data.dataset);
   const backend = await initBackend();
   const report = await runSmoke(full, { outDir, tables, backend: backendSummary(backend) });

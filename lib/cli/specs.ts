@@ -44,7 +44,7 @@ const profile: OptionSpec = {
   default: '$SID_PROFILE, else small',
   help: 'data and sizes: tiny (synthetic, minutes), small (ml-latest-small), paper (ml-25m)',
 };
-/** The profile and what may vary it: commands that run stages take all three (lib/cli/runOptions.ts). */
+/** The profile and what may vary it: commands that run stages take all of them (lib/cli/runOptions.ts). */
 const profileSelection: OptionSpec[] = [
   profile,
   {
@@ -55,6 +55,7 @@ const profileSelection: OptionSpec[] = [
     help: "smoke: the profile's data and sizes with training, ALS, SASRec and decoding cut to a few steps (sid reproduce: every stage measured, full run extrapolated)",
   },
   { name: 'dataset-dir', arg: '<dir>', default: "the profile's data set", help: 'MovieLens folder (movies.csv, ratings.csv, tags.csv) in place of the profile\'s, e.g. from sid data synth' },
+  { name: 'queries', arg: '<file.jsonl>', default: '$SID_QUERIES, else generated template queries', help: 'search queries from this file (e.g. written by sid data queries --llm), keyed by its content; reports go to reports/<profile>-<file name>/' },
 ];
 const json: OptionSpec = { name: 'json', help: 'print JSON instead of text' };
 const quantizer: OptionSpec = { name: 'quantizer', arg: '<q>', choices: QUANTIZER_NAMES, default: 'rq-kmeans', help: 'how Semantic IDs are made' };
@@ -191,12 +192,13 @@ export const SPECS: Record<string, CommandSpec> = {
   },
   reproduce: {
     usage: 'sid reproduce',
-    summary: 'every table and notebook into reports/<profile>/',
+    summary: 'every table and notebook into reports/<profile>/ (reports/<profile>-<query file>/ with --queries)',
     options: [
       ...profileSelection,
       { name: 'jobs', arg: 'N', int: { min: 1 }, default: 'one per core', help: 'trainings (and notebooks) run in parallel' },
       { name: 'tables', arg: 'a,b', choices: TABLE_NAMES, list: true, default: TABLE_NAMES.join(','), help: 'tables to build' },
-      { name: 'out', arg: '<dir>', default: 'reports/<profile> (reports/<profile>-smoke with --budget smoke)', help: 'folder for results.json, results.md and the reports' },
+      { name: 'rows', arg: 'a,b', choices: [...EMBEDDING_STRATEGIES, 'separate'], list: true, default: 'every row', help: "only the tables' rows whose IDs come from these embeddings (the baselines and dense retrieval stay whole); no demo and no notebooks" },
+      { name: 'out', arg: '<dir>', default: 'reports/<profile>, or reports/<profile>-<query file> with --queries (-smoke added with --budget smoke)', help: 'folder for results.json, results.md and the reports' },
       { name: 'no-notebooks', help: 'write the tables only' },
       { name: 'rerun-notebooks', help: 'execute the notebooks even when their reports are up to date' },
       { name: 'executor', arg: '<local|slurm>', choices: ['local', 'slurm'], default: 'local', help: 'run the stages here, or as Slurm job arrays sharing the cache' },

@@ -28,6 +28,12 @@ export interface RetrievalReport {
   strategy: string;
   split: string;
   search: TaskResult | null;
+  /**
+   * Per search query of the split (in its order, the first `maxExamples`): the 0-based rank of its
+   * target in the top max(ks), or -1. What pairs dense search with other rankers on the same queries
+   * and splits it by query style.
+   */
+  searchRanks?: number[];
   searchMissing?: string;
   rec: TaskResult;
   settings: { ks: number[]; historyLength: number; recencyDecay: number };
@@ -47,9 +53,12 @@ export async function evaluateRetrieval(model: RetrievalModel, data: PreparedDat
   const queries = data.queries[split].slice(0, cap);
   const recExamples = data.rec[split].slice(0, cap);
   let search: TaskResult | null = null;
+  let searchRanks: number[] | undefined;
   let searchMissing: string | undefined;
   if (model.encodeQueries) {
-    search = summarizeTask(searchRankings(model, queries, kMax), queries.map((q) => q.item), data, ks, { iterations, seed, clusters: queries.map((q) => q.item) });
+    const rankings = searchRankings(model, queries, kMax);
+    search = summarizeTask(rankings, queries.map((q) => q.item), data, ks, { iterations, seed, clusters: queries.map((q) => q.item) });
+    searchRanks = queries.map((q, i) => Array.prototype.indexOf.call(rankings[i], q.item));
   } else {
     searchMissing = `strategy ${model.strategy ?? '?'} has no text side: its item vectors come from interactions only, so there is no query encoder`;
   }
@@ -57,5 +66,5 @@ export async function evaluateRetrieval(model: RetrievalModel, data: PreparedDat
   const recencyDecay = o.recencyDecay ?? 0.9;
   const recR = recRankings(model.vectors, model.dim, recExamples, kMax, { historyLength, recencyDecay });
   const rec = summarizeTask(recR, recExamples.map((e) => e.target), data, ks, { iterations, seed, clusters: recExamples.map((e) => e.user) });
-  return { strategy: model.strategy ?? '?', split, search, searchMissing, rec, settings: { ks, historyLength, recencyDecay } };
+  return { strategy: model.strategy ?? '?', split, search, ...(searchRanks ? { searchRanks } : {}), searchMissing, rec, settings: { ks, historyLength, recencyDecay } };
 }

@@ -5,11 +5,9 @@
  * at two work levels (`scale` 1 and 2) gives each stage's fixed cost and its cost per unit of work,
  * from which lib/pipeline/smoke.ts extrapolates the full run.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { resolveGenerativeEval } from '../eval/generativeEval';
 import type { PreparedData } from '../types';
-import { getProfile, type Profile } from './profiles';
+import { getProfile, withDataSources, type DataSources, type Profile } from './profiles';
 import { stageKinds } from './stageKinds';
 import type { WorkUnit } from './workUnits';
 
@@ -95,25 +93,15 @@ export function stageWork(p: Profile, data: PreparedData): StageWork {
   return Object.fromEntries(workUnits().map((u) => [u.name, u.count(p, data)]));
 }
 
-/** What names a profile on a command line: its name, a budget and a MovieLens folder. */
-export interface ProfileSelector {
+/** What names a profile on a command line: its name, a budget, a MovieLens folder and a query file. */
+export interface ProfileSelector extends DataSources {
   name?: string;
   budget?: string;
-  /** A folder with movies.csv, ratings.csv and tags.csv in place of the profile's data set's. */
-  datasetDir?: string;
 }
 
 /** The profile a selector names (the smoke budget at work level 1). */
 export function selectProfile(sel: ProfileSelector): Profile {
-  let p = getProfile(sel.name);
-  if (sel.datasetDir !== undefined) {
-    if (p.data.dataset === 'synthetic') throw new Error(`--dataset-dir: profile "${p.name}" generates its data; name a MovieLens profile (small or paper)`);
-    const dir = path.resolve(sel.datasetDir);
-    for (const f of ['movies.csv', 'ratings.csv']) {
-      if (!fs.existsSync(path.join(dir, f))) throw new Error(`--dataset-dir ${dir}: no ${f} there (expected a MovieLens folder with movies.csv, ratings.csv and tags.csv)`);
-    }
-    p = { ...p, data: { ...p.data, dir } };
-  }
+  const p = withDataSources(getProfile(sel.name), sel);
   const budget = sel.budget ?? 'full';
   if (!(BUDGET_NAMES as readonly string[]).includes(budget)) throw new Error(`--budget must be one of ${BUDGET_NAMES.join(', ')}, got "${budget}"`);
   return budget === 'smoke' ? smokeProfile(p, 1) : p;
@@ -124,5 +112,6 @@ export function selectorArgs(p: Profile): string[] {
   const args = ['--profile', p.name];
   if (p.budget) args.push('--budget', p.budget);
   if (p.data.dir) args.push('--dataset-dir', p.data.dir);
+  if (p.data.queryFile) args.push('--queries', p.data.queryFile);
   return args;
 }

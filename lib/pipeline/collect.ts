@@ -12,9 +12,9 @@ import {
   type ExperimentSpec, type PipelineContext, type StoredExperiment,
 } from './stages';
 import { BASELINE_ROWS, SASREC_ROW, type BaselineResults } from './baselineRows';
-import { TABLE_DEFINITIONS, TABLES, type TableName } from './tables';
+import { TABLE_DEFINITIONS, tableRows, type TableName } from './tables';
 import { compareReplicates, replicateRankings } from '../eval/compare';
-import { itemBm25Index, searchPairsAgainstBm25, type SearchPair } from '../baselines/searchPairs';
+import { denseHits, itemBm25Index, searchPairsAgainst, searchPairsAgainstBm25, type SearchPair } from '../baselines/searchPairs';
 import { summarizeReplicates, type TaskResult } from '../eval/summary';
 import { TASKS, type PreparedData, type Task } from '../types';
 import { EMBEDDING_STRATEGIES } from '../embed/index';
@@ -67,8 +67,14 @@ export interface ResultsDocument {
   baselineSelection: { cooccurrence: Selection<CooccurrenceParams>; itemKnn: Selection<ItemKnnParams> };
   /** The leave-last-N-out table's split, when it was collected. */
   lastN?: { targets: number; recTest: number; users: number };
-  /** Each generative row's search against BM25 on the row's own sampled test queries, paired, overall and per query style. */
-  searchPairs?: { id: string; method: string; against: 'bm25'; pairs: SearchPair[] }[];
+  /**
+   * Each generative row's search against BM25, and against the dense search of the embedding its IDs
+   * come from (the search embedding for separate IDs; none for an embedding without a text side), on
+   * the row's own sampled test queries, paired, overall and per query style.
+   */
+  searchPairs?: { id: string; method: string; against: 'bm25' | 'dense'; pairs: SearchPair[] }[];
+  /** With sid reproduce --rows: the embeddings whose rows were trained (the tables' other rows are absent). */
+  rowsSelected?: string[];
 }
 
 /** The chosen decoding of an experiment and every candidate's validation recall. */
@@ -129,8 +135,13 @@ function rowSummary(results: StoredExperiment[], data: PreparedData): Record<Tas
   return out;
 }
 
+export interface CollectOptions {
+  /** Only the rows whose IDs come from these embeddings (sid reproduce --rows); default every row. */
+  embeddings?: readonly string[];
+}
+
 /** All rows of the given tables plus the embedding-level dense retrieval of every strategy. */
-export async function collectResults(ctx: PipelineContext, tables: readonly TableName[]): Promise<ResultsDocument> {
+export async function collectResults(ctx: PipelineContext, tables: readonly TableName[], opts: CollectOptions = {}): Promise<ResultsDocument> {
   const { data } = await dataStage(ctx);
   const rows: ResultRow[] = [];
   const comparisons: RowComparison[] = [];
@@ -156,12 +167,17 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
   let bm25: ReturnType<typeof itemBm25Index> | null = null;
   for (const t of tables) {
     const byMethod = new Map<string, StoredExperiment[]>();
-    for (const r of TABLES[t]) {
+    for (const r of tableRows(t, opts.embeddings)) {
       const { results, summary } = await loadRow(r.spec);
       byMethod.set(r.method, results);
       if (!r.spec.protocol && !searchPairs.some((p) => p.id === specId(r.spec))) {
         const ev = results[0].evaluation;
-        searchPairs.push({ id: specId(r.spec), method: r.method, against: 'bm25', pairs: searchPairsAgainstBm25(results.map((e) => e.evaluation.search), ev.settings, data, k, ev.settings.bootstrap, (bm25 ??= itemBm25Index(data))) });
+        const evaluations = results.map((e) => e.evaluation.search);
+        searchPairs.push({ id: specId(r.spec), method: r.method, against: 'bm25', pairs: searchPairsAgainstBm25(evaluations, ev.settings, data, k, ev.settings.bootstrap, (bm25 ??= itemBm25Index(data))) });
+        const ranks = (await embeddingStage(ctx, r.spec.embedding === 'separate' ? 'search' : r.spec.embedding)).embedding.retrieval.searchRanks;
+        if (ranks && ranks.length === data.queries.test.length) {
+          searchPairs.push({ id: specId(r.spec), method: r.method, against: 'dense', pairs: searchPairsAgainst(evaluations, ev.settings, data, (queries, kk) => denseHits(ranks, queries, kk), k, ev.settings.bootstrap) });
+        }
       }
       rows.push(...experimentRows(t, r.method, r.spec, summary, TABLE_DEFINITIONS[t].perBucket));
     }
@@ -197,6 +213,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     baselineSelection: base.selection as ResultsDocument['baselineSelection'],
     ...(lastN ? { lastN } : {}),
     searchPairs,
+    ...(opts.embeddings ? { rowsSelected: [...opts.embeddings] } : {}),
   };
 }
 
@@ -225,8 +242,8 @@ function writeResults(doc: ResultsDocument, outDir: string): { json: string; md:
   return { json, md };
 }
 
-export async function collectAndWrite(profile: Profile, tables: readonly TableName[], outDir: string): Promise<{ json: string; md: string; doc: ResultsDocument }> {
+export async function collectAndWrite(profile: Profile, tables: readonly TableName[], outDir: string, opts: CollectOptions = {}): Promise<{ json: string; md: string; doc: ResultsDocument }> {
   const ctx = createContext(profile);
-  const doc = await collectResults(ctx, tables);
+  const doc = await collectResults(ctx, tables, opts);
   return { ...writeResults(doc, outDir), doc };
 }

@@ -4,6 +4,8 @@
  * 2-core machine; `paper` takes ml-25m at the paper's scale and the paper's sizes (values marked
  * "paper" are verbatim from it: 20 queries per item, 2 x 256 codes, 60 beams in 30 groups).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { DataOptions } from '../data/prepare';
 import type { EmbeddingOptions } from '../embed/index';
 import type { RetrievalOptions } from '../eval/retrieval';
@@ -167,11 +169,60 @@ const PROFILES: Record<ProfileName, Profile> = {
   },
 };
 
-/** The profile of that name, or the one named by SID_PROFILE, or `small`. */
+/** Where a profile's data come from, when not its own: a MovieLens folder and a query file. */
+export interface DataSources {
+  /** A folder with movies.csv, ratings.csv and tags.csv in place of the profile's data set's. */
+  datasetDir?: string;
+  /** A JSONL query file (item_id, query, style) in place of the generated template queries. */
+  queries?: string;
+}
+
+/**
+ * The profile with its data taken from `sources` (absolute paths, checked to exist). The query
+ * file's content, not its path, keys every stage (lib/pipeline/stages.ts dataFingerprint).
+ */
+export function withDataSources(p: Profile, sources: DataSources): Profile {
+  let data = p.data;
+  if (sources.datasetDir !== undefined) {
+    if (p.data.dataset === 'synthetic') throw new Error(`--dataset-dir: profile "${p.name}" generates its data; name a MovieLens profile (small or paper)`);
+    const dir = path.resolve(sources.datasetDir);
+    for (const f of ['movies.csv', 'ratings.csv']) {
+      if (!fs.existsSync(path.join(dir, f))) throw new Error(`--dataset-dir ${dir}: no ${f} there (expected a MovieLens folder with movies.csv, ratings.csv and tags.csv)`);
+    }
+    data = { ...data, dir };
+  }
+  if (sources.queries !== undefined) {
+    const file = path.resolve(sources.queries);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new Error(`--queries ${file}: no such file (expected a JSONL query file, one {"item_id", "query", "style"} per line)`);
+    data = { ...data, queryFile: file };
+  }
+  return data === p.data ? p : { ...p, data };
+}
+
+/**
+ * The folder name of a profile's reports: the profile's name, followed by the query file's name when
+ * its queries are imported (reports/small-ml-latest-small-llm/), so that two query sets never share one.
+ */
+export function reportName(p: Profile): string {
+  if (!p.data.queryFile) return p.name;
+  const stem = path.basename(p.data.queryFile).replace(/\.jsonl?$/i, '').replace(/[^A-Za-z0-9_-]+/g, '-');
+  return `${p.name}-${stem}`;
+}
+
+/** The environment that makes getProfile, in another process (a notebook's kernel), read the profile's data sources. */
+export function dataSourceEnvironment(p: Profile): Record<string, string> {
+  return { ...(p.data.dir ? { SID_DATASET_DIR: p.data.dir } : {}), ...(p.data.queryFile ? { SID_QUERIES: p.data.queryFile } : {}) };
+}
+
+/**
+ * The profile of that name, or the one named by SID_PROFILE, or `small`; its data from SID_DATASET_DIR
+ * and SID_QUERIES where set (what `sid reproduce --dataset-dir/--queries` passes to the notebooks).
+ */
 export function getProfile(name?: string): Profile {
   const n = name ?? process.env.SID_PROFILE ?? 'small';
   if (!(PROFILE_NAMES as readonly string[]).includes(n)) {
     throw new Error(`unknown profile "${n}": expected one of ${PROFILE_NAMES.join(', ')} (option --profile or SID_PROFILE)`);
   }
-  return PROFILES[n as ProfileName];
+  const env = process.env;
+  return withDataSources(PROFILES[n as ProfileName], { datasetDir: env.SID_DATASET_DIR || undefined, queries: env.SID_QUERIES || undefined });
 }

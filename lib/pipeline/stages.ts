@@ -121,7 +121,9 @@ export function dataFingerprint(profile: Profile): unknown {
 
 /** The prepared data set (fast to rebuild, so only its key is cached, not the data). */
 export async function dataStage(ctx: PipelineContext): Promise<DataStageResult> {
-  const key = artifactKey('data', { options: ctx.profile.data, files: dataFingerprint(ctx.profile), code: codeVersion(stageSources('data')) });
+  // The query file is keyed by its content (in the fingerprint), not by where it lies.
+  const options = { ...ctx.profile.data, queryFile: ctx.profile.data.queryFile ? 'imported' : undefined };
+  const key = artifactKey('data', { options, files: dataFingerprint(ctx.profile), code: codeVersion(stageSources('data')) });
   const data = await memoize(ctx, `data:${key}`, async () => prepareData(ctx.profile.data));
   return { data, key };
 }

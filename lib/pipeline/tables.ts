@@ -101,9 +101,14 @@ function dedupe(rows: TableRowSpec[]): TableRowSpec[] {
   return rows.filter((r) => (seen.has(key(r.spec)) ? false : (seen.add(key(r.spec)), true)));
 }
 
-/** The distinct trainings the given tables need, in table order: every replicate of every row. */
-export function experimentsFor(tables: readonly TableName[], replicates: number): ExperimentSpec[] {
-  return dedupe(tables.flatMap((t) => TABLES[t])).flatMap((r) => replicatesOf(r.spec, replicates));
+/** A table's rows, only those whose IDs come from one of `embeddings` when it is given (sid reproduce --rows). */
+export function tableRows(table: TableName, embeddings?: readonly string[]): TableRowSpec[] {
+  return embeddings ? TABLES[table].filter((r) => embeddings.includes(r.spec.embedding)) : TABLES[table];
+}
+
+/** The distinct trainings the given tables need, in table order: every replicate of every (selected) row. */
+export function experimentsFor(tables: readonly TableName[], replicates: number, embeddings?: readonly string[]): ExperimentSpec[] {
+  return dedupe(tables.flatMap((t) => tableRows(t, embeddings))).flatMap((r) => replicatesOf(r.spec, replicates));
 }
 
 /**

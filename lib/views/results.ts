@@ -320,12 +320,28 @@ export function stoppingTable(doc: ResultsDocument, table: TableName): Record<st
   });
 }
 
-/** Each generative row of a table against BM25 on the row's own sampled test queries: Recall@30 per query style, paired. */
+/**
+ * Each generative row of a table against BM25 and against the dense search of its own embedding, on
+ * the row's own sampled test queries: Recall@30 per query style, paired.
+ */
 export function searchPairsTable(doc: ResultsDocument, table: TableName): Record<string, string | number>[] {
   const e = (x: Estimate) => `${x.mean.toFixed(3)} [${x.lo.toFixed(3)}, ${x.hi.toFixed(3)}]`;
   return TABLES[table].flatMap((r) => {
-    const entry = (doc.searchPairs ?? []).find((p) => p.id === specId(r.spec));
-    if (!entry) return [];
-    return entry.pairs.map((p) => ({ method: r.method, 'query style': p.style, queries: p.n, generative: e(p.model), BM25: e(p.baseline), 'generative - BM25': e(p.difference) }));
+    const of = (against: 'bm25' | 'dense') => (doc.searchPairs ?? []).find((p) => p.id === specId(r.spec) && p.against === against);
+    const [bm25, dense] = [of('bm25'), of('dense')];
+    if (!bm25) return [];
+    return bm25.pairs.map((p) => {
+      const d = dense?.pairs.find((x) => x.style === p.style);
+      return {
+        method: r.method,
+        'query style': p.style,
+        queries: p.n,
+        generative: e(p.model),
+        BM25: e(p.baseline),
+        'generative - BM25': e(p.difference),
+        'dense (own embedding)': d ? e(d.baseline) : '-',
+        'generative - dense': d ? e(d.difference) : '-',
+      };
+    });
   });
 }
