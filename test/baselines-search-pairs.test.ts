@@ -1,5 +1,5 @@
 /**
- * Generative search against BM25 on the same sampled test queries (lib/baselines/searchPairs.ts): the
+ * Generative search against BM25 and dense search on the same sampled test queries (lib/baselines/searchPairs.ts): the
  * sampled queries recovered from a real evaluation, the paired difference against a hand count, per
  * query style, and a mismatch refused.
  */
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../lib/backend';
 import { buildBm25Index, bm25Search } from '../lib/baselines/bm25';
 import { evaluateGenerative } from '../lib/eval/generativeEval';
-import { evaluatedQueryIndices, searchPairsAgainstBm25 } from '../lib/baselines/searchPairs';
+import { denseHits, evaluatedQueryIndices, searchPairsAgainst, searchPairsAgainstBm25 } from '../lib/baselines/searchPairs';
 import { prepareGenerativeTraining } from '../lib/generate/jointModel';
 import { hitsAtK } from '../lib/util/metrics';
 import { TINY_MODEL, tinyData, tinyVocab } from './generate-fixtures';
@@ -47,6 +47,14 @@ test('a row\'s sampled test queries are recovered and paired with BM25 on exactl
     assert.ok(Math.abs(pairs[0].difference.mean - mean(all.map((i) => hm[i] - hb[i]))) < 1e-12);
     const genre = all.filter((i) => data.queries.test[idx[i]].style === 'genre');
     assert.ok(Math.abs(pairs[1].difference.mean - mean(genre.map((i) => hm[i] - hb[i]))) < 1e-12);
+    // Against a dense search's stored ranks over every test query: read on exactly the sampled ones.
+    const ranks = data.queries.test.map((_, q) => [-1, 0, 2, 5][q % 4]);
+    const dense = searchPairsAgainst(evals.map((e) => e.search), settings, data, (queries, k) => denseHits(ranks, queries, k), 3, { iterations: 200 });
+    const hd = idx.map((q) => (ranks[q] >= 0 && ranks[q] < 3 ? 1 : 0));
+    assert.ok(Math.abs(dense[0].baseline.mean - mean(hd)) < 1e-12);
+    assert.ok(Math.abs(dense[0].difference.mean - mean(all.map((i) => hm[i] - hd[i]))) < 1e-12);
+    assert.ok(Math.abs(dense[2].baseline.mean - mean(all.filter((i) => data.queries.test[idx[i]].style === 'title').map((i) => hd[i]))) < 1e-12);
+    assert.throws(() => denseHits(ranks.slice(0, 2), idx, 3), /ranked 2 test queries/);
     // Another seed draws other queries: refused, never paired wrongly.
     assert.throws(() => evaluatedQueryIndices(evals[0].search, { ...settings, seed: settings.seed + 1 }, data), /not the seeded sample/);
   } finally {

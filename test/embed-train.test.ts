@@ -27,6 +27,10 @@ test('search objective lifts search recall far above random; rec objective lifts
   const search = await trainBiEncoder(data, 'search', small);
   const rs = await evaluateRetrieval(search, data, { bootstrapIterations: 50 });
   assert.ok(r10(rs.search) > 8 * random, `search R@10 ${r10(rs.search)} vs random ${random}`);
+  // Each test query's stored rank gives back the summary's Recall@10 and Recall@30.
+  const ranks = rs.searchRanks!;
+  assert.equal(ranks.length, data.queries.test.length);
+  for (const k of [10, 30]) assert.ok(Math.abs(ranks.filter((r) => r >= 0 && r < k).length / ranks.length - rs.search!.overall[`recall@${k}`].mean) < 1e-12);
   const rec = await trainBiEncoder(data, 'rec', small);
   const rr = await evaluateRetrieval(rec, data, { bootstrapIterations: 50 });
   assert.ok(r10(rr.rec) > 5 * random, `rec R@10 ${r10(rr.rec)} vs random ${random}`);

@@ -79,3 +79,57 @@ test('SASRec learns a planted next-item rule, stops early on validation, never r
   r.model.dispose();
   assert.ok(tf.memory().numTensors - before < 10, `tensors left: ${tf.memory().numTensors - before}`);
 });
+
+test('SASRec dropout: only while training, seeded, the expected rate, and the recipe still learns the planted rule', async () => {
+  const model = new SasRecModel(N, { ...SASREC_DEFAULTS, maxLen: 6, dim: 8, heads: 2, layers: 1, dropout: 0.5, seed: 3 });
+  const ids = Int32Array.of(0, 0, 3, 4, 5, 6);
+  const plain = model.hidden(ids, 1).arraySync();
+  // Inference reads no dropout: the same input gives the same states, as does a stream of rate 0.
+  assert.deepEqual(model.hidden(ids, 1).arraySync(), plain);
+  assert.deepEqual(model.hidden(ids, 1, { rate: 0, nextSeed: () => 1 }).arraySync(), plain);
+  // In training the masks follow the seeds: the same seeds give the same states, others differ.
+  const seeded = (start: number) => {
+    let s = start;
+    return model.hidden(ids, 1, { rate: 0.5, nextSeed: () => s++ }).arraySync();
+  };
+  assert.deepEqual(seeded(10), seeded(10));
+  assert.notDeepEqual(seeded(10), seeded(20));
+  assert.notDeepEqual(seeded(10), plain);
+  model.dispose();
+  // tf.dropout as used: about `rate` of the entries zeroed, the kept ones scaled by 1 / (1 - rate).
+  const x = tf.ones([4000]);
+  const kept = tf.dropout(x, 0.3, undefined, 5).dataSync();
+  const zeros = kept.filter((v) => v === 0).length / kept.length;
+  assert.ok(Math.abs(zeros - 0.3) < 0.03, `zeroed ${zeros}`);
+  assert.ok(kept.every((v) => v === 0 || Math.abs(v - 1 / 0.7) < 1e-5));
+  x.dispose();
+  // With dropout and the published betas, the planted rule is still learned.
+  const { train, valid } = cycleData(60, 6, 1);
+  const r = await trainSasRec(train, valid, N, { maxLen: 6, dim: 16, heads: 2, layers: 1, batchSize: 16, learningRate: 5e-3, maxEpochs: 60, patience: 10, validK: 1, dropout: 0.2, beta2: 0.98, seed: 2 });
+  assert.ok(Math.max(...r.validRecall) >= 0.9, `validation Recall@1 ${r.validRecall.map((v) => v.toFixed(2)).join(' ')}`);
+  // Patience 10: it stops 10 epochs after its best, or at the cap.
+  assert.ok(r.epochs === 60 || r.epochs === r.bestEpoch + 11, `${r.epochs} epochs, best ${r.bestEpoch + 1}`);
+  r.model.dispose();
+});
+
+test('the Adam betas reach the optimizer: another beta2 gives other weights after the same steps', async () => {
+  const { train, valid } = cycleData(20, 6, 4);
+  const weights = async (beta2: number) => {
+    const r = await trainSasRec(train, valid, N, { maxLen: 6, dim: 8, heads: 2, layers: 1, batchSize: 8, learningRate: 5e-3, maxEpochs: 2, patience: 5, validK: 1, beta2, seed: 2 });
+    const w = Array.from(r.model.items.dataSync());
+    r.model.dispose();
+    return w;
+  };
+  const [a, b, c] = [await weights(0.98), await weights(0.98), await weights(0.999)];
+  assert.deepEqual(a, b);
+  assert.ok(a.some((v, i) => Math.abs(v - c[i]) > 1e-6));
+});
+
+test('the SASRec grid enumerates every setting in order, and an absent axis keeps the base value', async () => {
+  const { sasrecGridSettings } = await import('../lib/baselines/sasrec');
+  const base = { ...SASREC_DEFAULTS, learningRate: 1e-3, dropout: 0.2, dim: 64 };
+  const g = sasrecGridSettings(base, { learningRate: [1e-3, 3e-3], dim: [64, 128] });
+  assert.deepEqual(g.map((c) => [c.learningRate, c.dropout, c.dim]), [[1e-3, 0.2, 64], [1e-3, 0.2, 128], [3e-3, 0.2, 64], [3e-3, 0.2, 128]]);
+  assert.ok(g.every((c) => c.maxLen === base.maxLen && c.seed === base.seed));
+  assert.deepEqual(sasrecGridSettings(base), [base]);
+});

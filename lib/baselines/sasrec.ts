@@ -7,11 +7,14 @@
  *
  * - Input: the last `maxLen` items of a history, left-padded with id 0 (item i is id i + 1).
  * - Blocks: pre-norm (RMSNorm) multi-head self-attention with a causal and a padding mask, then a
- *   GELU feed-forward, each with a residual; learned absolute positions. No dropout.
- * - Training: every training prefix of length >= 2 gives targets at each position; Adam; one epoch =
- *   one pass over the users in a seeded order; after each epoch the validation users are ranked and
- *   training stops when validation Recall@K has not improved for `patience` epochs (or at `maxEpochs`);
- *   the weights of the best epoch are kept. Test targets are never read.
+ *   GELU feed-forward, each with a residual; learned absolute positions. Dropout (training only, as
+ *   the published model has it) on the input embeddings, on the attention weights and on each
+ *   block's two residual branches.
+ * - Training: every training prefix of length >= 2 gives targets at each position; Adam with the
+ *   configured betas (the published recipe: 0.9, 0.98); one epoch = one pass over the users in a
+ *   seeded order; after each epoch the validation users are ranked and training stops when
+ *   validation Recall@K has not improved for `patience` epochs (or at `maxEpochs`); the weights of
+ *   the best epoch are kept. Test targets are never read.
  * - Ranking: the last position's scores over every item, the history's items excluded.
  */
 import { DeviceYield, tf, embeddingLookup, linearSoftmaxCrossEntropySum } from '../backend/index';
@@ -34,10 +37,33 @@ export interface SasRecConfig {
   patience: number;
   /** Cut-off of the validation Recall@K that early stopping watches. */
   validK: number;
+  /** Dropout rate while training (0: none). */
+  dropout: number;
+  /** Adam's decay rates of the first and second moments. */
+  beta1: number;
+  beta2: number;
   seed: number;
 }
 
-export const SASREC_DEFAULTS: SasRecConfig = { maxLen: 50, dim: 64, heads: 2, layers: 2, learningRate: 1e-3, batchSize: 64, maxEpochs: 50, patience: 5, validK: 30, seed: 0 };
+export const SASREC_DEFAULTS: SasRecConfig = { maxLen: 50, dim: 64, heads: 2, layers: 2, learningRate: 1e-3, batchSize: 64, maxEpochs: 50, patience: 5, validK: 30, dropout: 0, beta1: 0.9, beta2: 0.999, seed: 0 };
+
+/** The SASRec settings a profile's grid varies (each list one axis; an absent axis keeps the base setting). */
+export type SasRecGrid = Partial<Record<'learningRate' | 'dropout' | 'dim', number[]>>;
+
+/** Every setting of a grid over `base`, in grid order (learning rate, then dropout, then width). */
+export function sasrecGridSettings(base: SasRecConfig, grid: SasRecGrid = {}): SasRecConfig[] {
+  const axes = (['learningRate', 'dropout', 'dim'] as const).map((k) => [k, grid[k]?.length ? grid[k]! : [base[k]]] as const);
+  let settings: SasRecConfig[] = [base];
+  for (const [k, values] of axes) settings = settings.flatMap((c) => values.map((v) => ({ ...c, [k]: v })));
+  return settings;
+}
+
+/** Seeds of the dropout masks of one training step (none at inference). */
+export interface DropoutStream {
+  rate: number;
+  /** A fresh seed per mask, from the training's seeded stream. */
+  nextSeed: () => number;
+}
 
 interface Block {
   norm1: tf.Variable;
@@ -62,6 +88,7 @@ export class SasRecModel {
   constructor(numItems: number, cfg: SasRecConfig) {
     if (!(cfg.dim % cfg.heads === 0)) throw new Error(`lib/baselines/sasrec.ts: dim ${cfg.dim} must be a multiple of heads ${cfg.heads}`);
     if (!(Number.isInteger(cfg.maxLen) && cfg.maxLen >= 2)) throw new Error(`lib/baselines/sasrec.ts: maxLen must be an integer >= 2, got ${cfg.maxLen}`);
+    if (!(cfg.dropout >= 0 && cfg.dropout < 1)) throw new Error(`lib/baselines/sasrec.ts: dropout must be in [0, 1), got ${cfg.dropout}`);
     this.numItems = numItems;
     this.cfg = cfg;
     const rng = new Rng(cfg.seed);
@@ -102,8 +129,8 @@ export class SasRecModel {
     for (const v of this.variables()) v.dispose();
   }
 
-  /** Hidden states [B, L, d] for left-padded ids [B * L] (0 = padding). */
-  hidden(ids: Int32Array, batch: number): tf.Tensor3D {
+  /** Hidden states [B, L, d] for left-padded ids [B * L] (0 = padding); with `dropout`, as in training. */
+  hidden(ids: Int32Array, batch: number, dropout?: DropoutStream): tf.Tensor3D {
     const { maxLen: L, dim: d, heads: H } = this.cfg;
     const dh = d / H;
     const pad = new Float32Array(batch * L);
@@ -117,19 +144,20 @@ export class SasRecModel {
     }
     const mask = tf.tensor3d(pad, [batch, L, 1]);
     const biasT = tf.tensor4d(bias, [batch, 1, L, L]);
+    const drop = <T extends tf.Tensor>(t: T): T => (dropout && dropout.rate > 0 ? (tf.dropout(t, dropout.rate, undefined, dropout.nextSeed()) as T) : t);
     let x = tf.add(tf.mul(embeddingLookup(this.items, ids, [batch, L, d]), Math.sqrt(d)), this.positions) as tf.Tensor3D;
-    x = tf.mul(x, mask);
+    x = tf.mul(drop(x), mask);
     const split = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [batch, L, H, dh]), [0, 2, 1, 3]);
     for (const blk of this.blocks) {
       const h = rmsNorm(x, blk.norm1);
       const q = split(linear(h, blk.wq));
       const k = split(linear(h, blk.wk));
       const v = split(linear(h, blk.wv));
-      const att = tf.softmax(tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)), biasT));
+      const att = drop(tf.softmax(tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)), biasT)));
       const ctx = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [batch, L, d]);
-      x = tf.mul(tf.add(x, linear(ctx, blk.wo)), mask) as tf.Tensor3D;
+      x = tf.mul(tf.add(x, drop(linear(ctx, blk.wo))), mask) as tf.Tensor3D;
       const f = linear(gelu(linear(rmsNorm(x, blk.norm2), blk.w1)), blk.w2);
-      x = tf.mul(tf.add(x, f), mask) as tf.Tensor3D;
+      x = tf.mul(tf.add(x, drop(f)), mask) as tf.Tensor3D;
     }
     return rmsNorm(x, this.finalNorm) as tf.Tensor3D;
   }
@@ -153,7 +181,7 @@ export function leftPadded(seq: ArrayLike<number>, maxLen: number, out: Int32Arr
 }
 
 /** Mean next-item cross-entropy of one batch of training sequences (inputs s[0..n-2], targets s[1..n-1]). */
-function sasRecLoss(model: SasRecModel, seqs: ArrayLike<number>[]): tf.Scalar {
+export function sasRecLoss(model: SasRecModel, seqs: ArrayLike<number>[], dropout?: DropoutStream): tf.Scalar {
   const L = model.cfg.maxLen;
   const B = seqs.length;
   const ids = new Int32Array(B * L);
@@ -168,7 +196,7 @@ function sasRecLoss(model: SasRecModel, seqs: ArrayLike<number>[]): tf.Scalar {
   let count = 0;
   for (let i = 0; i < targets.length; i++) if (targets[i] >= 0) count++;
   return tf.tidy(() => {
-    const h = tf.reshape(model.hidden(ids, B), [B * L, model.cfg.dim]) as tf.Tensor2D;
+    const h = tf.reshape(model.hidden(ids, B, dropout), [B * L, model.cfg.dim]) as tf.Tensor2D;
     // Padded positions have target -1, so they add nothing. Over a large catalogue the logits go in
     // row chunks (lib/backend/linearCrossEntropy.ts); at ml-latest-small's size in one piece.
     return tf.div(linearSoftmaxCrossEntropySum(h, model.outputTable(), targets), Math.max(1, count)) as tf.Scalar;
@@ -212,8 +240,10 @@ export interface SasRecTraining {
 export async function trainSasRec(train: UserSequence[], valid: RecExample[], numItems: number, cfg: Partial<SasRecConfig> = {}): Promise<SasRecTraining> {
   const c: SasRecConfig = { ...SASREC_DEFAULTS, ...cfg };
   const model = new SasRecModel(numItems, c);
-  const opt = tf.train.adam(c.learningRate);
+  const opt = tf.train.adam(c.learningRate, c.beta1, c.beta2);
   const rng = new Rng(c.seed ^ 0x5a5);
+  const maskRng = new Rng(c.seed ^ 0xd20);
+  const dropout: DropoutStream = { rate: c.dropout, nextSeed: () => maskRng.int(0x7fffffff) };
   // Sequences longer than maxLen + 1 are cut into windows, so early items are trained on too.
   const windows: Int32Array[] = [];
   for (const u of train) {
@@ -235,7 +265,7 @@ export async function trainSasRec(train: UserSequence[], valid: RecExample[], nu
     for (let s = 0; s < order.length; s += c.batchSize) {
       const batch = Array.from(order.subarray(s, s + c.batchSize), (i) => windows[i]);
       // No cost returned: nothing is read back per step.
-      opt.minimize(() => sasRecLoss(model, batch), false, model.variables());
+      opt.minimize(() => sasRecLoss(model, batch, dropout), false, model.variables());
       progress.tick(1, `epoch ${epoch + 1}${validRecall.length ? `, last valid R@${c.validK} ${validRecall[validRecall.length - 1].toFixed(4)}` : ''}`);
       await yielder.tick();
     }

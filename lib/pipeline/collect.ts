@@ -8,7 +8,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import type { Profile } from './profiles';
 import { baselineRows, experimentRows, resultsMarkdown, retrievalRows, type ResultRow, type RowComparison } from './results';
 import {
-  baselinesStage, createContext, dataStage, embeddingStage, experimentStage, protocolContext, replicatesOf, sasrecStage, specId, trainingSeed,
+  baselinesStage, createContext, dataStage, embeddingStage, experimentStage, protocolContext, replicatesOf, sasrecRunsStage, specId, trainingSeed, type SasRecSelection,
   type ExperimentSpec, type PipelineContext, type StoredExperiment,
 } from './stages';
 import { BASELINE_ROWS, SASREC_ROW, type BaselineResults } from './baselineRows';
@@ -64,7 +64,9 @@ export interface ResultsDocument {
   comparisons: RowComparison[];
   experiments: ExperimentInfo[];
   /** Settings of the tuned baselines, chosen on the validation split (with every setting tried). */
-  baselineSelection: { cooccurrence: Selection<CooccurrenceParams>; itemKnn: Selection<ItemKnnParams> };
+  baselineSelection: { cooccurrence: Selection<CooccurrenceParams>; itemKnn: Selection<ItemKnnParams>; sasrec?: SasRecSelection };
+  /** SASRec of the chosen setting, per seed: how each training went (its validation curve, its best epoch). */
+  sasrecRuns?: { seed: number; bestEpoch: number; epochs: number; seconds: number; validRecall: number[] }[];
   /** The leave-last-N-out table's split, when it was collected. */
   lastN?: { targets: number; recTest: number; users: number };
   /**
@@ -211,6 +213,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     comparisons,
     experiments: [...experiments.values()],
     baselineSelection: base.selection as ResultsDocument['baselineSelection'],
+    sasrecRuns: base.sasrecRuns,
     ...(lastN ? { lastN } : {}),
     searchPairs,
     ...(opts.embeddings ? { rowsSelected: [...opts.embeddings] } : {}),
@@ -226,11 +229,21 @@ async function lastNBaselines(ctx: PipelineContext, rows: ResultRow[]): Promise<
   return { targets: lctx.profile.lastN.targets, recTest: data.rec.test.length, users: data.rec.train.length };
 }
 
-/** Every baseline's stored result in this context by name, and the tuned ones' settings (SASRec trained first, as before the untrained ones). */
-async function baselineResults(ctx: PipelineContext): Promise<{ results: BaselineResults; selection: BaselineReport['selection'] }> {
-  const sasrec = (await sasrecStage(ctx)).value;
+/**
+ * Every baseline's stored result in this context by name, and the tuned ones' settings. SASRec's row
+ * is its chosen setting over the run's seeds (as a generative row's), trained first.
+ */
+async function baselineResults(ctx: PipelineContext): Promise<{ results: BaselineResults; selection: ResultsDocument['baselineSelection']; sasrecRuns: NonNullable<ResultsDocument['sasrecRuns']> }> {
+  const { data } = await dataStage(ctx);
+  const { runs, selection: sasrec } = await sasrecRunsStage(ctx);
+  const { ks, bootstrapIterations } = ctx.profile.retrieval;
+  const sasrecResult = summarizeReplicates(runs.map((r) => r.rankings), data.rec.test.map((e) => e.target), data, ks ?? [10, 30], { iterations: bootstrapIterations, seed: ctx.profile.seed, clusters: data.rec.test.map((e) => e.user) });
   const { results, selection } = (await baselinesStage(ctx)).value;
-  return { results: { ...results, [SASREC_ROW.name]: sasrec.result }, selection };
+  return {
+    results: { ...results, [SASREC_ROW.name]: sasrecResult },
+    selection: { ...(selection as ResultsDocument['baselineSelection']), sasrec },
+    sasrecRuns: runs.map((r) => ({ seed: r.config.seed, bestEpoch: r.bestEpoch, epochs: r.epochs, seconds: r.seconds, validRecall: r.validRecall })),
+  };
 }
 
 /** Writes results.json and results.md into `outDir` (atomically). */

@@ -12,7 +12,7 @@ import type { RetrievalOptions } from '../eval/retrieval';
 import type { GenerativeEvalConfig } from '../eval/generativeEval';
 import { DEFAULT_DECODE, PAPER_DECODE, type GenerativeTrainConfig } from '../generate/jointModel';
 import type { CollisionMode } from '../quantize/ids';
-import type { SasRecConfig } from '../baselines/sasrec';
+import type { SasRecConfig, SasRecGrid } from '../baselines/sasrec';
 import type { QuantizerName, QuantizerOptions } from '../quantize/quantizer';
 
 import { PROFILE_NAMES, type ProfileName } from '../names';
@@ -42,7 +42,8 @@ export interface Profile {
    */
   lastN: { targets: number };
   /** Baselines that train (the others have no settings, or choose theirs on validation). */
-  baselines: { sasrec: Partial<Omit<SasRecConfig, 'seed'>> };
+  /** SASRec's base setting, and the grid of settings tried on validation (sasrecSelectionStage). */
+  baselines: { sasrec: Partial<Omit<SasRecConfig, 'seed'>>; sasrecGrid?: SasRecGrid };
   generate: {
     /** The profile's `seed` seeds training (plus the replicate number); everything else is here. */
     train: Omit<GenerativeTrainConfig, 'seed'>;
@@ -68,7 +69,8 @@ const PROFILES: Record<ProfileName, Profile> = {
     // 400 items: 2 x 32 codes leave room for distinct IDs while keeping every code well used.
     ids: { levels: 2, k: 32, collisions: 'extra-level', quantizers: {} },
     lastN: { targets: 3 },
-    baselines: { sasrec: { dim: 32, layers: 1, maxEpochs: 80, patience: 5 } },
+    // SASRec's published recipe (dropout, Adam betas 0.9/0.98, a long cap with patience 10), its grid cut to dropout.
+    baselines: { sasrec: { dim: 32, layers: 1, maxEpochs: 80, patience: 10, dropout: 0.2, beta2: 0.98 }, sasrecGrid: { dropout: [0.2, 0.5] } },
     generate: {
       train: {
         model: { dModel: 64, numHeads: 4, dFF: 256, encoderLayers: 1, decoderLayers: 1 },
@@ -107,8 +109,13 @@ const PROFILES: Record<ProfileName, Profile> = {
     retrieval: RETRIEVAL,
     ids: { levels: 2, k: 256, collisions: 'extra-level', quantizers: {} },
     lastN: { targets: 5 },
-    // SASRec's usual sizes (Kang & McAuley: d 50, 2 blocks, max length 50), adapted to d 64; capped epochs for the 2-core budget.
-    baselines: { sasrec: { dim: 64, layers: 2, maxEpochs: 20, patience: 3 } },
+    // SASRec by its published recipe (Kang & McAuley 2018 on MovieLens-1M: 2 blocks, max length 200,
+    // dropout, Adam betas 0.9/0.98, lr 1e-3, hundreds of epochs), kept at its best validation epoch
+    // with patience 10; learning rate, dropout and width chosen on validation.
+    baselines: {
+      sasrec: { dim: 64, layers: 2, maxLen: 200, maxEpochs: 200, patience: 10, dropout: 0.2, beta2: 0.98, learningRate: 1e-3 },
+      sasrecGrid: { learningRate: [1e-3, 3e-3], dropout: [0.2, 0.5], dim: [64, 128] },
+    },
     generate: {
       train: {
         // Adapted to this project's 2-core budget (the paper fine-tunes flan-t5-base): a d64 2+2 model,
@@ -152,7 +159,7 @@ const PROFILES: Record<ProfileName, Profile> = {
     // paper: 2 codebooks x 256.
     ids: { levels: 2, k: 256, collisions: 'extra-level', quantizers: {} },
     lastN: { targets: 5 },
-    baselines: { sasrec: { dim: 64, layers: 2, maxEpochs: 50, patience: 5 } },
+    baselines: { sasrec: { dim: 64, layers: 2, maxLen: 200, maxEpochs: 200, patience: 10, dropout: 0.2, beta2: 0.98, learningRate: 1e-3 }, sasrecGrid: { dropout: [0.2, 0.5] } },
     generate: {
       train: {
         // Adapted: a T5-style model trained from scratch in place of flan-t5-base; paper: 3 epochs, lr 0.002.

@@ -7,9 +7,9 @@
  */
 import type { BiEncoderOptions } from '../embed/index';
 import { EMBEDDING_STRATEGIES, type EmbeddingStrategy, type QuantizerName } from '../names';
-import { SASREC_DEFAULTS } from '../baselines/sasrec';
+import { SASREC_DEFAULTS, sasrecGridSettings } from '../baselines/sasrec';
 import { parseQuantizerName, quantizerNames } from '../quantize/quantizer';
-import { baselinesStage, embeddingStage, idStage, sasrecStage, type ExperimentSpec, type PipelineContext } from './stages';
+import { baselinesStage, embeddingStage, idStage, sasrecRunsStage, type ExperimentSpec, type PipelineContext } from './stages';
 import type { WorkUnit } from './workUnits';
 
 /** What running one instance of a stage kind gave. */
@@ -118,11 +118,14 @@ const EMBEDDING_UNIT: Record<EmbeddingStrategy, WorkUnit | null> = {
   multitask: multitaskSteps,
 };
 
-/** SASRec epochs (no early stop in a smoke run; at most, in a full one). */
+/** SASRec epochs over the grid's settings and the chosen setting's other seeds (no early stop in a smoke run; at most, in a full one). */
 const sasrecEpochs: WorkUnit = {
   name: 'sasrecEpochs',
   cut: (p, scale) => ({ ...p, baselines: { ...p.baselines, sasrec: { ...p.baselines.sasrec, maxEpochs: scale, patience: scale } } }),
-  count: (p) => p.baselines.sasrec.maxEpochs ?? SASREC_DEFAULTS.maxEpochs,
+  count: (p) => {
+    const trainings = sasrecGridSettings({ ...SASREC_DEFAULTS, ...p.baselines.sasrec }, p.baselines.sasrecGrid).length + p.generate.replicates - 1;
+    return trainings * (p.baselines.sasrec.maxEpochs ?? SASREC_DEFAULTS.maxEpochs);
+  },
 };
 
 const embeddings: StageKind = {
@@ -186,7 +189,7 @@ const idSets: StageKind = {
 };
 
 /** A stage with a single instance (no argument). */
-function single(o: Pick<StageKind, 'name' | 'wave' | 'slurmJob'> & { label: string; unit: WorkUnit | null; build: (ctx: PipelineContext) => Promise<{ key: string; cached: boolean }>; stage: string }): StageKind {
+function single(o: Pick<StageKind, 'name' | 'wave' | 'slurmJob'> & { label: string; unit: WorkUnit | null; build: (ctx: PipelineContext) => Promise<{ key: string; cached: boolean; keys?: string[] }>; stage: string }): StageKind {
   return {
     name: o.name,
     argUsage: '',
@@ -201,7 +204,7 @@ function single(o: Pick<StageKind, 'name' | 'wave' | 'slurmJob'> & { label: stri
     label: () => o.label,
     async run(ctx) {
       const r = await o.build(ctx);
-      return { key: r.key, cached: r.cached, dirs: [ctx.cache.dirOf(o.stage, r.key)] };
+      return { key: r.key, cached: r.cached, dirs: (r.keys ?? [r.key]).map((k) => ctx.cache.dirOf(o.stage, k)) };
     },
     units: o.unit ? [o.unit] : [],
     unit: () => o.unit,
@@ -210,7 +213,7 @@ function single(o: Pick<StageKind, 'name' | 'wave' | 'slurmJob'> & { label: stri
 }
 
 const untrainedBaselines = single({ name: 'baselines', wave: 0, slurmJob: 'sid-embeddings', label: 'baselines', unit: null, build: baselinesStage, stage: 'baselines' });
-const sasrec = single({ name: 'sasrec', wave: 0, slurmJob: 'sid-embeddings', label: 'SASRec', unit: sasrecEpochs, build: sasrecStage, stage: 'sasrec' });
+const sasrec = single({ name: 'sasrec', wave: 0, slurmJob: 'sid-embeddings', label: 'SASRec', unit: sasrecEpochs, build: sasrecRunsStage, stage: 'sasrec' });
 
 const kinds: StageKind[] = [embeddings, idSets, untrainedBaselines, sasrec];
 

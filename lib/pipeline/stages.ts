@@ -25,7 +25,7 @@ import { ArtifactCache, artifactKey } from './cache';
 import { contentHash, folderHashesIn } from '../util/hash';
 import { decodeValue } from '../util/codec';
 import type { Profile } from './profiles';
-import { SASREC_DEFAULTS, sasRecRankings, trainSasRec, type SasRecConfig } from '../baselines/sasrec';
+import { SASREC_DEFAULTS, sasrecGridSettings, sasRecRankings, trainSasRec, type SasRecConfig } from '../baselines/sasrec';
 import { summarizeTask, type TaskResult } from '../eval/summary';
 import { evaluateBaselines, type BaselineReport } from '../baselines/baselines';
 import { importClosure } from './sourceClosure';
@@ -429,15 +429,88 @@ export async function loadExperimentModel(ctx: PipelineContext, spec: Experiment
 
 // ---------------------------------------------------------------- SASRec baseline
 
-/** What is kept of the SASRec baseline: its test metrics and how its training went. */
+/** What is kept of one SASRec training: its test rankings and metrics, and how its training went. */
 export interface StoredSasRec {
   result: TaskResult;
+  /** Per rec test example, the top items (best first): what pairs its seeds and other rankers. */
+  rankings: number[][];
   /** Validation Recall@validK after each epoch; the best epoch's weights made the test rankings. */
   validRecall: number[];
   bestEpoch: number;
   epochs: number;
   seconds: number;
   config: SasRecConfig;
+}
+
+/** SASRec's grid on the validation split: each setting tried (seed 0 of the run) and the one chosen. */
+export interface SasRecSelection {
+  chosen: Pick<SasRecConfig, 'learningRate' | 'dropout' | 'dim'>;
+  metric: string;
+  /** The chosen setting's best validation recall. */
+  validRecall: number;
+  grid: { params: Pick<SasRecConfig, 'learningRate' | 'dropout' | 'dim'>; validRecall: number; bestEpoch: number; epochs: number; curve: number[] }[];
+}
+
+const sasrecParams = (c: SasRecConfig) => ({ learningRate: c.learningRate, dropout: c.dropout, dim: c.dim });
+
+/** One SASRec training of the given setting (its seed included), ranked on test once. */
+async function sasrecTraining(ctx: PipelineContext, cfg: SasRecConfig): Promise<{ value: StoredSasRec; key: string; cached: boolean }> {
+  const { data, key: dataKey } = await dataStage(ctx);
+  const { ks, bootstrapIterations } = ctx.profile.retrieval;
+  const config = { cfg, ks, bootstrapIterations, code: codeVersion(stageSources('sasrec')) };
+  return memoize(ctx, `sasrec:${JSON.stringify(cfg)}:${dataKey}`, async () => {
+    const res = await ctx.cache.getOrBuild<StoredSasRec>('sasrec', config, [dataKey], async () => {
+      const t0 = Date.now();
+      const p = sasrecParams(cfg);
+      writeProgressLine(`[sasrec] training lr ${p.learningRate}, dropout ${p.dropout}, width ${p.dim}, seed ${cfg.seed} (at most ${cfg.maxEpochs} epochs, patience ${cfg.patience})`);
+      const trained = await trainSasRec(data.rec.train, data.rec.valid, data.dataset.items.length, cfg);
+      try {
+        const kMax = Math.max(...(ks ?? [10, 30]));
+        const rankings = sasRecRankings(trained.model, data.rec.test, kMax);
+        const result = summarizeTask(rankings, data.rec.test.map((e) => e.target), data, ks ?? [10, 30], { iterations: bootstrapIterations, seed: ctx.profile.seed, clusters: data.rec.test.map((e) => e.user) });
+        const seconds = (Date.now() - t0) / 1000;
+        writeProgressLine(`[sasrec] best epoch ${trained.bestEpoch + 1} of ${trained.epochs} in ${seconds.toFixed(0)} s`);
+        return { result, rankings: rankings.map((r) => Array.from(r)), validRecall: trained.validRecall, bestEpoch: trained.bestEpoch, epochs: trained.epochs, seconds, config: cfg };
+      } finally {
+        trained.model.dispose();
+      }
+    });
+    return { value: res.value, key: res.key, cached: res.cached };
+  });
+}
+
+/**
+ * SASRec's setting chosen on validation: every setting of the profile's grid trained with the run's
+ * seed, the highest best-epoch validation Recall@validK chosen (the first in grid order on a tie).
+ */
+export async function sasrecSelectionStage(ctx: PipelineContext): Promise<{ config: SasRecConfig; selection: SasRecSelection }> {
+  const base: SasRecConfig = { ...SASREC_DEFAULTS, ...ctx.profile.baselines.sasrec, seed: ctx.profile.seed };
+  const settings = sasrecGridSettings(base, ctx.profile.baselines.sasrecGrid);
+  const grid: SasRecSelection['grid'] = [];
+  let best = 0;
+  for (let i = 0; i < settings.length; i++) {
+    const v = (await sasrecTraining(ctx, settings[i])).value;
+    grid.push({ params: sasrecParams(settings[i]), validRecall: Math.max(...v.validRecall), bestEpoch: v.bestEpoch, epochs: v.epochs, curve: v.validRecall });
+    if (grid[i].validRecall > grid[best].validRecall) best = i;
+  }
+  return { config: settings[best], selection: { chosen: grid[best].params, metric: `recall@${base.validK}`, validRecall: grid[best].validRecall, grid } };
+}
+
+/** SASRec of the chosen setting, one seed per replicate (replicate 0 is the selection's own training). */
+export async function sasrecStage(ctx: PipelineContext, replicate = 0): Promise<{ value: StoredSasRec; key: string; cached: boolean }> {
+  const { config } = await sasrecSelectionStage(ctx);
+  return sasrecTraining(ctx, { ...config, seed: ctx.profile.seed + replicate });
+}
+
+/** The whole SASRec baseline: its grid on validation, then the chosen setting with every seed of the run. */
+export async function sasrecRunsStage(ctx: PipelineContext): Promise<{ runs: StoredSasRec[]; selection: SasRecSelection; keys: string[]; key: string; cached: boolean }> {
+  const { selection } = await sasrecSelectionStage(ctx);
+  const base: SasRecConfig = { ...SASREC_DEFAULTS, ...ctx.profile.baselines.sasrec, seed: ctx.profile.seed };
+  const gridKeys = await Promise.all(sasrecGridSettings(base, ctx.profile.baselines.sasrecGrid).map(async (c) => (await sasrecTraining(ctx, c)).key));
+  const trainings = [];
+  for (let r = 0; r < ctx.profile.generate.replicates; r++) trainings.push(await sasrecStage(ctx, r));
+  const keys = [...new Set([...gridKeys, ...trainings.map((t) => t.key)])];
+  return { runs: trainings.map((t) => t.value), selection, keys, key: trainings[0].key, cached: trainings.every((t) => t.cached) };
 }
 
 /**
@@ -454,28 +527,3 @@ export async function baselinesStage(ctx: PipelineContext): Promise<{ value: Bas
   });
 }
 
-/** SASRec trained on the training sequences, early-stopped on validation, then ranked on test once. */
-export async function sasrecStage(ctx: PipelineContext): Promise<{ value: StoredSasRec; key: string; cached: boolean }> {
-  const { data, key: dataKey } = await dataStage(ctx);
-  const cfg: SasRecConfig = { ...SASREC_DEFAULTS, ...ctx.profile.baselines.sasrec, seed: ctx.profile.seed };
-  const { ks, bootstrapIterations } = ctx.profile.retrieval;
-  const config = { cfg, ks, bootstrapIterations, code: codeVersion(stageSources('sasrec')) };
-  return memoize(ctx, `sasrec:${dataKey}`, async () => {
-    const res = await ctx.cache.getOrBuild<StoredSasRec>('sasrec', config, [dataKey], async () => {
-      const t0 = Date.now();
-      writeProgressLine(`[sasrec] training (at most ${cfg.maxEpochs} epochs, patience ${cfg.patience})`);
-      const trained = await trainSasRec(data.rec.train, data.rec.valid, data.dataset.items.length, cfg);
-      try {
-        const kMax = Math.max(...(ks ?? [10, 30]));
-        const rankings = sasRecRankings(trained.model, data.rec.test, kMax);
-        const result = summarizeTask(rankings, data.rec.test.map((e) => e.target), data, ks ?? [10, 30], { iterations: bootstrapIterations, seed: ctx.profile.seed, clusters: data.rec.test.map((e) => e.user) });
-        const seconds = (Date.now() - t0) / 1000;
-        writeProgressLine(`[sasrec] best epoch ${trained.bestEpoch + 1} of ${trained.epochs} in ${seconds.toFixed(0)} s`);
-        return { result, validRecall: trained.validRecall, bestEpoch: trained.bestEpoch, epochs: trained.epochs, seconds, config: cfg };
-      } finally {
-        trained.model.dispose();
-      }
-    });
-    return { value: res.value, key: res.key, cached: res.cached };
-  });
-}

@@ -8,7 +8,7 @@ import type { ResultsDocument } from '../pipeline/collect';
 import { TASKS, type Task } from '../types';
 import type { Estimate } from '../util/metrics';
 import { PAPER_RECALL_AT_30, TABLES, type TableName } from '../pipeline/tables';
-import { specId } from '../pipeline/stages';
+import { specId, type SasRecSelection } from '../pipeline/stages';
 
 const fmt = (r: ResultRow | undefined) => formatEstimate(r, 4);
 
@@ -233,7 +233,52 @@ export function baselineSelectionRows(sel: ResultsDocument['baselineSelection'] 
       [`validation ${sel.itemKnn.metric}`]: sel.itemKnn.validRecall.toFixed(4),
       'settings tried': String(sel.itemKnn.grid.length),
     },
+    ...(sel.sasrec
+      ? [
+          {
+            baseline: 'SASRec',
+            chosen: sasrecSetting(sel.sasrec.chosen),
+            [`validation ${sel.sasrec.metric}`]: sel.sasrec.validRecall.toFixed(4),
+            'settings tried': String(sel.sasrec.grid.length),
+          },
+        ]
+      : []),
   ];
+}
+
+const sasrecSetting = (p: SasRecSelection['chosen']) => `lr ${p.learningRate}, dropout ${p.dropout}, width ${p.dim}`;
+
+/** SASRec's grid on validation: each setting's best validation recall, its best epoch and how long it trained. */
+export function sasrecGridTable(doc: ResultsDocument): Record<string, string | number>[] {
+  const sel = doc.baselineSelection?.sasrec;
+  if (!sel) return [];
+  return sel.grid.map((g) => ({
+    setting: sasrecSetting(g.params),
+    [`best validation ${sel.metric}`]: g.validRecall.toFixed(4),
+    'best epoch': g.bestEpoch + 1,
+    epochs: g.epochs,
+    chosen: JSON.stringify(g.params) === JSON.stringify(sel.chosen) ? 'yes' : '',
+  }));
+}
+
+/** SASRec's validation recall per epoch: every setting of its grid, and each seed of the chosen one. */
+export function sasrecCurvesFigure(doc: ResultsDocument): Figure | null {
+  const sel = doc.baselineSelection?.sasrec;
+  if (!sel) return null;
+  const line = (name: string, ys: number[], dash?: string) => ({ type: 'scatter', mode: 'lines', name, x: ys.map((_, i) => i + 1), y: ys, line: dash ? { dash } : undefined });
+  const data = [
+    ...sel.grid.map((g) => line(`grid: ${sasrecSetting(g.params)}`, g.curve)),
+    ...(doc.sasrecRuns ?? []).slice(1).map((r) => line(`chosen, seed ${r.seed}`, r.validRecall, 'dot')),
+  ];
+  return {
+    data,
+    layout: {
+      title: { text: `SASRec: validation ${sel.metric} per epoch` },
+      xaxis: { title: { text: 'epoch' } },
+      yaxis: { title: { text: `validation ${sel.metric}` }, rangemode: 'tozero' },
+      height: 460,
+    },
+  };
 }
 
 /** The strongest rec baseline (by test recall) with its interval, as a sentence, for comparing rows against it. */
