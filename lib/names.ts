@@ -8,7 +8,7 @@
 export const PROFILE_NAMES = ['tiny', 'small', 'paper'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
-export const EMBEDDING_STRATEGIES = ['content', 'search', 'rec', 'fused-concat', 'fused-svd', 'multitask'] as const;
+export const EMBEDDING_STRATEGIES = ['content', 'content-lsa', 'search', 'rec', 'fused-concat', 'fused-svd', 'multitask'] as const;
 export type EmbeddingStrategy = (typeof EMBEDDING_STRATEGIES)[number];
 
 /** The quantizers the project ships; lib/quantize/quantizer.ts's registry may hold more (registerQuantizer). */

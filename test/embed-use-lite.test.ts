@@ -364,3 +364,37 @@ test('option values are checked', async () => {
   await assert.rejects(loadUseLiteEncoder({ batchSize: 0 }), /batchSize must be a positive integer/);
   await assert.rejects(loadUseLiteEncoder({ maxTokens: 1.5 }), /maxTokens must be a positive integer/);
 });
+
+test("the content strategy: USE-lite vectors of the item texts and a query encoder over the validation and test queries; LSA as content-lsa", { skip: SKIP }, async () => {
+  const { prepareData } = await import('../lib/data/index');
+  const { getProfile } = await import('../lib/pipeline/profiles');
+  const { buildEmbeddings } = await import('../lib/embed/index');
+  const data = prepareData(getProfile('tiny').data);
+  data.dataset.items = data.dataset.items.slice(0, 40).map((it, i) => ({ ...it, index: i }));
+  data.queries.valid = data.queries.valid.filter((q) => q.item < 40).slice(0, 10);
+  data.queries.test = data.queries.test.filter((q) => q.item < 40).slice(0, 10);
+  const model = await buildEmbeddings(data, 'content', { seed: 1, content: { useLite: { extraQueries: ['a film about space'] } } });
+  assert.equal(model.strategy, 'content');
+  assert.equal(model.dim, USE_LITE_DIM);
+  const info = model.info as { method: string; modelHash: string; queriesEncoded: number };
+  assert.equal(info.method, 'use-lite');
+  assert.equal(info.modelHash, useLiteModelHash(locateUseLiteFiles()));
+  // The same vectors as the encoder gives the item texts directly.
+  const enc = await loadUseLiteEncoder();
+  try {
+    const direct = await enc.encode(data.dataset.items.map((it) => it.text));
+    let worst = 0;
+    for (let i = 0; i < direct.length; i++) worst = Math.max(worst, Math.abs(direct[i] - model.vectors[i]));
+    assert.ok(worst < 1e-6, `largest difference ${worst}`);
+    const q = [data.queries.test[3].text, 'a film about space'];
+    const served = model.encodeQueries!(q);
+    const fresh = await enc.encode(q);
+    for (let i = 0; i < fresh.length; i++) assert.ok(Math.abs(fresh[i] - served[i]) < 1e-6);
+  } finally {
+    await enc.dispose();
+  }
+  assert.throws(() => model.encodeQueries!(['never asked for']), /useLiteContent\.ts encodeQueries: query "never asked for" was not pre-encoded/);
+  const lsa = await buildEmbeddings(data, 'content-lsa', { seed: 1 });
+  assert.equal(lsa.strategy, 'content-lsa');
+  assert.equal((lsa.info as { method: string }).method, 'tfidf-lsa');
+});

@@ -42,7 +42,7 @@ test('the Slurm plan: every stage a task, arrays chained with afterok, one colle
     for (const e of s.embedding === 'separate' ? ['search', 'rec'] : [s.embedding]) assert.ok(idSets.includes(`${e}/${s.quantizer}`), `${e}/${s.quantizer} missing`);
   }
   const embedded = embeddingTasks.flatMap((t) => (t.args.includes('embed') ? t.args.at(-1)!.split(',') : []));
-  assert.deepEqual([...embedded].sort(), ['content', 'fused-concat', 'fused-svd', 'multitask', 'rec', 'search']);
+  assert.deepEqual([...embedded].sort(), ['content', 'content-lsa', 'fused-concat', 'fused-svd', 'multitask', 'rec', 'search']);
   assert.deepEqual(embeddingTasks.filter((t) => !t.args.includes('embed')).map((t) => t.args.at(-1)), ['baselines', 'sasrec']);
 
   const jobs = planSlurmJobs(specs, {

@@ -1,14 +1,16 @@
 /**
- * Content embeddings without a pretrained model: LSA = TF-IDF of the item text reduced by
- * randomized truncated SVD. Items are X V (= U S); a query is folded in the same way, tfidf(q) V.
- * With `ContentOptions.pretrained` set, the 'content' strategy uses a local sentence-transformer
- * instead (`pretrained.ts`, dispatched in `index.ts`); the LSA options are then unused.
+ * Content embeddings without a pretrained model (the 'content-lsa' strategy): LSA = TF-IDF of the
+ * item text reduced by randomized truncated SVD. Items are X V (= U S); a query is folded in the
+ * same way, tfidf(q) V. The 'content' strategy uses a pretrained encoder instead: USE-lite
+ * (`useLiteContent.ts`) or, with `ContentOptions.pretrained`, a local sentence-transformer
+ * (`pretrained.ts`), dispatched in `index.ts`.
  */
 import type { PreparedData } from '../types';
 import { fitTfidf, type TfidfOptions } from './tfidf';
 import { csrOperator, randomizedSvd, type CsrMatrix } from './svd';
 import { l2NormalizeRows, type EmbeddingModel } from './embeddingModel';
 import type { PretrainedPooling } from './pretrained';
+import type { UseLiteContentOptions } from './useLiteContent';
 
 export interface ContentOptions {
   /** Output dimension (clipped to the matrix rank bound). Default 128. */
@@ -22,6 +24,8 @@ export interface ContentOptions {
    * (see README.md). `dim` is then the model's own output size.
    */
   pretrained?: ContentPretrainedOptions;
+  /** Options of the default pretrained encoder, USE-lite (useLiteContent.ts). */
+  useLite?: UseLiteContentOptions;
 }
 
 /** The user-facing subset of `PretrainedOptions` for the 'content' strategy. */

@@ -1,7 +1,9 @@
 /**
  * One entry point for item embeddings of every Semantic ID strategy:
- *   content       TF-IDF + truncated SVD (LSA) of the item text, or with `content.pretrained` a local
+ *   content       a pretrained sentence encoder over the item text: Universal Sentence Encoder lite
+ *                 from its npm package (useLiteContent.ts), or with `content.pretrained` a local
  *                 sentence-transformer through transformers.js (pretrained.ts)
+ *   content-lsa   TF-IDF + truncated SVD (LSA) of the item text: content without a pretrained model
  *   search        bi-encoder fine-tuned on (training query, item text); `biencoder.tower` picks the
  *                 hashed n-gram tower (default) or frozen sentence-transformer features + adapter
  *   rec           collaborative filtering (implicit ALS) on training interactions
@@ -14,6 +16,7 @@
 import type { PreparedData } from '../types';
 import { buildContentEmbeddings, type ContentOptions } from './content';
 import { buildPretrainedEmbeddings } from './pretrained';
+import { buildUseLiteEmbeddings } from './useLiteContent';
 import { trainBiEncoder, type BiEncoderOptions } from './biencoder';
 import { buildCfEmbeddings, type CfOptions } from './cf';
 import { fusedConcat, fusedSvd, type FusedSvdOptions } from './fusion';
@@ -64,7 +67,10 @@ export async function buildEmbeddings(data: PreparedData, strategy: EmbeddingStr
     case 'content':
       model = opts.content?.pretrained
         ? await buildPretrainedEmbeddings(data, opts.content.pretrained)
-        : buildContentEmbeddings(data, { seed, ...opts.content });
+        : await buildUseLiteEmbeddings(data, opts.content?.useLite);
+      break;
+    case 'content-lsa':
+      model = { ...buildContentEmbeddings(data, { seed, ...opts.content }), strategy: 'content-lsa' };
       break;
     case 'search':
       model = await search();

@@ -148,14 +148,15 @@ export interface PreEncodedTexts {
 }
 
 /**
- * Encodes item texts and the distinct `queryTexts` in one encoder session. transformers.js is
+ * Encodes item texts and the distinct `queryTexts` in one encoder session (a transformers.js model,
+ * or any encoder `o` loads). transformers.js and USE-lite are
  * asynchronous while `EmbeddingModel.encodeQueries` is not, so queries must be known up front;
  * `unknownQuery` ends the error for a text that was not (it says which texts are served).
  */
 export async function preEncodeTexts(
-  o: PretrainedOptions, itemTexts: string[], queryTexts: string[], where: string, unknownQuery: string,
+  o: PretrainedOptions | (() => Promise<PretrainedTextEncoder>), itemTexts: string[], queryTexts: string[], where: string, unknownQuery: string,
 ): Promise<PreEncodedTexts> {
-  const enc = await loadPretrainedEncoder(o);
+  const enc = typeof o === 'function' ? await o() : await loadPretrainedEncoder(o);
   const texts = [...new Set(queryTexts)];
   let items: Float32Array;
   let qv: Float32Array;

@@ -112,6 +112,7 @@ const EMBEDDING_UNIT: Record<EmbeddingStrategy, WorkUnit | null> = {
   search: searchSteps,
   rec: alsIterations,
   content: null,
+  'content-lsa': null,
   // The fused strategies reuse the search and rec models built before them in this process.
   'fused-concat': null,
   'fused-svd': null,

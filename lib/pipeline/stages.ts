@@ -25,6 +25,7 @@ import { ArtifactCache, artifactKey } from './cache';
 import { contentHash, folderHashesIn } from '../util/hash';
 import { decodeValue } from '../util/codec';
 import type { Profile } from './profiles';
+import { locateUseLiteFiles, useLiteModelHash } from '../embed/useLite';
 import { SASREC_DEFAULTS, sasrecGridSettings, sasRecRankings, trainSasRec, type SasRecConfig } from '../baselines/sasrec';
 import { summarizeTask, type TaskResult } from '../eval/summary';
 import { evaluateBaselines, type BaselineReport } from '../baselines/baselines';
@@ -149,8 +150,10 @@ export interface EmbeddingStageResult {
 export async function embeddingStage(ctx: PipelineContext, strategy: EmbeddingStrategy): Promise<EmbeddingStageResult> {
   const { data, key: dataKey } = await dataStage(ctx);
   const opts = ctx.profile.embed;
-  // A local model folder (`modelDir` anywhere in the options) enters the key by its content.
-  const config = { strategy, opts, models: folderHashesIn(opts), seed: ctx.profile.seed, retrieval: ctx.profile.retrieval, code: codeVersion(stageSources('embed')) };
+  // A local model folder (`modelDir` anywhere in the options) enters the key by its content, and so
+  // do the installed USE-lite weights where the content strategy reads them.
+  const useLite = strategy === 'content' && !opts.content?.pretrained ? { useLite: useLiteModelHash(locateUseLiteFiles(opts.content?.useLite?.modelDir)) } : {};
+  const config = { strategy, opts, models: folderHashesIn(opts), ...useLite, seed: ctx.profile.seed, retrieval: ctx.profile.retrieval, code: codeVersion(stageSources('embed')) };
   return memoize(ctx, `embed:${strategy}:${dataKey}`, async () => {
     const res = await ctx.cache.getOrBuild<StoredEmbedding>(`embed-${strategy}`, config, [dataKey], async () => {
       // Fused strategies reuse the search and rec models built earlier in this process.
