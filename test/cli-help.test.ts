@@ -21,14 +21,17 @@ import { projectRoot } from '../lib/util/fs';
 const root = projectRoot();
 const SID = path.join(root, 'bin', 'sid.mjs');
 
-/** Runs main() in this process, capturing what it writes. */
+/**
+ * Runs main() in this process, capturing the text it writes. The test runner's own messages (binary,
+ * written whenever main() awaits) go through, or the results of earlier tests would be lost.
+ */
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const o = process.stdout.write.bind(process.stdout);
   const e = process.stderr.write.bind(process.stderr);
   let out = '';
   let err = '';
-  process.stdout.write = ((c: string) => ((out += c), true)) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => ((err += c), true)) as typeof process.stderr.write;
+  process.stdout.write = ((c: string | Uint8Array, ...rest: never[]) => (typeof c === 'string' ? ((out += c), true) : o(c, ...rest))) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array, ...rest: never[]) => (typeof c === 'string' ? ((err += c), true) : e(c, ...rest))) as typeof process.stderr.write;
   try {
     const code = await main(argv);
     return { code, out, err };
@@ -79,6 +82,7 @@ test('-h and --help never start work, wherever they appear', () => {
     ['data', 'fetch', 'ml-latest-small', '--help'],
     ['data', 'queries', '--llm', '-h', '--base-url', 'http://127.0.0.1:9/v1'],
     ['bench', 'matmul', '-h'],
+    ['models', 'fetch', 'Xenova/all-mpnet-base-v2', '--help'],
   ]) {
     const r = sid([...args, '--out', out].filter((a, i, all) => args[0] === 'reproduce' || args[0] === 'notebooks' || i < all.length - 2), { SID_CACHE_DIR: cache });
     assert.equal(r.status, 0, `sid ${args.join(' ')}: ${r.stderr}`);
@@ -122,6 +126,13 @@ const USAGE_ERRORS: Array<[string[], RegExp]> = [
   [['data', 'fetch', 'ml-25m', 'ml-latest-small'], /unexpected argument "ml-latest-small"/],
   [['data', 'synth', '--like', 'ml-1m', '--out', 'x'], /--like must be one of ml-25m, got "ml-1m"/],
   [['help', 'nope'], /unknown command "nope"/],
+  [['models'], /expected <fetch\|list>/],
+  [['models', 'nope'], /expected <fetch\|list>, got "nope"/],
+  [['models', 'fetch'], /expected <hub id>/],
+  [['models', 'fetch', 'a/b', 'c/d'], /unexpected argument "c\/d"/],
+  [['models', 'fetch', 'a/b', '--quantized=yes'], /option --quantized takes no value/],
+  [['models', 'list', 'extra'], /unexpected argument "extra"/],
+  [['embed', '--strategy', 'content', '--content-model'], /option --content-model needs a value/],
 ];
 
 for (const [argv, expected] of USAGE_ERRORS) {
@@ -132,6 +143,21 @@ for (const [argv, expected] of USAGE_ERRORS) {
     assert.doesNotMatch(r.err, /\[backend\]/);
   });
 }
+
+test('sid models fetch: a malformed hub id or --hub-url is a usage error naming it', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sid-models-usage-'));
+  try {
+    let r = await run(['models', 'fetch', '../etc', '--models-dir', tmp]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /^sid models: expected a hub id <owner>\/<name>, e\.g\. Xenova\/all-mpnet-base-v2, got "\.\.\/etc"\n$/);
+    r = await run(['models', 'fetch', 'a/b', '--hub-url', 'ftp://x', '--models-dir', tmp]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /--hub-url must be an http:\/\/ or https:\/\/ URL, got "ftp:\/\/x"/);
+    assert.deepEqual(fs.readdirSync(tmp), [], 'nothing was fetched');
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
 
 test('a bad SID_PROFILE is a usage error too', async () => {
   const saved = process.env.SID_PROFILE;

@@ -37,8 +37,9 @@ function fmt(e: { mean: number; lo: number; hi: number } | undefined): string {
 export async function embedCommand(argv: string[]): Promise<number> {
   const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['strategy', ...PROFILE_OPTIONS] });
   const strategy = choice<EmbeddingStrategy>('strategy', options.strategy, EMBEDDING_STRATEGIES);
-  await initBackend();
+  // The profile first: a bad --dataset-dir, --queries or --content-model is a usage error before the backend loads.
   const ctx = createContext(profileOf(options));
+  await initBackend();
   const res = await embeddingStage(ctx, strategy);
   const r = res.embedding.retrieval;
   print(flags.has('json'), { strategy, profile: ctx.profile.name, key: res.key, cached: res.cached, dim: res.embedding.dim, info: res.embedding.info, retrieval: r }, () =>
@@ -55,8 +56,8 @@ export async function idsCommand(argv: string[]): Promise<number> {
   const { options, flags } = parseArgs(argv, { flags: ['json'], options: ['embedding', 'quantizer', 'tokenizer', ...PROFILE_OPTIONS, 'collisions'] });
   const strategy = choice<EmbeddingStrategy>('embedding', options.embedding, EMBEDDING_STRATEGIES, 'multitask');
   const quantizer = quantizerOption(options);
-  await initBackend();
   const ctx = createContext(profileOf(options));
+  await initBackend();
   const collisions = choice('collisions', options.collisions, ['extra-level', 'none'] as const, ctx.profile.ids.collisions);
   const res = await idStage(ctx, strategy, quantizer, collisions);
   const d = res.ids.diagnostics;
@@ -176,8 +177,8 @@ async function runExperiment(argv: string[], mode: 'train' | 'eval'): Promise<nu
     }
     if (other.replicate) throw new UsageError(`--compare takes a row id without /r<N> (every seed of the row is compared), got "${options.compare}"`);
   }
-  await initBackend();
   const ctx = createContext(withTrainOverrides(profileOf(options), options));
+  await initBackend();
   const exp = await experimentStage(ctx, spec);
   const r = exp.result;
   const { data } = await dataStage(ctx);

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { UsageError } from './args';
 import { checkCommandLine, helpText, optionValue, specFor, SPECS, wantsHelp } from './specs';
 import { InterruptedError } from '../util/children';
+import { modelsRoot } from '../embed/modelStore';
 import { assertCreatableDir, assertWritableDir, projectRoot } from '../util/fs';
 
 const USAGE = `sid: Semantic IDs for joint generative search and recommendation
@@ -34,6 +35,9 @@ Usage:
                    the trained model as a live browser demo, reports/<p>/demo.html
   sid notebooks run [names...] [--profile <p>] [--param name=value]... [--no-code] [--out <dir>] [--timeout S] [--jobs N] [--keep-going]
   sid notebooks list [names...] [--json]                      each notebook's parameters
+  sid models fetch <hub id> [--quantized] [--hub-url <url>] [--models-dir <dir>]
+                   download a sentence-transformer (transformers.js ONNX export) for --content-model
+  sid models list  [--models-dir <dir>] [--verify] [--json]     fetched models with their sizes
   sid bench        <matmul|contrastive|kmeans|seq2seq|train-step> [--kernels native|wasm|both] [--backend <name>] [--json]
 
   sid <command> --help   lists a command's options with their defaults.
@@ -42,7 +46,7 @@ Usage:
 Profiles: tiny (synthetic, CI), small (ml-latest-small, default), paper (ml-25m at paper scale).
 Environment: MOVIELENS_DIR (data folder), SID_PROFILE, SID_DATASET_DIR and SID_QUERIES (as --dataset-dir, --queries), SID_BACKEND (webgpu|tfjs-node-gpu|tfjs-node|wasm|cpu),
 SID_NATIVE=0 (wasm kernels, not native BLAS), SID_THREADS (wasm and BLAS threads), SID_CACHE_DIR (artifact cache),
-SID_QUIET=1 (no progress lines).
+SID_QUIET=1 (no progress lines), SID_CONTENT_MODEL (as --content-model), SID_MODELS_DIR and SID_HUB_URL (sid models).
 `;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -57,6 +61,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   scale: async () => (await import('./scale')).scaleCommand,
   notebooks: async () => (await import('./notebooks')).notebooksCommand,
   export: async () => (await import('./export')).exportCommand,
+  models: async () => (await import('./models')).modelsCommand,
   bench: async () => (await import('./bench')).benchCommand,
   'run-config': async () => (await import('./reproduce')).runConfigCommand,
   'run-stage': async () => (await import('./stage')).runStageCommand,
@@ -85,6 +90,10 @@ function checkFolders(key: string, argv: string[]): void {
     const out = optionValue(argv, 'out');
     const profile = optionValue(argv, 'profile') ?? process.env.SID_PROFILE ?? 'small';
     check(path.resolve(out ?? path.join(projectRoot(), 'reports', defaultOutName(key, argv, profile))), out ? 'output folder (--out)' : 'output folder');
+  }
+  if (key === 'models fetch') {
+    const dir = optionValue(argv, 'models-dir');
+    check(modelsRoot(dir), dir ? 'models folder (--models-dir)' : process.env.SID_MODELS_DIR ? 'models folder (SID_MODELS_DIR)' : 'models folder');
   }
   if (key === 'data fetch') {
     const dest = optionValue(argv, 'dest');

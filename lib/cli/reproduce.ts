@@ -91,8 +91,9 @@ export async function runConfigCommand(argv: string[]): Promise<number> {
   const { positional, options } = parseArgs(argv, { options: [...PROFILE_OPTIONS] });
   if (positional.length !== 1) throw new UsageError('expected one experiment id <embedding>/<quantizer>/<shared|separate>');
   const spec = parseSpecId(positional[0]);
+  const ctx = createContext(profileOf(options));
   await initBackend();
-  const exp = await experimentStage(createContext(profileOf(options)), spec);
+  const exp = await experimentStage(ctx, spec);
   process.stdout.write(`${positional[0]} ${exp.cached ? 'cached' : 'trained'} ${exp.key}\n`);
   return 0;
 }

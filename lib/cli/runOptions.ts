@@ -1,5 +1,6 @@
 /**
- * Options shared by the commands that run stages: the profile (--profile, --budget, --dataset-dir, --queries),
+ * Options shared by the commands that run stages: the profile (--profile, --budget, --dataset-dir, --queries,
+ * --content-model),
  * the tables (--tables), and the one-line description of the backend a run reports.
  */
 import type { BackendInfo } from '../backend/index';
@@ -8,12 +9,14 @@ import type { Profile } from '../pipeline/profiles';
 import { TABLE_NAMES, type TableName } from '../pipeline/tables';
 import { UsageError } from './args';
 
-export const PROFILE_OPTIONS = ['profile', 'budget', 'dataset-dir', 'queries'] as const;
+export const PROFILE_OPTIONS = ['profile', 'budget', 'dataset-dir', 'queries', 'content-model'] as const;
 
 /** The profile the options name; a bad value is a usage error naming its option. */
 export function profileOf(options: Record<string, string | undefined>): Profile {
   try {
-    return selectProfile({ name: options.profile, budget: options.budget, datasetDir: options['dataset-dir'], queries: options.queries });
+    return selectProfile({
+      name: options.profile, budget: options.budget, datasetDir: options['dataset-dir'], queries: options.queries, contentModel: options['content-model'],
+    });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

@@ -56,6 +56,12 @@ const profileSelection: OptionSpec[] = [
   },
   { name: 'dataset-dir', arg: '<dir>', default: "the profile's data set", help: 'MovieLens folder (movies.csv, ratings.csv, tags.csv) in place of the profile\'s, e.g. from sid data synth' },
   { name: 'queries', arg: '<file.jsonl>', default: '$SID_QUERIES, else generated template queries', help: 'search queries from this file (e.g. written by sid data queries --llm), keyed by its content; reports go to reports/<profile>-<file name>/' },
+  {
+    name: 'content-model',
+    arg: '<hub id|dir>',
+    default: '$SID_CONTENT_MODEL, else TF-IDF + SVD',
+    help: 'sentence-transformer of the content embedding: a transformers.js model folder, or a hub id fetched by sid models fetch; keyed by its files\' content; reports go to reports/<profile>-<model name>/',
+  },
 ];
 const json: OptionSpec = { name: 'json', help: 'print JSON instead of text' };
 const quantizer: OptionSpec = { name: 'quantizer', arg: '<q>', choices: QUANTIZER_NAMES, default: 'rq-kmeans', help: 'how Semantic IDs are made' };
@@ -272,6 +278,38 @@ export const SPECS: Record<string, CommandSpec> = {
     notes: [
       'Try without MovieLens: sid notebooks run 00_data --profile tiny',
       '--param profileName=tiny also sets --profile when that is not given; "sid notebooks list" shows the parameters.',
+    ],
+  },
+  models: {
+    usage: 'sid models <fetch|list> ...',
+    summary: 'sentence-transformers for the content embedding: download one from a Hugging Face-style hub, or list those fetched',
+    positional: { label: '<fetch|list>', min: 1, max: 1, choices: ['fetch', 'list'] },
+    options: [],
+    notes: ['Run "sid models fetch --help" or "sid models list --help" for their options.'],
+  },
+  'models fetch': {
+    usage: 'sid models fetch <hub id>',
+    summary: 'download a transformers.js ONNX export (e.g. Xenova/all-mpnet-base-v2) into <models dir>/<owner>/<name>/, sha256 recorded; resumable',
+    positional: { label: '<hub id>', min: 1, max: 1 },
+    options: [
+      { name: 'quantized', help: 'fetch onnx/model_quantized.onnx instead of onnx/model.onnx' },
+      { name: 'hub-url', arg: '<url>', default: '$SID_HUB_URL, else https://huggingface.co', help: 'hub base; files come from <url>/<hub id>/resolve/main/<file>' },
+      { name: 'models-dir', arg: '<dir>', default: '$SID_MODELS_DIR, else .cache/models', help: 'folder of fetched models' },
+    ],
+    notes: [
+      'Files: config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx (or onnx/model_quantized.onnx),',
+      'each downloaded to a .part file and put in place by one rename when all are complete; sid-model.json records',
+      'their sizes and sha256 sums, checked on every load. Interrupted, run it again: it resumes (HTTP Range).',
+      'Then: sid embed --strategy content --content-model <hub id>',
+    ],
+  },
+  'models list': {
+    usage: 'sid models list',
+    summary: 'fetched models with their sizes, files and origin',
+    options: [
+      { name: 'models-dir', arg: '<dir>', default: '$SID_MODELS_DIR, else .cache/models', help: 'folder of fetched models' },
+      { name: 'verify', help: "also check every file's sha256 against sid-model.json (exit 1 when one fails)" },
+      json,
     ],
   },
   bench: {

@@ -3,7 +3,9 @@
  * (`@huggingface/transformers`) from a local model folder (config.json, tokenizer.json,
  * tokenizer_config.json, onnx/model.onnx or onnx/model_quantized.onnx): pooled (mean by default,
  * as all-MiniLM-L6-v2 and all-mpnet-base-v2 were trained), L2-normalised, batched. Nothing is
- * fetched from a hub: remote models are switched off, so a missing file is an error, not a download.
+ * fetched from a hub here: remote models are switched off, so a missing file is an error, not a
+ * download (`sid models fetch`, modelFetch.ts, downloads a folder). A folder with a sid-model.json
+ * manifest is verified against it before loading.
  *
  * Query encoding is asynchronous in transformers.js while `EmbeddingModel.encodeQueries` is
  * synchronous, so `buildPretrainedEmbeddings` encodes the data set's validation and test query texts
@@ -15,6 +17,7 @@ import * as fs from 'node:fs';
 import type { PreparedData } from '../types';
 import { Progress } from '../util/progress';
 import type { EmbeddingModel } from './embeddingModel';
+import { verifyModelFolder } from './modelStore';
 
 export type PretrainedPooling = 'mean' | 'cls';
 
@@ -66,6 +69,13 @@ function checkModelDir(o: PretrainedOptions): { dir: string; modelFile: string }
       `lib/embed/pretrained.ts: option modelDir "${dir}" has no ${missing.join(', ')} ` +
         `(expected a transformers.js model folder: ${need.join(', ')}${o.quantized ? '; option quantized is set' : ''})`,
     );
+  }
+  // A folder written by `sid models fetch` is checked against its manifest (sizes and sha256 sums,
+  // each file hashed once per process); a folder placed by hand has none and is used as it is.
+  try {
+    verifyModelFolder(dir);
+  } catch (err) {
+    throw new Error(`lib/embed/pretrained.ts: option modelDir: ${(err as Error).message}`);
   }
   return { dir, modelFile };
 }

@@ -7,7 +7,7 @@
  */
 import { resolveGenerativeEval } from '../eval/generativeEval';
 import type { PreparedData } from '../types';
-import { getProfile, withDataSources, type DataSources, type Profile } from './profiles';
+import { contentModelOf, getProfile, withContentModel, withDataSources, type DataSources, type Profile } from './profiles';
 import { stageKinds } from './stageKinds';
 import type { WorkUnit } from './workUnits';
 
@@ -93,15 +93,17 @@ export function stageWork(p: Profile, data: PreparedData): StageWork {
   return Object.fromEntries(workUnits().map((u) => [u.name, u.count(p, data)]));
 }
 
-/** What names a profile on a command line: its name, a budget, a MovieLens folder and a query file. */
+/** What names a profile on a command line: its name, a budget, a MovieLens folder, a query file and a content model. */
 export interface ProfileSelector extends DataSources {
   name?: string;
   budget?: string;
+  /** The 'content' strategy's sentence-transformer: a model folder or a fetched hub id (profiles.ts withContentModel). */
+  contentModel?: string;
 }
 
 /** The profile a selector names (the smoke budget at work level 1). */
 export function selectProfile(sel: ProfileSelector): Profile {
-  const p = withDataSources(getProfile(sel.name), sel);
+  const p = withContentModel(withDataSources(getProfile(sel.name), sel), sel.contentModel);
   const budget = sel.budget ?? 'full';
   if (!(BUDGET_NAMES as readonly string[]).includes(budget)) throw new Error(`--budget must be one of ${BUDGET_NAMES.join(', ')}, got "${budget}"`);
   return budget === 'smoke' ? smokeProfile(p, 1) : p;
@@ -113,5 +115,7 @@ export function selectorArgs(p: Profile): string[] {
   if (p.budget) args.push('--budget', p.budget);
   if (p.data.dir) args.push('--dataset-dir', p.data.dir);
   if (p.data.queryFile) args.push('--queries', p.data.queryFile);
+  const model = contentModelOf(p);
+  if (model) args.push('--content-model', model);
   return args;
 }

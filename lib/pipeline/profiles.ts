@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DataOptions } from '../data/prepare';
 import type { EmbeddingOptions } from '../embed/index';
+import { modelsRoot, resolveModelRef } from '../embed/modelStore';
 import type { RetrievalOptions } from '../eval/retrieval';
 import type { GenerativeEvalConfig } from '../eval/generativeEval';
 import { DEFAULT_DECODE, PAPER_DECODE, type GenerativeTrainConfig } from '../generate/jointModel';
@@ -207,23 +208,58 @@ export function withDataSources(p: Profile, sources: DataSources): Profile {
 }
 
 /**
- * The folder name of a profile's reports: the profile's name, followed by the query file's name when
- * its queries are imported (reports/small-ml-latest-small-llm/), so that two query sets never share one.
+ * The profile with the 'content' strategy's sentence-transformer taken from `ref`: a transformers.js
+ * model folder, or a hub id fetched into the models folder (SID_MODELS_DIR) by `sid models fetch`.
+ * Its variant (onnx/model.onnx, else onnx/model_quantized.onnx) is the folder's. The folder's content
+ * keys the embedding (lib/pipeline/stages.ts), not its path.
  */
-export function reportName(p: Profile): string {
-  if (!p.data.queryFile) return p.name;
-  const stem = path.basename(p.data.queryFile).replace(/\.jsonl?$/i, '').replace(/[^A-Za-z0-9_-]+/g, '-');
-  return `${p.name}-${stem}`;
+export function withContentModel(p: Profile, ref: string | undefined): Profile {
+  if (ref === undefined) return p;
+  let model: { dir: string; quantized: boolean };
+  try {
+    model = resolveModelRef(ref, modelsRoot());
+  } catch (err) {
+    throw new Error(`--content-model ${ref}: ${(err as Error).message}`);
+  }
+  const content = { ...p.embed.content, pretrained: { ...p.embed.content?.pretrained, modelDir: model.dir, quantized: model.quantized } };
+  return { ...p, embed: { ...p.embed, content } };
 }
 
-/** The environment that makes getProfile, in another process (a notebook's kernel), read the profile's data sources. */
+/** The content model folder a selection set (`withContentModel`), or undefined when the profile's own is used. */
+export function contentModelOf(p: Profile): string | undefined {
+  const dir = p.embed.content?.pretrained?.modelDir;
+  return dir !== undefined && dir !== PROFILES[p.name].embed.content?.pretrained?.modelDir ? dir : undefined;
+}
+
+const slug = (s: string) => s.replace(/[^A-Za-z0-9_-]+/g, '-');
+
+/**
+ * The folder name of a profile's reports: the profile's name, followed by the query file's name when
+ * its queries are imported (reports/small-ml-latest-small-llm/) and by the content model's folder name
+ * when one was selected (reports/small-all-mpnet-base-v2/), so that two such runs never share one.
+ */
+export function reportName(p: Profile): string {
+  const parts: string[] = [p.name];
+  if (p.data.queryFile) parts.push(slug(path.basename(p.data.queryFile).replace(/\.jsonl?$/i, '')));
+  const model = contentModelOf(p);
+  if (model) parts.push(slug(path.basename(model)));
+  return parts.join('-');
+}
+
+/** The environment that makes getProfile, in another process (a notebook's kernel), read the profile's data sources and content model. */
 export function dataSourceEnvironment(p: Profile): Record<string, string> {
-  return { ...(p.data.dir ? { SID_DATASET_DIR: p.data.dir } : {}), ...(p.data.queryFile ? { SID_QUERIES: p.data.queryFile } : {}) };
+  const model = contentModelOf(p);
+  return {
+    ...(p.data.dir ? { SID_DATASET_DIR: p.data.dir } : {}),
+    ...(p.data.queryFile ? { SID_QUERIES: p.data.queryFile } : {}),
+    ...(model ? { SID_CONTENT_MODEL: model } : {}),
+  };
 }
 
 /**
  * The profile of that name, or the one named by SID_PROFILE, or `small`; its data from SID_DATASET_DIR
- * and SID_QUERIES where set (what `sid reproduce --dataset-dir/--queries` passes to the notebooks).
+ * and SID_QUERIES and its content model from SID_CONTENT_MODEL where set (what `sid reproduce
+ * --dataset-dir/--queries/--content-model` passes to the notebooks).
  */
 export function getProfile(name?: string): Profile {
   const n = name ?? process.env.SID_PROFILE ?? 'small';
@@ -231,5 +267,6 @@ export function getProfile(name?: string): Profile {
     throw new Error(`unknown profile "${n}": expected one of ${PROFILE_NAMES.join(', ')} (option --profile or SID_PROFILE)`);
   }
   const env = process.env;
-  return withDataSources(PROFILES[n as ProfileName], { datasetDir: env.SID_DATASET_DIR || undefined, queries: env.SID_QUERIES || undefined });
+  const p = withDataSources(PROFILES[n as ProfileName], { datasetDir: env.SID_DATASET_DIR || undefined, queries: env.SID_QUERIES || undefined });
+  return withContentModel(p, env.SID_CONTENT_MODEL || undefined);
 }
