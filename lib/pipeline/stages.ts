@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { prepareData, resolveMovieLensDir, type PreparedDataset } from '../data/index';
-import { buildEmbeddings, EMBEDDING_STRATEGIES, type EmbeddingModel, type EmbeddingStrategy } from '../embed/index';
+import { buildEmbeddings, EMBEDDING_STRATEGIES, type BiEncoderOptions, type EmbeddingModel, type EmbeddingOptions, type EmbeddingStrategy } from '../embed/index';
 import { evaluateGenerative, type GenerativeEvaluation } from '../eval/generativeEval';
 import { loadModel, saveModel, trainGenerativeModel, type GenerativeModel, type TaskSpaces } from '../generate/jointModel';
 import type { EpochRecord } from '../generate/train';
@@ -31,6 +31,7 @@ import { summarizeTask, type TaskResult } from '../eval/summary';
 import { evaluateBaselines, type BaselineReport } from '../baselines/baselines';
 import { importClosure } from './sourceClosure';
 import { writeProgressLine } from '../util/progress';
+import { towerChoiceTrainer } from './towerChoice';
 
 export interface PipelineContext {
   profile: Profile;
@@ -73,7 +74,7 @@ export function codeVersion(paths: string[]): string {
 // (embeddings take the data key as input, IDs the embedding key, ...), so upstream code reaches all.
 const STAGE_ENTRIES = {
   data: ['lib/data/index.ts'],
-  embed: ['lib/embed/index.ts', 'lib/eval/retrieval.ts'],
+  embed: ['lib/embed/index.ts', 'lib/eval/retrieval.ts', 'lib/pipeline/towerChoice.ts'],
   ids: ['lib/quantize/quantizer.ts', 'lib/quantize/ids.ts', 'lib/quantize/matrix.ts'],
   experiment: ['lib/generate/jointModel.ts', 'lib/eval/generativeEval.ts', 'lib/quantize/vocabulary.ts'],
   sasrec: ['lib/baselines/sasrec.ts', 'lib/eval/summary.ts'],
@@ -151,9 +152,11 @@ export async function embeddingStage(ctx: PipelineContext, strategy: EmbeddingSt
   const { data, key: dataKey } = await dataStage(ctx);
   const opts = ctx.profile.embed;
   // A local model folder (`modelDir` anywhere in the options) enters the key by its content, and so
-  // do the installed USE-lite weights where the content strategy reads them.
+  // do the installed USE-lite weights where the content strategy or a bi-encoder's adapter reads them.
   const useLite = strategy === 'content' && !opts.content?.pretrained ? { useLite: useLiteModelHash(locateUseLiteFiles(opts.content?.useLite?.modelDir)) } : {};
-  const config = { strategy, opts, models: folderHashesIn(opts), ...useLite, seed: ctx.profile.seed, retrieval: ctx.profile.retrieval, code: codeVersion(stageSources('embed')) };
+  const adapterHash = adapterUseLiteHash(opts, strategy);
+  const adapter = adapterHash ? { adapterUseLite: adapterHash } : {};
+  const config = { strategy, opts, models: folderHashesIn(opts), ...useLite, ...adapter, seed: ctx.profile.seed, retrieval: ctx.profile.retrieval, code: codeVersion(stageSources('embed')) };
   return memoize(ctx, `embed:${strategy}:${dataKey}`, async () => {
     const res = await ctx.cache.getOrBuild<StoredEmbedding>(`embed-${strategy}`, config, [dataKey], async () => {
       // Fused strategies reuse the search and rec models built earlier in this process.
@@ -170,6 +173,25 @@ export async function embeddingStage(ctx: PipelineContext, strategy: EmbeddingSt
   });
 }
 
+/** The bi-encoder options a strategy trains with (the search side for the fused ones), or null when it trains none. */
+export function biencoderOptionsOf(opts: EmbeddingOptions, strategy: EmbeddingStrategy): BiEncoderOptions | null {
+  if (strategy === 'multitask') return { ...opts.biencoder, ...opts.multitask } as BiEncoderOptions;
+  if (strategy === 'search' || strategy === 'fused-concat' || strategy === 'fused-svd') return opts.biencoder ?? {};
+  return null;
+}
+
+/**
+ * The hash of the USE-lite weights a strategy's bi-encoder reads (its adapter tower, or the tower
+ * choice's adapter, with `pretrained.encoder: 'use-lite'`), or null when it reads none.
+ */
+export function adapterUseLiteHash(opts: EmbeddingOptions, strategy: EmbeddingStrategy): string | null {
+  const o = biencoderOptionsOf(opts, strategy) as { tower?: unknown; towerChoice?: unknown; pretrained?: { encoder?: unknown; modelDir?: string } } | null;
+  if (!o) return null;
+  const adapter = o.tower === 'pretrained-adapter' || (Array.isArray(o.towerChoice) && o.towerChoice.includes('pretrained-adapter'));
+  if (!adapter || o.pretrained?.encoder !== 'use-lite') return null;
+  return useLiteModelHash(locateUseLiteFiles(o.pretrained.modelDir));
+}
+
 /** A trained embedding model held in memory (with its query encoder), built at most once per process. */
 async function liveModel(
   ctx: PipelineContext,
@@ -178,7 +200,13 @@ async function liveModel(
 ): Promise<EmbeddingModel> {
   const { data, key: dataKey } = await dataStage(ctx);
   return memoize(ctx, `model:${strategy}:${dataKey}`, () =>
-    buildEmbeddings(data, strategy, { ...ctx.profile.embed, seed: ctx.profile.seed, parts }),
+    buildEmbeddings(data, strategy, {
+      ...ctx.profile.embed,
+      seed: ctx.profile.seed,
+      parts,
+      // `towerChoice`: both towers trained, the better on the validation split kept (towerChoice.ts).
+      biencoderTrainer: towerChoiceTrainer({ retrieval: { ...ctx.profile.retrieval, seed: ctx.profile.seed } }),
+    }),
   );
 }
 

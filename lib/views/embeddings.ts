@@ -5,6 +5,7 @@ import { denseOperator, randomizedSvd } from '../embed/svd';
 import type { PreparedData, Task } from '../types';
 import type { StoredEmbedding } from '../pipeline/stages';
 import type { Estimate } from '../util/metrics';
+import { towerChoiceOf } from '../pipeline/towerChoice';
 
 const f = (e: Estimate | undefined) => (e ? `${e.mean.toFixed(4)} [${e.lo.toFixed(4)}, ${e.hi.toFixed(4)}]` : 'n/a');
 
@@ -131,4 +132,45 @@ export function bestStrategy(embs: readonly StoredEmbedding[], task: Task, metri
   const ranked = embs.filter((e) => score(e) !== undefined).sort((a, b) => score(b)! - score(a)!);
   if (!ranked.length) throw new Error(`bestStrategy: no strategy has ${task} ${metric}`);
   return ranked[0].strategy;
+}
+
+/**
+ * The bi-encoder tower chosen on the validation split (option towerChoice): one row per strategy and
+ * candidate tower with its validation Recall@30 per task, the rule's score and whether it was kept.
+ * Empty when no strategy chose its tower.
+ */
+export function towerChoiceTable(embs: readonly StoredEmbedding[]): Record<string, string>[] {
+  const v = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
+  return embs.flatMap((e) => {
+    const c = towerChoiceOf(e.info);
+    if (!c) return [];
+    return c.candidates.map((k) => ({
+      strategy: e.strategy,
+      tower: k.tower,
+      [`valid search ${c.metric}`]: v(k.valid.search),
+      [`valid rec ${c.metric}`]: v(k.valid.rec),
+      'rule score': v(k.score),
+      rule: c.rule,
+      kept: k.chosen ? 'yes' : '',
+    }));
+  });
+}
+
+/** One sentence per bi-encoder strategy: the tower it kept and why, or the tower its profile fixes. */
+export function towerChoiceSentences(embs: readonly StoredEmbedding[], strategies: readonly string[] = ['search', 'multitask']): string {
+  return strategies
+    .map((s) => {
+      const e = embs.find((x) => x.strategy === s);
+      if (!e) return `**${s}**: not built.`;
+      const c = towerChoiceOf(e.info);
+      if (!c) {
+        const tower = (e.info.method as string | undefined) === 'pretrained-adapter-biencoder' ? 'pretrained-adapter' : 'hashed';
+        return `**${s}**: the ${tower} tower, as the profile sets it (no tower choice).`;
+      }
+      const kept = c.candidates.find((k) => k.chosen)!;
+      const other = c.candidates.find((k) => !k.chosen)!;
+      const tie = kept.score === other.score ? ' (a tie, which keeps the hashed tower)' : '';
+      return `**${s}**: kept the **${kept.tower}** tower, rule score ${kept.score.toFixed(4)} against ${other.score.toFixed(4)} for ${other.tower}${tie}; rule: ${c.rule}, on the validation split.`;
+    })
+    .join('\n\n');
 }
