@@ -36,7 +36,7 @@ export type { RowKernels } from './nativeRows';
 export type { AdamWUpdate } from './fusedOps';
 export type { SparseRowAdamConfig } from './sparseRowAdam';
 export { installFastMatMul, fastMatMulInstalled } from './fastMatMul';
-export { nativeKernelsInstalled, isNativeKernel, nativeCallCount, setNativeEnabled } from './nativeKernels';
+export { nativeKernelsInstalled, isNativeKernel, nativeCallCount, setNativeEnabled, withBlasThreads } from './nativeKernels';
 export { MAX_WASM_THREADS } from './wasmThreads';
 export { installBroadcastMatMulGradient } from './matMulGradient';
 export { formatAdapter, releaseWebGpuGarbage } from './webgpu';

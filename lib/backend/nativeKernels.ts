@@ -62,3 +62,21 @@ export function installNativeKernels(backendName: string, threads: number): Nati
   installed.set(backendName, kernels);
   return { kernels, threads: addon.getThreads(), gemm: addon.gemmLibrary() };
 }
+
+/**
+ * Runs `fn` with the native BLAS on `threads` threads, then puts the previous count back (nothing to
+ * do without the addon). A product split over several threads may add its terms in another order,
+ * so work whose cached result must not depend on where it ran (a worker, `sid train`, a notebook)
+ * runs on one fixed count.
+ */
+export async function withBlasThreads<T>(threads: number, fn: () => Promise<T>): Promise<T> {
+  const addon = loadNative().addon;
+  if (!addon) return fn();
+  const before = addon.getThreads();
+  addon.setThreads(threads);
+  try {
+    return await fn();
+  } finally {
+    addon.setThreads(before);
+  }
+}

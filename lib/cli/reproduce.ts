@@ -22,9 +22,13 @@ import { backendSummary, parseTables, PROFILE_OPTIONS, profileOf } from './runOp
 export async function reproduceCommand(argv: string[]): Promise<number> {
   const { options, flags } = parseArgs(argv, {
     flags: ['no-notebooks', 'rerun-notebooks', 'dry-run', 'no-wait'],
-    options: [...PROFILE_OPTIONS, 'jobs', 'tables', 'rows', 'out', 'executor', 'partition', 'gpus-per-task'],
+    options: [...PROFILE_OPTIONS, 'jobs', 'tables', 'rows', 'replicates', 'out', 'executor', 'partition', 'gpus-per-task'],
   });
-  const profile = profileOf(options);
+  const selected = profileOf(options);
+  const replicates = optionalIntOption(options, 'replicates');
+  // Fewer (or more) seeds than the profile's: the replicate count is not in any stage's key, so the
+  // trainings made are reused either way.
+  const profile = replicates === undefined ? selected : { ...selected, generate: { ...selected.generate, replicates } };
   if (profile.budget === 'smoke') return smokeCommand(options, flags);
   const jobs = intOption(options, 'jobs', Math.max(1, os.cpus().length));
   const tables = parseTables(options.tables);
@@ -35,7 +39,10 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   if (executor === 'local') {
     const slurmOnly = ['partition', 'gpus-per-task'].filter((o) => o in options).concat(['dry-run', 'no-wait'].filter((f) => flags.has(f)));
     if (slurmOnly.length) throw new UsageError(`--${slurmOnly[0]} needs --executor slurm`);
+  } else if (replicates !== undefined) {
+    throw new UsageError('--replicates needs --executor local (the Slurm tasks take the profile\'s seeds)');
   }
+  const partial = rows !== undefined || (replicates !== undefined && replicates !== selected.generate.replicates);
   // MovieLens is fetched (sha256-checked) when absent, so a fresh checkout needs no manual step.
   if (profile.data.dataset !== 'synthetic' && !profile.data.dir && !flags.has('dry-run')) await ensureMovieLens(profile.data.dataset);
   if (executor === 'slurm') {
@@ -50,9 +57,10 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   await runExperiments(profile, experimentsFor(tables, profile.generate.replicates, rows), { jobs });
   const { json, md, doc } = await collectAndWrite(profile, tables, outDir, { embeddings: rows });
   process.stderr.write(`[reproduce] tables written: ${json}, ${md} (${formatSeconds((Date.now() - t0) / 1000)})\n`);
-  if (rows) {
-    // The demo and the notebooks show every row; a run of some rows stops at its tables.
-    process.stderr.write(`[reproduce] --rows: the rows of ${rows.join(', ')} only; no demo and no notebooks (they show every row)\n`);
+  if (partial) {
+    // The demo and the notebooks show every row with the profile's seeds; a partial run stops at its tables.
+    const what = [rows ? `the rows of ${rows.join(', ')}` : '', replicates !== undefined ? `${replicates} seed(s) per row` : ''].filter(Boolean).join(', ');
+    process.stderr.write(`[reproduce] ${what}: no demo and no notebooks (they show every row with the profile's seeds)\n`);
     return 0;
   }
   // The multi-task model as a live page (demo.html), before the notebooks so their index links it.

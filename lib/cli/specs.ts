@@ -204,6 +204,7 @@ export const SPECS: Record<string, CommandSpec> = {
       { name: 'jobs', arg: 'N', int: { min: 1 }, default: 'one per core', help: 'trainings (and notebooks) run in parallel' },
       { name: 'tables', arg: 'a,b', choices: TABLE_NAMES, list: true, default: TABLE_NAMES.join(','), help: 'tables to build' },
       { name: 'rows', arg: 'a,b', choices: [...EMBEDDING_STRATEGIES, 'separate'], list: true, default: 'every row', help: "only the tables' rows whose IDs come from these embeddings (the baselines and dense retrieval stay whole); no demo and no notebooks" },
+      { name: 'replicates', arg: 'N', int: { min: 1 }, default: "the profile's (3 on small)", help: 'seeds per generative row (and SASRec); trainings already made are reused; with a count other than the profile\'s, no demo and no notebooks' },
       { name: 'out', arg: '<dir>', default: 'reports/<profile>, or reports/<profile>-<query file> with --queries (-smoke added with --budget smoke)', help: 'folder for results.json, results.md and the reports' },
       { name: 'no-notebooks', help: 'write the tables only' },
       { name: 'rerun-notebooks', help: 'execute the notebooks even when their reports are up to date' },

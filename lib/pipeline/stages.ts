@@ -31,6 +31,7 @@ import { summarizeTask, type TaskResult } from '../eval/summary';
 import { evaluateBaselines, type BaselineReport } from '../baselines/baselines';
 import { importClosure } from './sourceClosure';
 import { writeProgressLine } from '../util/progress';
+import { withBlasThreads } from '../backend/index';
 import { towerChoiceTrainer } from './towerChoice';
 
 export interface PipelineContext {
@@ -402,6 +403,9 @@ function experimentKey(ctx: PipelineContext, spec: ExperimentSpec, dataKey: stri
   return { config, inputs, key: artifactKey('experiment', config, inputs) };
 }
 
+/** BLAS threads of every experiment's training and evaluation (see experimentStage). */
+export const EXPERIMENT_BLAS_THREADS = 1;
+
 /** Trains (resumably) and evaluates the joint generative model of one experiment. */
 export async function experimentStage(base: PipelineContext, spec: ExperimentSpec): Promise<ExperimentResult> {
   const ctx = protocolContext(base, spec.protocol);
@@ -410,7 +414,10 @@ export async function experimentStage(base: PipelineContext, spec: ExperimentSpe
   const { config, inputs, key } = experimentKey(ctx, spec, dataKey, voc.keys);
   const modelDir = path.join(ctx.cache.root, 'models', key);
   const g = ctx.profile.generate;
-  const res = await ctx.cache.getOrBuild<StoredExperiment>('experiment', config, inputs, async () => {
+  // One BLAS thread wherever it trains (a worker, sid train, a notebook's kernel): a product split
+  // over several threads may add in another order, and the cached result must not depend on where it
+  // ran. The parallel speed comes from trainings side by side (sid reproduce --jobs).
+  const res = await ctx.cache.getOrBuild<StoredExperiment>('experiment', config, inputs, () => withBlasThreads(EXPERIMENT_BLAS_THREADS, async () => {
     const t0 = Date.now();
     const trained = await trainGenerativeModel(data, voc.vocab, voc.spaces, {
       ...g.train,
@@ -436,7 +443,7 @@ export async function experimentStage(base: PipelineContext, spec: ExperimentSpe
       trainSeconds,
       evalSeconds: (Date.now() - t1) / 1000,
     };
-  }, { companions: [modelDir] }); // the saved model is checked with the result
+  }), { companions: [modelDir] }); // the saved model is checked with the result
   return { result: res.value, key: res.key, cached: res.cached, modelDir };
 }
 
