@@ -67,7 +67,7 @@ export interface ResultsDocument {
   /** Settings of the tuned baselines, chosen on the validation split (with every setting tried). */
   baselineSelection: { cooccurrence: Selection<CooccurrenceParams>; itemKnn: Selection<ItemKnnParams>; sasrec?: SasRecSelection };
   /** SASRec of the chosen setting, per seed: how each training went (its validation curve, its best epoch). */
-  sasrecRuns?: { seed: number; bestEpoch: number; epochs: number; seconds: number; validRecall: number[] }[];
+  sasrecRuns?: { seed: number; bestEpoch: number; epochs: number; trainSeconds: number; validRecall: number[] }[];
   /** The leave-last-N-out table's split, when it was collected. */
   lastN?: { targets: number; recTest: number; users: number };
   /**
@@ -252,7 +252,7 @@ async function baselineResults(ctx: PipelineContext): Promise<{ results: Baselin
   return {
     results: { ...results, [SASREC_ROW.name]: sasrecResult },
     selection: { ...(selection as ResultsDocument['baselineSelection']), sasrec },
-    sasrecRuns: runs.map((r) => ({ seed: r.config.seed, bestEpoch: r.bestEpoch, epochs: r.epochs, seconds: r.seconds, validRecall: r.validRecall })),
+    sasrecRuns: runs.map((r) => ({ seed: r.config.seed, bestEpoch: r.bestEpoch, epochs: r.epochs, trainSeconds: r.seconds, validRecall: r.validRecall })),
   };
 }
 
